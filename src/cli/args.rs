@@ -1,0 +1,77 @@
+//! Flags and subcommands (clap derive; doc comments are the help text).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// rhetor: how do these documents frame the issue differently?
+///
+/// Splits documents into paragraphs, finds topics, labels stance and frames, and reports the
+/// differences between documents with intervals and tests. Outputs are Parquet tables in a
+/// run directory.
+#[derive(Debug, Parser)]
+#[command(name = "rhetor", version, about, long_about = None)]
+#[command(after_help = "Example:\n  rhetor run corpus --out runs/demo")]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+    /// No progress bars or summary (warnings and errors are still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline on a corpus and write a run directory.
+    #[command(
+        after_help = "Examples:\n  rhetor run corpus --out runs/demo\n  rhetor run speeches.jsonl --doc-col speech_id --out runs/speeches --seed 7\n  rhetor run tweets.csv --unit document --text-col tweet --out runs/tweets --force"
+    )]
+    Run(RunArgs),
+    /// Load and segment a corpus only: writes documents.parquet, paragraphs.parquet and manifest.json.
+    #[command(after_help = "Example:\n  rhetor segment corpus --out runs/seg")]
+    Segment(RunArgs),
+}
+
+/// Analysis unit.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum UnitArg {
+    /// Split documents into paragraphs.
+    Paragraph,
+    /// Each document (or table row) is one unit.
+    Document,
+}
+
+/// Flags shared by `run` and the stage commands.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Folder of .txt/.md files, or a .jsonl, .csv or .parquet file.
+    pub corpus: PathBuf,
+    /// Run directory to write (refused if it exists, unless --force).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// TOML config file (default: rhetor.toml inside the corpus folder, if there is one).
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Text column of a tabular corpus [default: text].
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Id column of a tabular corpus [default: id, else the row number].
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// Rows sharing this column's value are the paragraphs of one document (not re-segmented).
+    #[arg(long)]
+    pub doc_col: Option<String>,
+    /// Analysis unit [default: paragraph].
+    #[arg(long, value_enum)]
+    pub unit: Option<UnitArg>,
+    /// Seed of every random choice [default: 42, or the config's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}

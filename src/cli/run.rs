@@ -1,0 +1,76 @@
+//! `rhetor run` and the stage commands that share its flags.
+
+use super::args::{Cli, RunArgs, UnitArg};
+use super::progress::Bars;
+use anyhow::{Context, Result};
+use rhetor::config::Config;
+use rhetor::corpus::Unit;
+use rhetor::pipeline::{self, Stages};
+use std::path::PathBuf;
+
+/// Maps flags onto the config: the config file (explicit, or `rhetor.toml` in the corpus
+/// folder), then flags on top.
+pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
+    let path = a.config.clone().or_else(|| {
+        let p = a.corpus.join("rhetor.toml");
+        (a.corpus.is_dir() && p.is_file()).then_some(p)
+    });
+    let mut cfg = match &path {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if let Some(c) = &a.text_col {
+        cfg.corpus.text_col = Some(c.clone());
+    }
+    if let Some(c) = &a.id_col {
+        cfg.corpus.id_col = Some(c.clone());
+    }
+    if let Some(c) = &a.doc_col {
+        cfg.corpus.doc_col = Some(c.clone());
+    }
+    if let Some(u) = a.unit {
+        cfg.corpus.unit = match u {
+            UnitArg::Paragraph => Unit::Paragraph,
+            UnitArg::Document => Unit::Document,
+        };
+    }
+    if let Some(s) = a.seed {
+        cfg.seed = s;
+    }
+    Ok((cfg, path))
+}
+
+/// Runs `stages` and prints a summary; returns the exit code.
+pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32> {
+    let (cfg, cfg_path) = resolve_config(a)?;
+    let checked = cfg.check()?;
+    if let Some(p) = &cfg_path {
+        tracing::info!("config: {}", p.display());
+    }
+    let bars = Bars::new(cli.quiet);
+    let summary = pipeline::run(command, &a.corpus, &checked, &a.out, a.force, stages, &bars)
+        .with_context(|| format!("{command} on '{}'", a.corpus.display()))?;
+    for s in &summary.skipped {
+        eprintln!("warning: skipped '{}': {}", s.source, s.reason);
+    }
+    for w in &summary.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !cli.quiet {
+        let c = &summary.counts;
+        eprintln!(
+            "wrote {}: {} documents, {} paragraphs, {} headings; {} skipped, {} boilerplate dropped",
+            summary.out.display(),
+            c.documents,
+            c.paragraphs,
+            c.headings,
+            c.skipped,
+            c.dropped
+        );
+    }
+    Ok(if summary.has_failures() {
+        super::EXIT_SKIPPED
+    } else {
+        0
+    })
+}

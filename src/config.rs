@@ -1,0 +1,145 @@
+//! The pipeline configuration: a TOML file whose sections map onto each stage's params.
+//!
+//! ```toml
+//! seed = 42
+//!
+//! [corpus]
+//! text_col = "text"
+//! unit = "paragraph"
+//!
+//! [segment]
+//! max_heading_words = 12
+//! ```
+//!
+//! Unknown keys and bad values are errors that name the key; every section is checked
+//! before any work starts.
+
+use crate::corpus::CorpusParams;
+use crate::segment::{SegmentParams, SegmentValidParams};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole configuration. Defaults: `seed = 42`; see each section's params.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Seed of every random choice in the run.
+    pub seed: u64,
+    /// Corpus loading.
+    pub corpus: CorpusParams,
+    /// Paragraph segmentation.
+    pub segment: SegmentParams,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 42,
+            corpus: CorpusParams::default(),
+            segment: SegmentParams::default(),
+        }
+    }
+}
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config '{path}': {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown key or a value of the wrong type.
+    #[error("config '{path}': {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and line).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// A configuration whose every section has been checked.
+#[derive(Clone, Debug)]
+pub struct CheckedConfig {
+    /// The configuration as given (resolved with defaults), for the manifest.
+    pub config: Config,
+    /// Checked segmentation params.
+    pub segment: SegmentValidParams,
+}
+
+impl Config {
+    /// Parses a TOML string.
+    pub fn from_toml(s: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(s).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let s = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&s, path)
+    }
+
+    /// Checks every section.
+    pub fn check(&self) -> Result<CheckedConfig, ConfigError> {
+        let segment = self
+            .segment
+            .check()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(CheckedConfig {
+            config: self.clone(),
+            segment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml("[segment]\nmax_heading_wrds = 3\n", Path::new("x.toml"))
+            .unwrap_err();
+        assert!(e.to_string().contains("max_heading_wrds"), "{e}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let e =
+            Config::from_toml("[corpus]\nunit = \"sentence\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(e.to_string().contains("sentence"), "{e}");
+    }
+
+    #[test]
+    fn empty_config_is_default() {
+        assert_eq!(
+            Config::from_toml("", Path::new("x.toml")).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn out_of_range_value_is_an_error() {
+        let c =
+            Config::from_toml("[segment]\nmax_heading_words = 0\n", Path::new("x.toml")).unwrap();
+        assert!(c
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("max_heading_words"));
+    }
+}

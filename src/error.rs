@@ -1,0 +1,29 @@
+//! The crate's error type: one variant per stage.
+
+use std::path::PathBuf;
+
+/// Any error of the rhetor library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Loading the corpus failed.
+    #[error(transparent)]
+    Corpus(#[from] crate::corpus::CorpusError),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Writing outputs failed.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    /// Every document was skipped.
+    #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
+    NoDocuments {
+        /// The corpus.
+        path: PathBuf,
+        /// How many were skipped.
+        skipped: usize,
+    },
+    /// Segmentation left no paragraph at all.
+    #[error("no paragraph found in '{0}': every document is empty after segmentation")]
+    NoParagraphs(PathBuf),
+}

@@ -1,0 +1,216 @@
+//! Writing a run directory: Parquet tables and `manifest.json`, atomically.
+//!
+//! A run is written into a staging directory beside the target (`.NAME.rhetor-tmp-PID`) and
+//! renamed into place only when every file is complete, so a crash or an error never leaves a
+//! half-written run. An existing run directory is refused unless `force` is set; with
+//! `force` the old directory is replaced only after the new one is complete. Single files
+//! written into an existing directory go through a temporary file and a rename.
+
+mod error;
+
+pub use error::ExportError;
+
+use crate::corpus::{MetaColumn, MetaValues};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Version of the table schemas (columns, types, meanings). Bumped on every change of the
+/// public table contract; recorded in every Parquet file and in `manifest.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A run directory being written.
+#[derive(Debug)]
+pub struct RunDir {
+    target: PathBuf,
+    staging: PathBuf,
+    committed: bool,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl RunDir {
+    /// Prepares to write the run directory `out`. Fails when `out` exists and `force` is
+    /// false, or when the place is not writable.
+    pub fn create(out: &Path, force: bool) -> Result<RunDir, ExportError> {
+        if out.exists() && !force {
+            return Err(ExportError::Exists(out.to_path_buf()));
+        }
+        if out.exists() && !out.is_dir() {
+            return Err(ExportError::Io {
+                path: out.to_path_buf(),
+                source: std::io::Error::other("exists and is not a directory"),
+            });
+        }
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".to_string());
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let staging = parent.join(format!(".{name}.rhetor-tmp-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        }
+        std::fs::create_dir(&staging).map_err(|source| ExportError::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        Ok(RunDir {
+            target: out.to_path_buf(),
+            staging,
+            committed: false,
+        })
+    }
+
+    /// Path of a file inside the (staging) directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.staging.join(name)
+    }
+
+    /// Writes a Parquet table.
+    pub fn write_parquet(
+        &self,
+        name: &str,
+        df: &mut DataFrame,
+        meta: &[(String, String)],
+    ) -> Result<(), ExportError> {
+        write_parquet(&self.path(name), df, meta)
+    }
+
+    /// Writes a JSON file (pretty-printed, trailing newline).
+    pub fn write_json<T: serde::Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+    ) -> Result<(), ExportError> {
+        write_json(&self.path(name), value)
+    }
+
+    /// Moves the finished run into place and returns its path.
+    pub fn commit(mut self) -> Result<PathBuf, ExportError> {
+        let old = if self.target.exists() {
+            let mut name = self.staging.file_name().unwrap_or_default().to_os_string();
+            name.push(".old");
+            let o = self.staging.with_file_name(name);
+            std::fs::rename(&self.target, &o).map_err(io(&self.target))?;
+            Some(o)
+        } else {
+            None
+        };
+        std::fs::rename(&self.staging, &self.target).map_err(io(&self.target))?;
+        self.committed = true;
+        if let Some(o) = old {
+            std::fs::remove_dir_all(&o).map_err(io(&o))?;
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `df` to `path` as Parquet (zstd, no timestamps: the same table gives the same
+/// bytes), through a temporary file and a rename. `meta` goes into the file's key-value
+/// metadata, with `rhetor.version` and `rhetor.schema_version` added.
+pub fn write_parquet(
+    path: &Path,
+    df: &mut DataFrame,
+    meta: &[(String, String)],
+) -> Result<(), ExportError> {
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        let mut kv = vec![
+            ("rhetor.version".to_string(), crate::VERSION.to_string()),
+            (
+                "rhetor.schema_version".to_string(),
+                SCHEMA_VERSION.to_string(),
+            ),
+        ];
+        kv.extend(meta.iter().cloned());
+        ParquetWriter::new(f)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
+            .finish(df)
+            .map_err(|e| ExportError::Table {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        std::fs::rename(&tmp, path).map_err(io(path))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a value as pretty JSON through a temporary file and a rename.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {
+    let tmp = tmp_path(path);
+    let mut s = serde_json::to_string_pretty(value).map_err(|e| ExportError::Table {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    s.push('\n');
+    let result = std::fs::write(&tmp, s)
+        .map_err(io(&tmp))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads a Parquet table of a run directory.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
+    let f = std::fs::File::open(path).map_err(|e| ExportError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    ParquetReader::new(f)
+        .finish()
+        .map_err(|e| ExportError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// Turns a metadata column into a polars column.
+pub fn meta_column(c: &MetaColumn) -> Column {
+    let name: PlSmallStr = c.name.as_str().into();
+    match &c.values {
+        MetaValues::Str(v) => Column::new(name, v),
+        MetaValues::Int(v) => Column::new(name, v),
+        MetaValues::Float(v) => Column::new(name, v),
+        MetaValues::Bool(v) => Column::new(name, v),
+    }
+}
+
+/// Builds a data frame from columns, mapping polars errors to [`ExportError`].
+pub fn frame(path: &str, height: usize, columns: Vec<Column>) -> Result<DataFrame, ExportError> {
+    DataFrame::new(height, columns).map_err(|e| ExportError::Table {
+        path: PathBuf::from(path),
+        message: e.to_string(),
+    })
+}

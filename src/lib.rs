@@ -1,0 +1,38 @@
+//! # rhetor — discourse analysis for computational social scientists
+//!
+//! rhetor reads a corpus, splits it into paragraphs, turns paragraphs into vectors, clusters
+//! them into topics, labels them, and reports how documents frame an issue differently —
+//! with an interval on every share and a test on every comparison.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`corpus`] — load a folder of `.txt`/`.md` files or a JSONL/CSV/Parquet table.
+//! 2. [`segment`] — split documents into paragraphs with sections and byte offsets.
+//! 3. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
+//!
+//! [`pipeline::run`] runs the stages in order; [`config::Config`] holds every stage's params
+//! and is checked before any work starts.
+//!
+//! ```
+//! use rhetor::segment::{segment, SegmentParams};
+//! let params = SegmentParams::default().check().unwrap();
+//! let text = "A Title\n\nFirst paragraph, which is a sentence.\n\nA Heading\n\nUnder it.";
+//! let s = segment(text, 0, None, &params);
+//! assert_eq!(s.title.as_deref(), Some("A Title"));
+//! assert_eq!(s.paragraphs.len(), 2);
+//! assert_eq!(s.paragraphs[1].section.as_deref(), Some("A Heading"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod corpus;
+pub mod error;
+pub mod export;
+pub mod pipeline;
+pub mod progress;
+pub mod segment;
+
+pub use error::Error;
+
+/// rhetor's version, recorded in every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,445 @@
+//! The pipeline: load → segment → (later stages) → export, as one library call.
+
+use crate::config::{CheckedConfig, Config};
+use crate::corpus::{self, Body, Corpus, InputFile, Skipped, Unit};
+use crate::error::Error;
+use crate::export::{self, RunDir, SCHEMA_VERSION};
+use crate::progress::Progress;
+use crate::segment::{self, Paragraph, SegmentValidParams};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One paragraph with its place in the corpus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParagraphRecord {
+    /// Index of the document in [`Corpus::documents`].
+    pub doc: usize,
+    /// 0-based paragraph number within the document.
+    pub para_id: usize,
+    /// The paragraph.
+    pub para: Paragraph,
+    /// Input row (doc_col mode), index into [`Corpus::row_meta`].
+    pub row: Option<usize>,
+}
+
+/// Per-document segmentation figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DocStats {
+    /// Paragraphs kept.
+    pub n_paragraphs: usize,
+    /// Boilerplate pieces dropped.
+    pub n_dropped: usize,
+    /// Headings recognised.
+    pub n_headings: usize,
+    /// Title found by segmentation (when the header gave none).
+    pub title: Option<String>,
+}
+
+/// The segmentation of a whole corpus.
+#[derive(Clone, Debug, Default)]
+pub struct Segmentation {
+    /// All paragraphs, document by document.
+    pub paragraphs: Vec<ParagraphRecord>,
+    /// One entry per document.
+    pub docs: Vec<DocStats>,
+    /// Dropped boilerplate by reason.
+    pub dropped: BTreeMap<String, usize>,
+}
+
+/// Segments every document (in parallel; the result does not depend on the thread count).
+pub fn segment_corpus(
+    corpus: &Corpus,
+    unit: Unit,
+    params: &SegmentValidParams,
+    progress: &dyn Progress,
+) -> Segmentation {
+    progress.start("segment", corpus.documents.len() as u64);
+    let per_doc: Vec<(
+        Vec<(Paragraph, Option<usize>)>,
+        DocStats,
+        Vec<segment::DropReason>,
+    )> = corpus
+        .documents
+        .par_iter()
+        .map(|d| {
+            let out = match (&d.body, unit) {
+                (Body::Text { text, base, .. }, Unit::Document) => (
+                    segment::whole(text, *base)
+                        .into_iter()
+                        .map(|p| (p, None))
+                        .collect(),
+                    DocStats::default(),
+                    Vec::new(),
+                ),
+                (Body::Text { text, base }, Unit::Paragraph) => {
+                    let s = segment::segment(text, *base, d.title.as_deref(), params);
+                    let stats = DocStats {
+                        n_dropped: s.dropped.len(),
+                        n_headings: s.n_headings,
+                        title: s.title,
+                        ..Default::default()
+                    };
+                    (
+                        s.paragraphs.into_iter().map(|p| (p, None)).collect(),
+                        stats,
+                        s.dropped.iter().map(|d| d.reason).collect(),
+                    )
+                }
+                (Body::Rows(rows), Unit::Paragraph) => (
+                    rows.iter()
+                        .filter_map(|(r, t)| segment::whole(t, 0).map(|p| (p, Some(*r))))
+                        .collect(),
+                    DocStats::default(),
+                    Vec::new(),
+                ),
+                (Body::Rows(rows), Unit::Document) => {
+                    let joined = rows
+                        .iter()
+                        .map(|(_, t)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n\n");
+                    (
+                        segment::whole(&joined, 0)
+                            .into_iter()
+                            .map(|p| (p, None))
+                            .collect(),
+                        DocStats::default(),
+                        Vec::new(),
+                    )
+                }
+            };
+            progress.inc(1);
+            out
+        })
+        .collect();
+    progress.finish();
+
+    let mut seg = Segmentation::default();
+    for (doc, (paras, mut stats, reasons)) in per_doc.into_iter().enumerate() {
+        stats.n_paragraphs = paras.len();
+        for r in reasons {
+            *seg.dropped.entry(r.as_str().to_string()).or_default() += 1;
+        }
+        for (para_id, (para, row)) in paras.into_iter().enumerate() {
+            seg.paragraphs.push(ParagraphRecord {
+                doc,
+                para_id,
+                para,
+                row,
+            });
+        }
+        seg.docs.push(stats);
+    }
+    seg
+}
+
+/// Builds `documents.parquet`.
+pub fn documents_frame(corpus: &Corpus, seg: &Segmentation) -> Result<DataFrame, Error> {
+    let docs = &corpus.documents;
+    let n = docs.len();
+    let mut cols = vec![
+        Column::new(
+            "doc_id".into(),
+            docs.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "title".into(),
+            docs.iter()
+                .zip(&seg.docs)
+                .map(|(d, s)| d.title.clone().or_else(|| s.title.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "date".into(),
+            docs.iter().map(|d| d.date.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source".into(),
+            docs.iter().map(|d| d.source.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_paragraphs".into(),
+            seg.docs
+                .iter()
+                .map(|s| s.n_paragraphs as u32)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_headings".into(),
+            seg.docs
+                .iter()
+                .map(|s| s.n_headings as u32)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_dropped".into(),
+            seg.docs
+                .iter()
+                .map(|s| s.n_dropped as u32)
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    cols.extend(corpus.doc_meta.iter().map(export::meta_column));
+    Ok(export::frame("documents.parquet", n, cols)?)
+}
+
+/// Builds `paragraphs.parquet` (the segmentation columns, `extra` stage columns, then the
+/// paragraph metadata of doc_col inputs).
+pub fn paragraphs_frame(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    extra: Vec<Column>,
+) -> Result<DataFrame, Error> {
+    let ps = &seg.paragraphs;
+    let mut cols = vec![
+        Column::new(
+            "doc_id".into(),
+            ps.iter()
+                .map(|p| corpus.documents[p.doc].id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "para_id".into(),
+            ps.iter().map(|p| p.para_id as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "section".into(),
+            ps.iter()
+                .map(|p| p.para.section.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "text".into(),
+            ps.iter().map(|p| p.para.text.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "byte_start".into(),
+            ps.iter()
+                .map(|p| p.para.byte_start as u64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "byte_end".into(),
+            ps.iter()
+                .map(|p| p.para.byte_end as u64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_tokens".into(),
+            ps.iter()
+                .map(|p| p.para.n_tokens as u32)
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    cols.extend(extra);
+    if !corpus.row_meta.is_empty() {
+        let rows: Vec<usize> = ps.iter().map(|p| p.row.unwrap_or(0)).collect();
+        for c in &corpus.row_meta {
+            let taken = corpus::MetaColumn {
+                name: c.name.clone(),
+                values: c.values.take(&rows),
+            };
+            cols.push(export::meta_column(&taken));
+        }
+    }
+    Ok(export::frame("paragraphs.parquet", ps.len(), cols)?)
+}
+
+/// Counts reported in the manifest.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Counts {
+    /// Documents kept.
+    pub documents: usize,
+    /// Paragraphs (analysis units) kept.
+    pub paragraphs: usize,
+    /// Headings recognised (they are sections, not paragraphs).
+    pub headings: usize,
+    /// Documents or rows skipped, all reasons.
+    pub skipped: usize,
+    /// Of those, unreadable (invalid UTF-8, binary, I/O error).
+    pub skipped_unreadable: usize,
+    /// Of those, empty or whitespace only.
+    pub skipped_empty: usize,
+    /// Boilerplate pieces dropped.
+    pub dropped: usize,
+    /// Dropped by reason.
+    pub dropped_by_reason: BTreeMap<String, usize>,
+    /// Files in the corpus folder with an extension that is not read.
+    pub other_files: usize,
+}
+
+/// Description of an output table in the manifest.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TableInfo {
+    /// Number of rows.
+    pub rows: usize,
+    /// Column names in order.
+    pub columns: Vec<String>,
+}
+
+/// `manifest.json`: everything needed to know how a run was made.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// rhetor version.
+    pub rhetor_version: String,
+    /// Version of the table schemas.
+    pub schema_version: u32,
+    /// The command that made the run.
+    pub command: String,
+    /// The corpus path as given.
+    pub corpus: String,
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// The resolved configuration.
+    pub config: Config,
+    /// Input files with their sha256.
+    pub inputs: Vec<InputFile>,
+    /// Counts.
+    pub counts: Counts,
+    /// What was skipped and why.
+    pub skipped: Vec<Skipped>,
+    /// Output tables.
+    pub tables: BTreeMap<String, TableInfo>,
+    /// Wall-clock seconds per stage.
+    pub timings_s: BTreeMap<String, f64>,
+}
+
+/// Which stages a command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stages {
+    /// Load and segment only.
+    Segment,
+    /// The whole pipeline.
+    All,
+}
+
+/// What a finished run reports back.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// Where the run was written.
+    pub out: PathBuf,
+    /// Counts.
+    pub counts: Counts,
+    /// Skipped inputs.
+    pub skipped: Vec<Skipped>,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+}
+
+impl RunSummary {
+    /// Whether some input could not be read (the CLI's exit code says so).
+    pub fn has_failures(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_failure())
+    }
+}
+
+struct Timer(BTreeMap<String, f64>, Instant);
+
+impl Timer {
+    fn new() -> Self {
+        Timer(BTreeMap::new(), Instant::now())
+    }
+    fn lap(&mut self, stage: &str) {
+        let now = Instant::now();
+        let t = now.duration_since(self.1).as_secs_f64();
+        *self.0.entry(stage.to_string()).or_default() += (t * 1e4).round() / 1e4;
+        self.1 = now;
+    }
+}
+
+/// Runs the pipeline on `corpus_path` and writes the run directory `out`.
+pub fn run(
+    command: &str,
+    corpus_path: &Path,
+    cfg: &CheckedConfig,
+    out: &Path,
+    force: bool,
+    stages: Stages,
+    progress: &dyn Progress,
+) -> Result<RunSummary, Error> {
+    let _ = stages;
+    // Refuse an existing output before doing any work.
+    let dir = RunDir::create(out, force)?;
+    let mut timer = Timer::new();
+    let corpus = corpus::load(corpus_path, &cfg.config.corpus)?;
+    timer.lap("load");
+    if corpus.documents.is_empty() {
+        return Err(Error::NoDocuments {
+            path: corpus_path.to_path_buf(),
+            skipped: corpus.skipped.len(),
+        });
+    }
+    let seg = segment_corpus(&corpus, cfg.config.corpus.unit, &cfg.segment, progress);
+    timer.lap("segment");
+    if seg.paragraphs.is_empty() {
+        return Err(Error::NoParagraphs(corpus_path.to_path_buf()));
+    }
+
+    let seed_meta = vec![("rhetor.seed".to_string(), cfg.config.seed.to_string())];
+    let mut tables = BTreeMap::new();
+    let mut docs = documents_frame(&corpus, &seg)?;
+    let mut paras = paragraphs_frame(&corpus, &seg, Vec::new())?;
+    for (name, df) in [
+        ("documents.parquet", &mut docs),
+        ("paragraphs.parquet", &mut paras),
+    ] {
+        dir.write_parquet(name, df, &seed_meta)?;
+        tables.insert(
+            name.to_string(),
+            TableInfo {
+                rows: df.height(),
+                columns: df
+                    .get_column_names()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect(),
+            },
+        );
+    }
+    timer.lap("export");
+
+    let counts = Counts {
+        documents: corpus.documents.len(),
+        paragraphs: seg.paragraphs.len(),
+        headings: seg.docs.iter().map(|d| d.n_headings).sum(),
+        skipped: corpus.skipped.len(),
+        skipped_unreadable: corpus
+            .skipped
+            .iter()
+            .filter(|s| s.reason.is_failure())
+            .count(),
+        skipped_empty: corpus
+            .skipped
+            .iter()
+            .filter(|s| !s.reason.is_failure())
+            .count(),
+        dropped: seg.dropped.values().sum(),
+        dropped_by_reason: seg.dropped.clone(),
+        other_files: corpus.n_other_files,
+    };
+    let manifest = Manifest {
+        rhetor_version: crate::VERSION.to_string(),
+        schema_version: SCHEMA_VERSION,
+        command: command.to_string(),
+        corpus: corpus_path.display().to_string(),
+        seed: cfg.config.seed,
+        config: cfg.config.clone(),
+        inputs: corpus.inputs.clone(),
+        counts: counts.clone(),
+        skipped: corpus.skipped.clone(),
+        tables,
+        timings_s: timer.0.clone(),
+    };
+    dir.write_json("manifest.json", &manifest)?;
+    let out = dir.commit()?;
+    Ok(RunSummary {
+        out,
+        counts,
+        skipped: corpus.skipped,
+        warnings: Vec::new(),
+    })
+}

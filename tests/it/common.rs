@@ -1,0 +1,60 @@
+//! Shared helpers.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The rhetor binary, quiet by default.
+pub fn rhetor() -> Command {
+    let mut c = Command::cargo_bin("rhetor").expect("binary built");
+    c.env("RAYON_NUM_THREADS", "2");
+    c
+}
+
+/// The repo's demo corpus.
+pub fn demo_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// `../shared/data/<name>/data.jsonl` when present.
+pub fn shared_data(name: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name)
+        .join("data.jsonl");
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} is absent", p.display());
+        None
+    }
+}
+
+/// Reads a Parquet file into a polars DataFrame.
+pub fn read(path: &Path) -> polars::prelude::DataFrame {
+    rhetor::export::read_parquet(path).expect("readable parquet")
+}
+
+/// String column as a vector.
+pub fn strings(df: &polars::prelude::DataFrame, col: &str) -> Vec<Option<String>> {
+    df.column(col)
+        .expect("column")
+        .str()
+        .expect("string column")
+        .iter()
+        .map(|o| o.map(str::to_string))
+        .collect()
+}
+
+/// u32 or u64 column as u64 values.
+pub fn ints(df: &polars::prelude::DataFrame, col: &str) -> Vec<u64> {
+    let c = df
+        .column(col)
+        .expect("column")
+        .cast(&polars::prelude::DataType::UInt64)
+        .expect("castable");
+    c.u64()
+        .expect("u64")
+        .iter()
+        .map(|o| o.expect("non-null"))
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real `rhetor` binary on real text.
+
+mod bad_input;
+mod common;
+mod demo;
+mod tabular;

@@ -1,0 +1,227 @@
+//! Tabular corpora: JSONL, CSV, Parquet, --doc-col, --unit document.
+
+use crate::common::{ints, read, rhetor, shared_data, strings};
+use predicates::prelude::*;
+
+#[test]
+fn jsonl_with_metadata_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.jsonl");
+    std::fs::write(
+        &f,
+        concat!(
+            "{\"id\": \"a\", \"text\": \"First paragraph of a.\\n\\nSecond paragraph of a.\", \"party\": \"dem\", \"year\": 2012}\n",
+            "\n",
+            "{\"id\": \"b\", \"text\": \"Only paragraph of b.\", \"party\": \"rep\", \"year\": 2012, \"score\": 0.5}\n",
+            "{\"id\": \"c\", \"text\": \"   \", \"party\": \"rep\", \"year\": 2016}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(
+        strings(&docs, "doc_id"),
+        vec![Some("a".into()), Some("b".into())]
+    );
+    assert_eq!(
+        strings(&docs, "party"),
+        vec![Some("dem".into()), Some("rep".into())]
+    );
+    assert_eq!(ints(&docs, "year"), vec![2012, 2012]);
+    assert_eq!(ints(&docs, "n_paragraphs"), vec![2, 1]);
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert_eq!(ints(&paras, "para_id"), vec![0, 1, 0]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["counts"]["skipped_empty"], 1);
+    assert!(manifest["skipped"][0]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("d.jsonl:4"));
+}
+
+#[test]
+fn csv_with_named_columns_and_row_number_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("t.csv");
+    std::fs::write(
+        &f,
+        "tweet,who\n\"Build the wall, they said.\",x\n\"Abolish ICE now.\",y\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .args(["--text-col", "tweet", "--unit", "document", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert_eq!(
+        strings(&paras, "doc_id"),
+        vec![Some("0".into()), Some("1".into())]
+    );
+    assert_eq!(
+        strings(&paras, "text")[0].as_deref(),
+        Some("Build the wall, they said.")
+    );
+}
+
+#[test]
+fn parquet_input_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.jsonl");
+    std::fs::write(&f, "{\"id\": \"x\", \"text\": \"One.\\n\\nTwo.\"}\n").unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    // Feed paragraphs.parquet back in as a corpus of rows.
+    let out2 = dir.path().join("out2");
+    rhetor()
+        .arg("segment")
+        .arg(out.join("paragraphs.parquet"))
+        .args(["--doc-col", "doc_id", "--out"])
+        .arg(&out2)
+        .assert()
+        .code(0);
+    let paras = read(&out2.join("paragraphs.parquet"));
+    assert_eq!(
+        strings(&paras, "text"),
+        vec![Some("One.".into()), Some("Two.".into())]
+    );
+}
+
+#[test]
+fn doc_col_groups_rows_without_resegmenting() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.jsonl");
+    std::fs::write(
+        &f,
+        concat!(
+            "{\"id\": \"s1_0\", \"speech_id\": \"s1\", \"party\": \"dem\", \"speaker\": \"A\", \"text\": \"Short Heading Like Row\"}\n",
+            "{\"id\": \"s2_0\", \"speech_id\": \"s2\", \"party\": \"rep\", \"speaker\": \"B\", \"text\": \"Row of s2.\"}\n",
+            "{\"id\": \"s1_1\", \"speech_id\": \"s1\", \"party\": \"dem\", \"speaker\": null, \"text\": \"Second row of s1.\\n\\nStill the same row.\"}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .args(["--doc-col", "speech_id", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(
+        strings(&docs, "doc_id"),
+        vec![Some("s1".into()), Some("s2".into())]
+    );
+    assert_eq!(
+        strings(&docs, "party"),
+        vec![Some("dem".into()), Some("rep".into())]
+    );
+    assert!(
+        docs.column("speaker").is_err(),
+        "varying column is paragraph metadata"
+    );
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert_eq!(
+        strings(&paras, "id"),
+        vec![
+            Some("s1_0".into()),
+            Some("s1_1".into()),
+            Some("s2_0".into())
+        ]
+    );
+    assert_eq!(
+        strings(&paras, "speaker"),
+        vec![Some("A".into()), None, Some("B".into())]
+    );
+    assert_eq!(
+        strings(&paras, "text")[1].as_deref(),
+        Some("Second row of s1. Still the same row.")
+    );
+}
+
+#[test]
+fn duplicate_ids_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.jsonl");
+    std::fs::write(
+        &f,
+        "{\"id\": 1, \"text\": \"a\"}\n{\"id\": 1, \"text\": \"b\"}\n",
+    )
+    .unwrap();
+    rhetor()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("twice").and(predicate::str::contains("--doc-col")));
+}
+
+#[test]
+fn convention_speeches_by_doc_col() {
+    let Some(data) = shared_data("convention2012_party") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&data)
+        .args(["--doc-col", "speech_id", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(docs.height(), 189);
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert_eq!(paras.height(), 3418);
+    // party label is constant within a speech, so it is document metadata
+    assert!(docs.column("label").is_ok());
+}
+
+#[test]
+fn bbc_articles_segment_with_title_column() {
+    let Some(data) = shared_data("bbc_news") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(docs.height(), 2225);
+    let paras = read(&out.join("paragraphs.parquet"));
+    let n = paras.height() as f64 / 2225.0;
+    // The articles here have about five blank-line-separated paragraphs after the title.
+    assert!((3.0..20.0).contains(&n), "paragraphs per article {n}");
+    // The first line repeats the title column: it is the title, not a paragraph.
+    let texts = strings(&paras, "text");
+    assert!(texts[0]
+        .as_deref()
+        .unwrap()
+        .starts_with("Quarterly profits at US media giant"));
+}
