@@ -50,6 +50,13 @@ pub struct Segmentation {
     pub dropped: BTreeMap<String, usize>,
 }
 
+/// Paragraphs (with their input row), stats and drop reasons of one document.
+type DocSegments = (
+    Vec<(Paragraph, Option<usize>)>,
+    DocStats,
+    Vec<segment::DropReason>,
+);
+
 /// Segments every document (in parallel; the result does not depend on the thread count).
 pub fn segment_corpus(
     corpus: &Corpus,
@@ -58,11 +65,7 @@ pub fn segment_corpus(
     progress: &dyn Progress,
 ) -> Segmentation {
     progress.start("segment", corpus.documents.len() as u64);
-    let per_doc: Vec<(
-        Vec<(Paragraph, Option<usize>)>,
-        DocStats,
-        Vec<segment::DropReason>,
-    )> = corpus
+    let per_doc: Vec<DocSegments> = corpus
         .documents
         .par_iter()
         .map(|d| {
