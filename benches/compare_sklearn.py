@@ -372,8 +372,9 @@ def rhetor_assignments(out: Path) -> list[tuple[str, int]]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(out / "paragraphs.parquet", columns=["doc_id", "topic_id"])
+    # A null topic (should not happen with k-means) is scored as its own cluster, -1.
     return list(zip((str(d) for d in table.column("doc_id").to_pylist()),
-                    table.column("topic_id").to_pylist()))
+                    (-1 if t is None else int(t) for t in table.column("topic_id").to_pylist())))
 
 
 def join_check(ds: dict, pairs: list[tuple[str, int]]) -> dict:

@@ -14,8 +14,13 @@
 //! Unknown keys and bad values are errors that name the key; every section is checked
 //! before any work starts.
 
+use crate::cluster::{ClusterParams, ClusterValidParams};
 use crate::corpus::CorpusParams;
+use crate::embed::svd::{ReduceParams, ReduceValidParams};
+use crate::embed::tfidf::TfidfValidParams;
+use crate::embed::EmbedConfig;
 use crate::segment::{SegmentParams, SegmentValidParams};
+use crate::topics::{TopicsParams, TopicsValidParams};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +34,14 @@ pub struct Config {
     pub corpus: CorpusParams,
     /// Paragraph segmentation.
     pub segment: SegmentParams,
+    /// Paragraph vectors.
+    pub embed: EmbedConfig,
+    /// Dimensionality reduction before clustering (LSA of TF-IDF vectors).
+    pub reduce: ReduceParams,
+    /// Topic clustering.
+    pub cluster: ClusterParams,
+    /// Topic descriptions.
+    pub topics: TopicsParams,
 }
 
 impl Default for Config {
@@ -37,6 +50,10 @@ impl Default for Config {
             seed: 42,
             corpus: CorpusParams::default(),
             segment: SegmentParams::default(),
+            embed: EmbedConfig::default(),
+            reduce: ReduceParams::default(),
+            cluster: ClusterParams::default(),
+            topics: TopicsParams::default(),
         }
     }
 }
@@ -73,6 +90,14 @@ pub struct CheckedConfig {
     pub config: Config,
     /// Checked segmentation params.
     pub segment: SegmentValidParams,
+    /// Checked TF-IDF params.
+    pub tfidf: TfidfValidParams,
+    /// Checked reduction params.
+    pub reduce: ReduceValidParams,
+    /// Checked clustering params.
+    pub cluster: ClusterValidParams,
+    /// Checked topic params.
+    pub topics: TopicsValidParams,
 }
 
 impl Config {
@@ -95,13 +120,23 @@ impl Config {
 
     /// Checks every section.
     pub fn check(&self) -> Result<CheckedConfig, ConfigError> {
-        let segment = self
-            .segment
-            .check()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let inv = |section: &str, e: &dyn std::fmt::Display| {
+            ConfigError::Invalid(format!("[{section}] {e}"))
+        };
+        let segment = self.segment.check().map_err(|e| inv("segment", &e))?;
+        let tfidf = match &self.embed {
+            EmbedConfig::Tfidf(p) => p.check().map_err(|e| inv("embed", &e))?,
+        };
+        let reduce = self.reduce.check().map_err(|e| inv("reduce", &e))?;
+        let cluster = self.cluster.check().map_err(|e| inv("cluster", &e))?;
+        let topics = self.topics.check().map_err(|e| inv("topics", &e))?;
         Ok(CheckedConfig {
             config: self.clone(),
             segment,
+            tfidf,
+            reduce,
+            cluster,
+            topics,
         })
     }
 }
@@ -130,6 +165,38 @@ mod tests {
             Config::from_toml("", Path::new("x.toml")).unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn embed_keys_override_defaults_one_by_one() {
+        let c = Config::from_toml(
+            "[embed]\ntype = \"tfidf\"\nmin_df = 1\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let EmbedConfig::Tfidf(p) = &c.embed;
+        assert_eq!(p.min_df, crate::embed::tfidf::DfBound::Count(1));
+        assert!(p.sublinear_tf, "other keys keep rhetor's defaults");
+    }
+
+    #[test]
+    fn embed_unknown_key_is_named() {
+        let e = Config::from_toml("[embed]\nmin_dff = 1\n", Path::new("x.toml")).unwrap_err();
+        assert!(e.to_string().contains("min_dff"), "{e}");
+    }
+
+    #[test]
+    fn negative_max_df_is_an_error_naming_it() {
+        let r = Config::from_toml("[embed]\nmax_df = -0.5\n", Path::new("x.toml"))
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.check().map(|_| ()).map_err(|e| e.to_string()));
+        assert!(r.unwrap_err().contains("max_df"));
+    }
+
+    #[test]
+    fn k_zero_is_an_error_naming_it() {
+        let c = Config::from_toml("[cluster]\nk = 0\n", Path::new("x.toml")).unwrap();
+        assert!(c.check().unwrap_err().to_string().contains("k"));
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub enum Error {
     /// Writing outputs failed.
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// TF-IDF failed (e.g. an empty vocabulary).
+    #[error(transparent)]
+    Embed(#[from] crate::embed::tfidf::TfidfError),
+    /// Dimensionality reduction failed.
+    #[error(transparent)]
+    Reduce(#[from] crate::embed::svd::ReduceError),
+    /// Clustering failed (e.g. fewer paragraphs than k).
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

@@ -8,7 +8,10 @@
 //!
 //! 1. [`corpus`] — load a folder of `.txt`/`.md` files or a JSONL/CSV/Parquet table.
 //! 2. [`segment`] — split documents into paragraphs with sections and byte offsets.
-//! 3. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
+//! 3. [`embed`] — TF-IDF vectors (scikit-learn-compatible) and LSA reduction.
+//! 4. [`cluster`] — k-means topics (k given or chosen by silhouette) and [`topics`] —
+//!    c-TF-IDF terms, labels and representative paragraphs.
+//! 5. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
 //!
 //! [`pipeline::run`] runs the stages in order; [`config::Config`] holds every stage's params
 //! and is checked before any work starts.
@@ -24,13 +27,17 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cluster;
+pub mod compare;
 pub mod config;
 pub mod corpus;
+pub mod embed;
 pub mod error;
 pub mod export;
 pub mod pipeline;
 pub mod progress;
 pub mod segment;
+pub mod topics;
 
 pub use error::Error;
 

@@ -307,15 +307,21 @@ pub struct Manifest {
     pub skipped: Vec<Skipped>,
     /// Output tables.
     pub tables: BTreeMap<String, TableInfo>,
+    /// What each stage found (vocabulary size, components, chosen k, …).
+    pub stages: BTreeMap<String, serde_json::Value>,
     /// Wall-clock seconds per stage.
     pub timings_s: BTreeMap<String, f64>,
 }
 
-/// Which stages a command runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which stages a command runs: each is a prefix of the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stages {
     /// Load and segment only.
     Segment,
+    /// … and embed (TF-IDF + LSA): adds `embeddings.parquet`.
+    Embed,
+    /// … and cluster: adds topics (`topics.parquet`, topic columns).
+    Cluster,
     /// The whole pipeline.
     All,
 }
@@ -364,7 +370,6 @@ pub fn run(
     stages: Stages,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
-    let _ = stages;
     // Refuse an existing output before doing any work.
     let dir = RunDir::create(out, force)?;
     let mut timer = Timer::new();
@@ -382,15 +387,17 @@ pub fn run(
         return Err(Error::NoParagraphs(corpus_path.to_path_buf()));
     }
 
-    let seed_meta = vec![("rhetor.seed".to_string(), cfg.config.seed.to_string())];
+    let seed = cfg.config.seed;
+    let config_json = serde_json::to_string(&cfg.config).unwrap_or_default();
+    let kv = vec![
+        ("rhetor.seed".to_string(), seed.to_string()),
+        ("rhetor.config".to_string(), config_json),
+    ];
     let mut tables = BTreeMap::new();
-    let mut docs = documents_frame(&corpus, &seg)?;
-    let mut paras = paragraphs_frame(&corpus, &seg, Vec::new())?;
-    for (name, df) in [
-        ("documents.parquet", &mut docs),
-        ("paragraphs.parquet", &mut paras),
-    ] {
-        dir.write_parquet(name, df, &seed_meta)?;
+    let mut details: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut write = |name: &str, df: &mut DataFrame| -> Result<(), Error> {
+        dir.write_parquet(name, df, &kv)?;
         tables.insert(
             name.to_string(),
             TableInfo {
@@ -402,7 +409,75 @@ pub fn run(
                     .collect(),
             },
         );
+        Ok(())
+    };
+    let mut para_extra: Vec<Column> = Vec::new();
+
+    if stages >= Stages::Embed {
+        let texts: Vec<&str> = seg
+            .paragraphs
+            .iter()
+            .map(|p| p.para.text.as_str())
+            .collect();
+        progress.start("embed", 0);
+        let (vectorizer, x) = fit_tfidf(&cfg.tfidf, &texts, &mut warnings)?;
+        progress.finish();
+        timer.lap("embed");
+        details.insert(
+            "embed".into(),
+            serde_json::json!({
+                "type": "tfidf",
+                "n_features": vectorizer.vocabulary().len(),
+                "nnz": x.nnz(),
+            }),
+        );
+        progress.start("reduce", 0);
+        let lsa = cfg.reduce.fit_transform(&x, seed)?;
+        progress.finish();
+        timer.lap("reduce");
+        details.insert(
+            "reduce".into(),
+            serde_json::json!({
+                "method": "truncated_svd_randomized+l2",
+                "n_components": lsa.n_components,
+                "explained_variance": lsa.explained_variance_ratio.iter().sum::<f64>(),
+            }),
+        );
+        dir.write_json("tfidf_vectorizer.json", &vectorizer)?;
+        let mut emb = embeddings_frame(&corpus, &seg, lsa.embedding.view())?;
+        write("embeddings.parquet", &mut emb)?;
+        timer.lap("export");
+
+        if stages >= Stages::Cluster {
+            progress.start("cluster", 0);
+            let clustering = cfg.cluster.fit(lsa.embedding.view(), seed)?;
+            progress.finish();
+            timer.lap("cluster");
+            warnings.extend(clustering.warnings.iter().cloned());
+            details.insert(
+                "cluster".into(),
+                serde_json::json!({
+                    "method": "kmeans++ lloyd",
+                    "k": clustering.k,
+                    "k_chosen_automatically": cfg.config.cluster.k.is_none(),
+                    "silhouette_by_k": clustering.k_scores,
+                    "inertia": clustering.inertia,
+                    "n_iter": clustering.n_iter,
+                }),
+            );
+            let topics =
+                crate::topics::describe(&texts, &clustering, lsa.embedding.view(), &cfg.topics)?;
+            timer.lap("topics");
+            para_extra = topic_columns(&clustering, &topics);
+            let mut t = topics_frame(&corpus, &seg, &topics)?;
+            write("topics.parquet", &mut t)?;
+        }
     }
+
+    let mut docs = documents_frame(&corpus, &seg)?;
+    let mut paras = paragraphs_frame(&corpus, &seg, para_extra)?;
+    write("documents.parquet", &mut docs)?;
+    write("paragraphs.parquet", &mut paras)?;
     timer.lap("export");
 
     let counts = Counts {
@@ -435,6 +510,7 @@ pub fn run(
         counts: counts.clone(),
         skipped: corpus.skipped.clone(),
         tables,
+        stages: details,
         timings_s: timer.0.clone(),
     };
     dir.write_json("manifest.json", &manifest)?;
@@ -443,6 +519,162 @@ pub fn run(
         out,
         counts,
         skipped: corpus.skipped,
-        warnings: Vec::new(),
+        warnings,
     })
+}
+
+/// Below this many paragraphs, document-frequency bounds that leave no vocabulary are
+/// relaxed (with a warning) instead of failing: `min_df = 2, max_df = 0.5` cannot work on a
+/// corpus of one or two paragraphs.
+pub const SMALL_CORPUS: usize = 20;
+
+fn fit_tfidf(
+    params: &crate::embed::tfidf::TfidfValidParams,
+    texts: &[&str],
+    warnings: &mut Vec<String>,
+) -> Result<(crate::embed::tfidf::FittedTfidf, sprs::CsMat<f64>), Error> {
+    use crate::embed::tfidf::{DfBound, TfidfError};
+    match params.fit_transform(texts) {
+        Err(e @ (TfidfError::DfBoundsConflict { .. } | TfidfError::EmptyVocabulary { .. }))
+            if texts.len() < SMALL_CORPUS =>
+        {
+            let mut relaxed = params.params().clone();
+            relaxed.min_df = DfBound::Count(1);
+            relaxed.max_df = DfBound::Fraction(1.0);
+            let checked = relaxed.check().map_err(|_| Error::from(e))?;
+            warnings.push(format!(
+                "the corpus has only {} paragraphs: TF-IDF used min_df = 1 and max_df = 1.0 \
+                 instead of min_df = {} and max_df = {}",
+                texts.len(),
+                params.params().min_df,
+                params.params().max_df
+            ));
+            Ok(checked.fit_transform(texts)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Builds `embeddings.parquet`: one reduced vector (list<f32>) per paragraph.
+pub fn embeddings_frame(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    x: ndarray::ArrayView2<f32>,
+) -> Result<DataFrame, Error> {
+    let ps = &seg.paragraphs;
+    let vectors: Vec<Series> = x
+        .rows()
+        .into_iter()
+        .map(|r| Series::new(PlSmallStr::EMPTY, r.to_vec()))
+        .collect();
+    let cols = vec![
+        Column::new(
+            "doc_id".into(),
+            ps.iter()
+                .map(|p| corpus.documents[p.doc].id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "para_id".into(),
+            ps.iter().map(|p| p.para_id as u32).collect::<Vec<_>>(),
+        ),
+        Column::new("vector".into(), vectors),
+    ];
+    Ok(export::frame("embeddings.parquet", ps.len(), cols)?)
+}
+
+/// The topic columns of `paragraphs.parquet`: `topic_id` (i32), `topic_label`, `topic_prob`
+/// (f32, the soft membership of the assigned topic).
+pub fn topic_columns(
+    c: &crate::cluster::Clustering,
+    topics: &[crate::topics::Topic],
+) -> Vec<Column> {
+    vec![
+        Column::new(
+            "topic_id".into(),
+            c.labels.iter().map(|&l| l as i32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "topic_label".into(),
+            c.labels
+                .iter()
+                .map(|&l| topics[l].label.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("topic_prob".into(), c.prob.clone()),
+    ]
+}
+
+/// Builds `topics.parquet`.
+pub fn topics_frame(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    topics: &[crate::topics::Topic],
+) -> Result<DataFrame, Error> {
+    let n: usize = topics.iter().map(|t| t.size).sum::<usize>().max(1);
+    let list_str = |v: &[String]| Series::new(PlSmallStr::EMPTY, v.to_vec());
+    let cols = vec![
+        Column::new(
+            "topic_id".into(),
+            topics.iter().map(|t| t.id as i32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "size".into(),
+            topics.iter().map(|t| t.size as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share".into(),
+            topics
+                .iter()
+                .map(|t| t.size as f64 / n as f64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "label".into(),
+            topics.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "top_terms".into(),
+            topics
+                .iter()
+                .map(|t| list_str(&t.terms))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "term_scores".into(),
+            topics
+                .iter()
+                .map(|t| Series::new(PlSmallStr::EMPTY, t.scores.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "representative_doc_ids".into(),
+            topics
+                .iter()
+                .map(|t| {
+                    let ids: Vec<String> = t
+                        .representatives
+                        .iter()
+                        .map(|&i| corpus.documents[seg.paragraphs[i].doc].id.clone())
+                        .collect();
+                    list_str(&ids)
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "representative_para_ids".into(),
+            topics
+                .iter()
+                .map(|t| {
+                    let ids: Vec<u32> = t
+                        .representatives
+                        .iter()
+                        .map(|&i| seg.paragraphs[i].para_id as u32)
+                        .collect();
+                    Series::new(PlSmallStr::EMPTY, ids)
+                })
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    Ok(export::frame("topics.parquet", topics.len(), cols)?)
 }

@@ -34,6 +34,14 @@ pub enum Command {
     /// Load and segment a corpus only: writes documents.parquet, paragraphs.parquet and manifest.json.
     #[command(after_help = "Example:\n  rhetor segment corpus --out runs/seg")]
     Segment(RunArgs),
+    /// Load, segment and embed (TF-IDF + LSA): adds embeddings.parquet and tfidf_vectorizer.json.
+    #[command(after_help = "Example:\n  rhetor embed corpus --out runs/emb --config rhetor.toml")]
+    Embed(RunArgs),
+    /// Load, segment, embed and cluster into topics: adds topics.parquet and topic columns.
+    #[command(
+        after_help = "Examples:\n  rhetor cluster corpus --out runs/topics --k 6\n  rhetor cluster news.jsonl --unit document --out runs/news   # k chosen by silhouette"
+    )]
+    Cluster(RunArgs),
 }
 
 /// Analysis unit.
@@ -71,6 +79,9 @@ pub struct RunArgs {
     /// Seed of every random choice [default: 42, or the config's].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Number of topics (run, cluster) [default: chosen automatically by silhouette].
+    #[arg(long)]
+    pub k: Option<usize>,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,

@@ -17,6 +17,8 @@ pub fn main() -> i32 {
     let result = match &cli.command {
         Command::Run(a) => run::run("run", a, &cli, rhetor::pipeline::Stages::All),
         Command::Segment(a) => run::run("segment", a, &cli, rhetor::pipeline::Stages::Segment),
+        Command::Embed(a) => run::run("embed", a, &cli, rhetor::pipeline::Stages::Embed),
+        Command::Cluster(a) => run::run("cluster", a, &cli, rhetor::pipeline::Stages::Cluster),
     };
     match result {
         Ok(code) => code,

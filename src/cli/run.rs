@@ -37,6 +37,9 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
+    if let Some(k) = a.k {
+        cfg.cluster.k = Some(k);
+    }
     Ok((cfg, path))
 }
 

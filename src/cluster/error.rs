@@ -1,0 +1,78 @@
+//! Errors of the topic clustering.
+
+use thiserror::Error;
+
+/// An invalid [`ClusterParams`](super::ClusterParams).
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ClusterParamsError {
+    /// `k = 0` was asked for.
+    #[error(
+        "k must be at least 1 (got k = 0); omit k to choose the number of topics automatically"
+    )]
+    ZeroK,
+    /// `n_init = 0`.
+    #[error("n_init must be at least 1 (got {0})")]
+    ZeroNInit(usize),
+    /// `max_iter = 0`.
+    #[error("max_iter must be at least 1 (got {0})")]
+    ZeroMaxIter(usize),
+    /// `tol` is negative, NaN or infinite.
+    #[error("tol must be a finite number ≥ 0 (got {0})")]
+    InvalidTol(f64),
+    /// `k_min < 2`: the silhouette needs at least two clusters.
+    #[error("k_min must be at least 2, since the silhouette score needs two topics to compare (got {0})")]
+    KMinTooSmall(usize),
+    /// `k_min > k_max`.
+    #[error("k_min = {k_min} is larger than k_max = {k_max}")]
+    KRangeEmpty {
+        /// Lower end of the automatic range.
+        k_min: usize,
+        /// Upper end of the automatic range.
+        k_max: usize,
+    },
+    /// `silhouette_sample < 2`.
+    #[error("silhouette_sample must be at least 2 paragraphs (got {0})")]
+    SilhouetteSampleTooSmall(usize),
+}
+
+/// A clustering input that cannot be clustered.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum ClusterError {
+    /// No rows.
+    #[error("the corpus has no paragraphs to cluster")]
+    NoRows,
+    /// Rows of dimension 0.
+    #[error("the paragraph embeddings have no dimensions ({rows} rows × 0 columns)")]
+    NoDimensions {
+        /// Number of rows.
+        rows: usize,
+    },
+    /// A NaN or infinite value in the input.
+    #[error("the embedding of paragraph {row} holds a non-finite value ({value}) in column {col}")]
+    NonFinite {
+        /// Row (paragraph) index.
+        row: usize,
+        /// Column index.
+        col: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A row whose squared norm overflows `f32`.
+    #[error("the embedding of paragraph {row} is too large to cluster (its squared norm overflows f32); normalise the rows first")]
+    Overflow {
+        /// Row (paragraph) index.
+        row: usize,
+    },
+    /// More topics asked for than there are rows.
+    #[error(
+        "k = {k} topics were asked for, but the corpus has only {rows} {}; \
+         lower k or omit it to choose k automatically",
+        if *.rows == 1 { "paragraph" } else { "paragraphs" }
+    )]
+    TooFewRows {
+        /// Requested number of topics.
+        k: usize,
+        /// Number of rows (paragraphs).
+        rows: usize,
+    },
+}

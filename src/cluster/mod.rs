@@ -1,0 +1,20 @@
+//! Topic clustering of paragraph embeddings: k-means with an automatic choice of k, soft
+//! memberships, representative paragraphs, and class-based TF-IDF topic terms.
+//!
+//! ```no_run
+//! # fn demo(x: ndarray::ArrayView2<f32>) -> Result<(), Box<dyn std::error::Error>> {
+//! use rhetor::cluster::ClusterParams;
+//! let clustering = ClusterParams::default().check()?.fit(x, 42)?;
+//! println!("k = {} ({:?})", clustering.k, clustering.k_scores);
+//! # Ok(()) }
+//! ```
+
+pub mod ctfidf;
+pub mod error;
+pub mod kmeans;
+pub mod params;
+
+pub use ctfidf::{class_tfidf, TopicTerms};
+pub use error::{ClusterError, ClusterParamsError};
+pub use kmeans::Clustering;
+pub use params::{ClusterParams, ClusterValidParams};

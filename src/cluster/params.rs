@@ -1,0 +1,229 @@
+//! Parameters of the topic clustering.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ClusterError, ClusterParamsError};
+use super::kmeans::{self, Clustering};
+
+/// Parameters of the k-means topic clustering (a TOML/JSON table; unknown keys are
+/// rejected, missing ones take the defaults below).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterParams {
+    /// Number of topics. `None` (the default) chooses it automatically among
+    /// `k_min..=k_max` by the mean silhouette coefficient (see [`ClusterValidParams::fit`]).
+    pub k: Option<usize>,
+    /// Smallest number of topics tried by the automatic choice (default 2, at least 2).
+    pub k_min: usize,
+    /// Largest number of topics tried by the automatic choice (default 12).
+    pub k_max: usize,
+    /// Number of k-means++ restarts; the one with the lowest inertia is kept (default 10).
+    pub n_init: usize,
+    /// Maximum number of Lloyd iterations per restart (default 300).
+    pub max_iter: usize,
+    /// Convergence tolerance, relative to the mean per-column variance of the data, on the
+    /// summed squared centroid shift between two iterations (default 1e-4, as scikit-learn).
+    pub tol: f64,
+    /// Largest number of rows (a seeded random sample) on which the silhouette of each
+    /// candidate `k` is computed (default 2,000; cost grows with its square).
+    pub silhouette_sample: usize,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        Self {
+            k: None,
+            k_min: 2,
+            k_max: 12,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            silhouette_sample: 2000,
+        }
+    }
+}
+
+/// Checked [`ClusterParams`], ready to [`fit`](ClusterValidParams::fit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterValidParams {
+    params: ClusterParams,
+}
+
+impl ClusterParams {
+    /// Checks every rule (each is independent of the data): `k ≠ Some(0)`, `n_init ≥ 1`,
+    /// `max_iter ≥ 1`, `tol` finite and `≥ 0`, `k_min ≥ 2`, `k_min ≤ k_max`,
+    /// `silhouette_sample ≥ 2`. The range rules apply even when `k` is given.
+    pub fn check(&self) -> Result<ClusterValidParams, ClusterParamsError> {
+        if self.k == Some(0) {
+            return Err(ClusterParamsError::ZeroK);
+        }
+        if self.n_init == 0 {
+            return Err(ClusterParamsError::ZeroNInit(self.n_init));
+        }
+        if self.max_iter == 0 {
+            return Err(ClusterParamsError::ZeroMaxIter(self.max_iter));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(ClusterParamsError::InvalidTol(self.tol));
+        }
+        if self.k_min < 2 {
+            return Err(ClusterParamsError::KMinTooSmall(self.k_min));
+        }
+        if self.k_min > self.k_max {
+            return Err(ClusterParamsError::KRangeEmpty {
+                k_min: self.k_min,
+                k_max: self.k_max,
+            });
+        }
+        if self.silhouette_sample < 2 {
+            return Err(ClusterParamsError::SilhouetteSampleTooSmall(
+                self.silhouette_sample,
+            ));
+        }
+        Ok(ClusterValidParams {
+            params: self.clone(),
+        })
+    }
+}
+
+impl ClusterValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &ClusterParams {
+        &self.params
+    }
+
+    /// Clusters the rows of `x` (paragraph embeddings, normally l2-normalised: LSA output or
+    /// sentence embeddings) with k-means. `seed` drives every random choice; the result is
+    /// bit-identical for any number of rayon threads.
+    ///
+    /// **Fixed `k`**: k-means++ (greedy, `2 + ⌊ln k⌋` local trials) then Lloyd iterations,
+    /// `n_init` restarts, the lowest inertia kept. `k` larger than the number of rows is
+    /// [`ClusterError::TooFewRows`].
+    ///
+    /// **Automatic `k`** (`k = None`): every `k` in the search range is fitted as above and
+    /// scored by the mean silhouette coefficient (Euclidean distance between rows, as
+    /// scikit-learn's `silhouette_score`) on one seeded sample of at most
+    /// `silhouette_sample` rows shared by all candidates; the highest score wins, ties going
+    /// to the smaller `k`. The silhouette is used because, unlike inertia, it does not
+    /// improve mechanically with `k`: it rewards topics that are tight *and* apart from the
+    /// nearest other topic, needs no labelled data, and is what scikit-learn users compare.
+    /// The search range is `lo..=hi` with `lo = min(k_min, n − 1)` and
+    /// `hi = min(k_max, n − 1, max(lo, ⌊√(n / 2)⌋))` for `n` rows: the silhouette is only
+    /// defined for `2 ≤ k ≤ n − 1`, and more topics than the rule of thumb k ≈ √(n/2) are not
+    /// tried (the silhouette of TF-IDF vectors tends to grow with k on small corpora, which
+    /// would otherwise split a few essays into many two-paragraph topics).
+    /// When the range had to be narrowed this way a warning says so. With fewer than 3 rows
+    /// no `k ≥ 2` can be scored: all rows form one topic (`k = 1`) and a warning says why.
+    ///
+    /// Topics are numbered canonically: topic 0 is the largest, ties broken by the smallest
+    /// row index among the members (empty topics, possible only with duplicate rows, come
+    /// last and are reported in a warning).
+    pub fn fit(&self, x: ArrayView2<f32>, seed: u64) -> Result<Clustering, ClusterError> {
+        kmeans::fit(&self.params, x, seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut ClusterParams)) -> Result<ClusterValidParams, ClusterParamsError> {
+        let mut p = ClusterParams::default();
+        f(&mut p);
+        p.check()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let p = ClusterParams::default();
+        assert_eq!(p.k, None);
+        assert_eq!((p.k_min, p.k_max, p.n_init, p.max_iter), (2, 12, 10, 300));
+        assert_eq!(p.tol, 1e-4);
+        assert_eq!(p.silhouette_sample, 2000);
+        assert!(p.check().is_ok());
+    }
+
+    #[test]
+    fn k_zero_is_rejected() {
+        let e = with(|p| p.k = Some(0)).unwrap_err();
+        assert_eq!(e, ClusterParamsError::ZeroK);
+        assert!(e.to_string().contains("k = 0"));
+        assert!(with(|p| p.k = Some(1)).is_ok());
+    }
+
+    #[test]
+    fn n_init_zero_is_rejected() {
+        let e = with(|p| p.n_init = 0).unwrap_err();
+        assert_eq!(e, ClusterParamsError::ZeroNInit(0));
+        assert!(e.to_string().contains("got 0"));
+    }
+
+    #[test]
+    fn max_iter_zero_is_rejected() {
+        let e = with(|p| p.max_iter = 0).unwrap_err();
+        assert_eq!(e, ClusterParamsError::ZeroMaxIter(0));
+        assert!(e.to_string().contains("max_iter"));
+    }
+
+    #[test]
+    fn negative_or_non_finite_tol_is_rejected() {
+        let e = with(|p| p.tol = -1e-3).unwrap_err();
+        assert_eq!(e, ClusterParamsError::InvalidTol(-1e-3));
+        assert!(e.to_string().contains("-0.001"));
+        assert!(matches!(
+            with(|p| p.tol = f64::NAN),
+            Err(ClusterParamsError::InvalidTol(_))
+        ));
+        assert!(matches!(
+            with(|p| p.tol = f64::INFINITY),
+            Err(ClusterParamsError::InvalidTol(_))
+        ));
+        assert!(with(|p| p.tol = 0.0).is_ok());
+    }
+
+    #[test]
+    fn k_min_above_k_max_is_rejected() {
+        let e = with(|p| {
+            p.k_min = 9;
+            p.k_max = 4;
+        })
+        .unwrap_err();
+        assert_eq!(e, ClusterParamsError::KRangeEmpty { k_min: 9, k_max: 4 });
+        assert!(e.to_string().contains("k_min = 9") && e.to_string().contains("k_max = 4"));
+        assert!(with(|p| {
+            p.k_min = 4;
+            p.k_max = 4;
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn k_min_below_two_is_rejected() {
+        for k_min in [0, 1] {
+            let e = with(|p| p.k_min = k_min).unwrap_err();
+            assert_eq!(e, ClusterParamsError::KMinTooSmall(k_min));
+            assert!(e.to_string().contains(&format!("got {k_min}")));
+        }
+    }
+
+    #[test]
+    fn tiny_silhouette_sample_is_rejected() {
+        let e = with(|p| p.silhouette_sample = 1).unwrap_err();
+        assert_eq!(e, ClusterParamsError::SilhouetteSampleTooSmall(1));
+        assert!(e.to_string().contains("got 1"));
+    }
+
+    #[test]
+    fn serde_defaults_and_unknown_keys() {
+        let p: ClusterParams = serde_json::from_str(r#"{"k": 5, "n_init": 3}"#).unwrap();
+        assert_eq!(p.k, Some(5));
+        assert_eq!(p.n_init, 3);
+        assert_eq!(p.max_iter, 300);
+        let e = serde_json::from_str::<ClusterParams>(r#"{"kk": 5}"#).unwrap_err();
+        assert!(e.to_string().contains("kk"));
+        let back: ClusterParams =
+            serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+}

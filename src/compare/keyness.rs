@@ -1,0 +1,464 @@
+//! Distinctive terms: Monroe, Colaresi & Quinn (2008) "Fightin' Words" log-odds ratios
+//! with an informative Dirichlet prior, each group against the rest.
+
+use super::{CompareError, CompareValidParams};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// One term of one group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeynessRow {
+    /// The group's index (row of the counts).
+    pub group: usize,
+    /// The group's name.
+    pub group_name: String,
+    /// The term's index in the vocabulary.
+    pub term_id: usize,
+    /// The term.
+    pub term: String,
+    /// The term's count in the group, `y_iw`.
+    pub count: f64,
+    /// Log-odds ratio of the group against the rest, `δ_w` (natural log; > 0: more typical
+    /// of the group).
+    pub log_odds: f64,
+    /// Its approximate variance, `σ²_w`.
+    pub variance: f64,
+    /// `δ_w / σ_w`.
+    pub z: f64,
+}
+
+/// A group without any term count: it has no rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SkippedTermGroup {
+    /// The group's index.
+    pub group: usize,
+    /// The group's name.
+    pub group_name: String,
+}
+
+/// Fightin' Words statistics of every group × term.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeynessTable {
+    /// One row per group × term with a positive corpus count, by group then term index.
+    pub rows: Vec<KeynessRow>,
+    /// Groups whose counts sum to 0.
+    pub skipped: Vec<SkippedTermGroup>,
+    /// α0, the total weight of the prior.
+    pub prior: f64,
+}
+
+/// A row of [`top_terms`] with its rank.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopTerm {
+    /// 1 for the most distinctive term of the group.
+    pub rank: usize,
+    /// The term's statistics.
+    #[serde(flatten)]
+    pub row: KeynessRow,
+}
+
+/// Fightin' Words log-odds ratios (see the [module docs](super)) of each group against the
+/// rest of the corpus, with prior `α_w = α0 · y_w / y`, `α0 = keyness_prior`.
+///
+/// `counts[i]` holds group `i`'s term counts as sparse `(term index, count)` pairs over
+/// `vocab` (repeated terms are summed; counts may be fractional but must be finite and
+/// ≥ 0). A dense row converts with
+/// `row.iter().copied().enumerate().filter(|&(_, c)| c > 0.0).collect()`.
+/// Terms that never occur get no rows; groups without counts are listed in
+/// [`KeynessTable::skipped`].
+pub fn keyness(
+    counts: &[Vec<(usize, f64)>],
+    vocab: &[String],
+    group_names: &[String],
+    params: &CompareValidParams,
+) -> Result<KeynessTable, CompareError> {
+    let a0 = params.params().keyness_prior;
+    if counts.len() != group_names.len() {
+        return Err(CompareError::RowsVsGroups {
+            rows: counts.len(),
+            groups: group_names.len(),
+        });
+    }
+    if counts.len() < 2 {
+        return Err(CompareError::TooFewGroups(counts.len()));
+    }
+    let v = vocab.len();
+    let mut totals = vec![0.0; v];
+    for (group, row) in counts.iter().enumerate() {
+        for &(term, value) in row {
+            if term >= v {
+                return Err(CompareError::TermOutOfRange {
+                    group,
+                    term,
+                    vocab: v,
+                });
+            }
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(CompareError::BadCount { group, term, value });
+            }
+            totals[term] += value;
+        }
+    }
+    let total: f64 = totals.iter().sum();
+    if !total.is_finite() {
+        return Err(CompareError::InfiniteTotal(total));
+    }
+    let used: Vec<usize> = (0..v).filter(|&w| totals[w] > 0.0).collect();
+    if used.len() < 2 {
+        return Err(CompareError::TooFewTerms(used.len()));
+    }
+    let per_group: Vec<Vec<KeynessRow>> = counts
+        .par_iter()
+        .enumerate()
+        .map(|(group, row)| {
+            let mut y = vec![0.0; v];
+            for &(term, value) in row {
+                y[term] += value;
+            }
+            let ni: f64 = row.iter().map(|&(_, c)| c).sum();
+            if ni <= 0.0 {
+                return Ok(Vec::new());
+            }
+            let nj = (total - ni).max(0.0);
+            used.iter()
+                .map(|&w| {
+                    let aw = a0 * totals[w] / total;
+                    let yi = y[w];
+                    let yj = (totals[w] - yi).max(0.0);
+                    let (ai, bi) = (yi + aw, (ni - yi).max(0.0) + a0 - aw);
+                    let (aj, bj) = (yj + aw, (nj - yj).max(0.0) + a0 - aw);
+                    let log_odds = (ai / bi).ln() - (aj / bj).ln();
+                    let variance = 1.0 / ai + 1.0 / bi + 1.0 / aj + 1.0 / bj;
+                    let z = log_odds / variance.sqrt();
+                    if !(z.is_finite() && variance.is_finite()) {
+                        return Err(CompareError::Degenerate {
+                            group,
+                            term: w,
+                            count: yi,
+                            total,
+                        });
+                    }
+                    Ok(KeynessRow {
+                        group,
+                        group_name: group_names[group].clone(),
+                        term_id: w,
+                        term: vocab[w].clone(),
+                        count: yi,
+                        log_odds,
+                        variance,
+                        z,
+                    })
+                })
+                .collect()
+        })
+        .collect::<Result<_, _>>()?;
+    let skipped = per_group
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_empty())
+        .map(|(group, _)| SkippedTermGroup {
+            group,
+            group_name: group_names[group].clone(),
+        })
+        .collect();
+    Ok(KeynessTable {
+        rows: per_group.into_iter().flatten().collect(),
+        skipped,
+        prior: a0,
+    })
+}
+
+/// The `n` most distinctive terms of each group: highest `z` first, ties by term (then term
+/// index); by group in increasing order.
+pub fn top_terms(table: &KeynessTable, n: usize) -> Vec<TopTerm> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < table.rows.len() {
+        let group = table.rows[start].group;
+        let end = start
+            + table.rows[start..]
+                .iter()
+                .take_while(|r| r.group == group)
+                .count();
+        let mut rows: Vec<&KeynessRow> = table.rows[start..end].iter().collect();
+        rows.sort_by(|a, b| {
+            b.z.partial_cmp(&a.z)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| a.term.cmp(&b.term))
+                .then(a.term_id.cmp(&b.term_id))
+        });
+        out.extend(rows.into_iter().take(n).enumerate().map(|(i, r)| TopTerm {
+            rank: i + 1,
+            row: r.clone(),
+        }));
+        start = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CompareParams;
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn params(prior: f64) -> CompareValidParams {
+        CompareParams {
+            keyness_prior: prior,
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Counts (rows groups, columns tax, war, school, health, unused):
+    /// g0 = 10 2 5 0 0, g1 = 1 8 3 4 0, g2 = 0 0 2 6 0; α0 = 10.
+    type Sparse = Vec<Vec<(usize, f64)>>;
+
+    fn tiny() -> (Sparse, Vec<String>, Vec<String>) {
+        let counts = vec![
+            vec![(0, 6.0), (1, 2.0), (2, 5.0), (0, 4.0)], // tax given twice: summed
+            vec![(0, 1.0), (1, 8.0), (2, 3.0), (3, 4.0), (4, 0.0)],
+            vec![(2, 2.0), (3, 6.0)],
+        ];
+        (
+            counts,
+            names(&["tax", "war", "school", "health", "unused"]),
+            names(&["g0", "g1", "g2"]),
+        )
+    }
+
+    #[test]
+    fn matches_hand_computation() {
+        // Expected values computed by hand with python3 (no libraries), from the formulas in
+        // the module docs: (group, term, δ, σ², z).
+        let expected = [
+            (
+                0,
+                0,
+                1.9868072464431634,
+                0.45320072507859455,
+                2.9512801533143573,
+            ),
+            (
+                0,
+                1,
+                -0.8117464118049085,
+                0.40783650630460866,
+                -1.2710930047959599,
+            ),
+            (
+                0,
+                2,
+                0.30590651506644595,
+                0.3576238729975104,
+                0.5115351428173062,
+            ),
+            (
+                0,
+                3,
+                -1.7595143698111988,
+                0.5774872423952394,
+                -2.3153764985838197,
+            ),
+            (
+                1,
+                0,
+                -1.2365489747605487,
+                0.4399868189928987,
+                -1.8641956429906723,
+            ),
+            (
+                1,
+                1,
+                1.5300741800562798,
+                0.4180539091577607,
+                2.3664446016168785,
+            ),
+            (
+                1,
+                2,
+                -0.33358101469053114,
+                0.37755761653804915,
+                -0.5428873317000159,
+            ),
+            (
+                1,
+                3,
+                0.0354168431550379,
+                0.36257155411073694,
+                0.058818369882594514,
+            ),
+            (
+                2,
+                0,
+                -0.9800385911033258,
+                0.54520749286894,
+                -1.327279141499893,
+            ),
+            (
+                2,
+                1,
+                -0.9542828681790015,
+                0.587376948222416,
+                -1.245141413254152,
+            ),
+            (
+                2,
+                2,
+                0.020801768078766214,
+                0.42552173547922567,
+                0.03188888804354946,
+            ),
+            (
+                2,
+                3,
+                1.6117813302235433,
+                0.40574354457612166,
+                2.5303483346490636,
+            ),
+        ];
+        let (counts, vocab, groups) = tiny();
+        let t = keyness(&counts, &vocab, &groups, &params(10.0)).unwrap();
+        assert_eq!(t.rows.len(), 12); // "unused" has no rows
+        assert_eq!(t.prior, 10.0);
+        assert!(t.skipped.is_empty());
+        for (row, &(g, w, d, v, z)) in t.rows.iter().zip(&expected) {
+            assert_eq!((row.group, row.term_id), (g, w));
+            assert_eq!(row.term, vocab[w]);
+            assert_relative_eq!(row.log_odds, d, max_relative = 1e-12);
+            assert_relative_eq!(row.variance, v, max_relative = 1e-12);
+            assert_relative_eq!(row.z, z, max_relative = 1e-12);
+        }
+        assert_eq!(t.rows[0].count, 10.0);
+        assert_eq!(t.rows[0].group_name, "g0");
+    }
+
+    #[test]
+    fn top_terms_by_z_with_ties_by_term() {
+        let (counts, vocab, groups) = tiny();
+        let t = keyness(&counts, &vocab, &groups, &params(10.0)).unwrap();
+        let top = top_terms(&t, 2);
+        let got: Vec<(usize, usize, &str)> = top
+            .iter()
+            .map(|r| (r.row.group, r.rank, r.row.term.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, "tax"),
+                (0, 2, "school"),
+                (1, 1, "war"),
+                (1, 2, "health"),
+                (2, 1, "health"),
+                (2, 2, "school"),
+            ]
+        );
+        // Ties: two groups with identical, symmetric counts give equal z for "a" and "b".
+        let counts = vec![vec![(0, 5.0), (1, 5.0)], vec![(0, 5.0), (1, 5.0)]];
+        let t = keyness(
+            &counts,
+            &names(&["b", "a"]),
+            &names(&["x", "y"]),
+            &params(1000.0),
+        )
+        .unwrap();
+        let top = top_terms(&t, 1);
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].row.term, "a");
+        assert!(top_terms(&t, 0).is_empty());
+        let json = serde_json::to_string(&top[0]).unwrap();
+        assert!(
+            json.contains(r#""rank":1"#) && json.contains(r#""term":"a""#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_with_values() {
+        let (counts, vocab, groups) = tiny();
+        let p = params(1000.0);
+        let e = keyness(&counts, &vocab, &groups[..2], &p).unwrap_err();
+        assert_eq!(e, CompareError::RowsVsGroups { rows: 3, groups: 2 });
+        let e = keyness(&counts, &vocab[..3], &groups, &p).unwrap_err();
+        assert_eq!(
+            e,
+            CompareError::TermOutOfRange {
+                group: 1,
+                term: 3,
+                vocab: 3
+            }
+        );
+        let mut bad = counts.clone();
+        bad[2].push((1, -2.0));
+        let e = keyness(&bad, &vocab, &groups, &p).unwrap_err();
+        assert!(e.to_string().contains("count -2"), "{e}");
+        bad[2].pop();
+        bad[2].push((1, f64::NAN));
+        assert!(matches!(
+            keyness(&bad, &vocab, &groups, &p),
+            Err(CompareError::BadCount {
+                group: 2,
+                term: 1,
+                ..
+            })
+        ));
+        let big = vec![vec![(0, f64::MAX), (1, 1.0)], vec![(0, f64::MAX)]];
+        assert!(matches!(
+            keyness(&big, &vocab, &groups[..2], &p),
+            Err(CompareError::InfiniteTotal(_))
+        ));
+        assert_eq!(
+            keyness(&counts[..1], &vocab, &groups[..1], &p).unwrap_err(),
+            CompareError::TooFewGroups(1)
+        );
+        let big = 2f64.powi(60); // big + 1 == big: the prior of term 0 is exactly α0
+        let unbalanced = vec![vec![(0, big)], vec![(1, 1.0)]];
+        let e = keyness(&unbalanced, &vocab, &groups[..2], &p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CompareError::Degenerate {
+                    group: 0,
+                    term: 0,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let one_term = vec![vec![(0, 3.0)], vec![(0, 1.0)]];
+        assert_eq!(
+            keyness(&one_term, &vocab, &groups[..2], &p).unwrap_err(),
+            CompareError::TooFewTerms(1)
+        );
+    }
+
+    #[test]
+    fn empty_group_is_skipped_and_everything_is_finite() {
+        let counts = vec![vec![(0, 3.0), (1, 1.0)], vec![], vec![(1, 2.0), (2, 0.5)]];
+        let t = keyness(
+            &counts,
+            &names(&["a", "b", "c"]),
+            &names(&["x", "y", "z"]),
+            &params(0.001),
+        )
+        .unwrap();
+        assert_eq!(
+            t.skipped,
+            vec![SkippedTermGroup {
+                group: 1,
+                group_name: "y".into()
+            }]
+        );
+        assert_eq!(t.rows.len(), 6);
+        assert!(t
+            .rows
+            .iter()
+            .all(|r| r.log_odds.is_finite() && r.z.is_finite() && r.variance > 0.0));
+    }
+}

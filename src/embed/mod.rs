@@ -1,0 +1,73 @@
+//! Paragraph vectors: TF-IDF (sparse, scikit-learn-compatible) and dimensionality reduction
+//! (LSA) for clustering.
+
+pub mod svd;
+pub mod tfidf;
+
+use serde::{Deserialize, Serialize};
+use tfidf::{DfBound, StopWords, TfidfParams};
+
+/// Which embedder a run uses (the `[embed]` section, tagged by `type`).
+///
+/// ```toml
+/// [embed]
+/// type = "tfidf"
+/// min_df = 2
+/// max_df = 0.5
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum EmbedConfig {
+    /// Sparse TF-IDF vectors, reduced with LSA before clustering. Keys not given take
+    /// [`clustering_tfidf_defaults`].
+    Tfidf(TfidfParams),
+}
+
+/// rhetor's TF-IDF defaults for clustering paragraphs (those of the usual scikit-learn
+/// LSA + k-means recipe): `min_df = 2`, `max_df = 0.5`, English stop words,
+/// `sublinear_tf = true`; everything else as scikit-learn's `TfidfVectorizer`.
+pub fn clustering_tfidf_defaults() -> TfidfParams {
+    TfidfParams {
+        min_df: DfBound::Count(2),
+        max_df: DfBound::Fraction(0.5),
+        stop_words: Some(StopWords::English),
+        sublinear_tf: true,
+        ..TfidfParams::default()
+    }
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        EmbedConfig::Tfidf(clustering_tfidf_defaults())
+    }
+}
+
+impl<'de> Deserialize<'de> for EmbedConfig {
+    /// Keys the user gives override rhetor's defaults key by key; unknown keys are errors.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(d)?;
+        let kind = match table.remove("type") {
+            None => "tfidf".to_string(),
+            Some(toml::Value::String(s)) => s,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "embed.type must be a string such as \"tfidf\" (type = {other})"
+                )))
+            }
+        };
+        match kind.as_str() {
+            "tfidf" => {
+                let mut merged = toml::Table::try_from(clustering_tfidf_defaults())
+                    .map_err(|e| D::Error::custom(e.to_string()))?;
+                merged.extend(table);
+                let p = TfidfParams::deserialize(toml::Value::Table(merged))
+                    .map_err(|e| D::Error::custom(format!("in [embed]: {}", e.message())))?;
+                Ok(EmbedConfig::Tfidf(p))
+            }
+            other => Err(D::Error::custom(format!(
+                "unknown embed.type \"{other}\": expected \"tfidf\""
+            ))),
+        }
+    }
+}

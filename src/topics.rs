@@ -1,0 +1,236 @@
+//! Topic representation: class-based TF-IDF terms (as BERTopic), a readable label, and the
+//! paragraphs closest to each centroid.
+
+use crate::cluster::{class_tfidf, Clustering};
+use crate::embed::tfidf::{DfBound, FittedTfidf, StopWords, TfidfError, TfidfParams};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+/// Parameters of topic descriptions (the `[topics]` section).
+///
+/// Defaults: `top_n = 10` terms per topic, `label_terms = 4` terms in the label,
+/// `representatives = 3` paragraphs per topic, `ngram_max = 2` (unigrams and bigrams).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicsParams {
+    /// Terms listed per topic.
+    pub top_n: usize,
+    /// Terms joined into the topic label.
+    pub label_terms: usize,
+    /// Representative paragraphs per topic (closest to the centroid).
+    pub representatives: usize,
+    /// Longest n-gram among topic terms.
+    pub ngram_max: usize,
+}
+
+impl Default for TopicsParams {
+    fn default() -> Self {
+        TopicsParams {
+            top_n: 10,
+            label_terms: 4,
+            representatives: 3,
+            ngram_max: 2,
+        }
+    }
+}
+
+/// An invalid `[topics]` value.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TopicsParamsError {
+    /// `top_n` is zero.
+    #[error("topics.top_n must be at least 1 (top_n = 0)")]
+    TopN,
+    /// `label_terms` is zero or above `top_n`.
+    #[error(
+        "topics.label_terms must be between 1 and topics.top_n (label_terms = {0}, top_n = {1})"
+    )]
+    LabelTerms(usize, usize),
+    /// `representatives` is zero.
+    #[error("topics.representatives must be at least 1 (representatives = 0)")]
+    Representatives,
+    /// `ngram_max` out of range.
+    #[error("topics.ngram_max must be 1, 2 or 3 (ngram_max = {0})")]
+    NgramMax(usize),
+}
+
+/// Checked [`TopicsParams`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicsValidParams(TopicsParams);
+
+impl TopicsParams {
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<TopicsValidParams, TopicsParamsError> {
+        if self.top_n == 0 {
+            return Err(TopicsParamsError::TopN);
+        }
+        if self.label_terms == 0 || self.label_terms > self.top_n {
+            return Err(TopicsParamsError::LabelTerms(self.label_terms, self.top_n));
+        }
+        if self.representatives == 0 {
+            return Err(TopicsParamsError::Representatives);
+        }
+        if !(1..=3).contains(&self.ngram_max) {
+            return Err(TopicsParamsError::NgramMax(self.ngram_max));
+        }
+        Ok(TopicsValidParams(self.clone()))
+    }
+}
+
+/// One topic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topic {
+    /// Canonical id (0 = largest).
+    pub id: usize,
+    /// Number of paragraphs.
+    pub size: usize,
+    /// The label: the top distinct terms joined with ", ".
+    pub label: String,
+    /// Top terms by c-TF-IDF weight.
+    pub terms: Vec<String>,
+    /// Their weights.
+    pub scores: Vec<f64>,
+    /// Indices (into the paragraph list) of the paragraphs closest to the centroid.
+    pub representatives: Vec<usize>,
+}
+
+fn words(t: &str) -> Vec<&str> {
+    t.split(' ').collect()
+}
+
+/// The label: the highest-weighted terms, skipping a term whose words all occur in a term
+/// already chosen (or that contains all words of one), so "illegal" and "illegal immigrants"
+/// do not both appear.
+pub fn label(terms: &[String], n: usize) -> String {
+    let mut chosen: Vec<&str> = Vec::new();
+    for t in terms {
+        let tw = words(t);
+        let overlaps = chosen.iter().any(|c| {
+            let cw = words(c);
+            tw.iter().all(|w| cw.contains(w)) || cw.iter().all(|w| tw.contains(w))
+        });
+        if !overlaps {
+            chosen.push(t);
+        }
+        if chosen.len() == n {
+            break;
+        }
+    }
+    chosen.join(", ")
+}
+
+/// Fits the term vectorizer used for topic terms: word n-grams (1..=ngram_max), English stop
+/// words, terms in at least two paragraphs (one when the corpus is tiny).
+pub fn term_vectorizer(texts: &[&str], p: &TopicsValidParams) -> Result<FittedTfidf, TfidfError> {
+    let params = |min_df| TfidfParams {
+        ngram_range: (1, p.0.ngram_max),
+        stop_words: Some(StopWords::English),
+        min_df: DfBound::Count(min_df),
+        ..TfidfParams::default()
+    };
+    let checked = params(2)
+        .check()
+        .expect("fixed topic vectorizer params are valid");
+    match checked.fit(texts) {
+        Ok(f) => Ok(f),
+        Err(TfidfError::EmptyVocabulary { .. } | TfidfError::DfBoundsConflict { .. }) => params(1)
+            .check()
+            .expect("fixed topic vectorizer params are valid")
+            .fit(texts),
+        Err(e) => Err(e),
+    }
+}
+
+/// Describes every topic of `clustering`: c-TF-IDF terms over `texts`, label, and the
+/// representative paragraphs closest to the centroid in `x`.
+pub fn describe(
+    texts: &[&str],
+    clustering: &Clustering,
+    x: ArrayView2<f32>,
+    p: &TopicsValidParams,
+) -> Result<Vec<Topic>, TfidfError> {
+    let vec = term_vectorizer(texts, p)?;
+    let counts = vec.counts(texts);
+    let terms = class_tfidf(
+        &counts,
+        &clustering.labels,
+        clustering.k,
+        vec.vocabulary(),
+        p.0.top_n,
+    );
+    let reps = clustering.representatives(x, p.0.representatives);
+    let mut sizes = vec![0usize; clustering.k];
+    for &l in &clustering.labels {
+        sizes[l] += 1;
+    }
+    Ok(terms
+        .into_iter()
+        .zip(reps)
+        .enumerate()
+        .map(|(id, (t, r))| Topic {
+            id,
+            size: sizes[id],
+            label: label(&t.terms, p.0.label_terms),
+            terms: t.terms,
+            scores: t.scores,
+            representatives: r,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn label_skips_overlapping_terms() {
+        let t = s(&[
+            "illegal immigrants",
+            "illegal",
+            "ice",
+            "immigrants",
+            "workers",
+            "wages",
+        ]);
+        assert_eq!(label(&t, 3), "illegal immigrants, ice, workers");
+    }
+
+    #[test]
+    fn top_n_cannot_be_zero() {
+        let p = TopicsParams {
+            top_n: 0,
+            ..Default::default()
+        };
+        assert_eq!(p.check(), Err(TopicsParamsError::TopN));
+    }
+
+    #[test]
+    fn label_terms_cannot_exceed_top_n() {
+        let p = TopicsParams {
+            label_terms: 11,
+            ..Default::default()
+        };
+        assert_eq!(p.check(), Err(TopicsParamsError::LabelTerms(11, 10)));
+    }
+
+    #[test]
+    fn representatives_cannot_be_zero() {
+        let p = TopicsParams {
+            representatives: 0,
+            ..Default::default()
+        };
+        assert_eq!(p.check(), Err(TopicsParamsError::Representatives));
+    }
+
+    #[test]
+    fn ngram_max_in_range() {
+        let p = TopicsParams {
+            ngram_max: 4,
+            ..Default::default()
+        };
+        assert_eq!(p.check(), Err(TopicsParamsError::NgramMax(4)));
+    }
+}
