@@ -37,12 +37,17 @@ repeated ``--repeats`` times (default 3) and the median is reported.
 * rhetor: the binary runs as a subprocess; stage times come from its
   ``manifest.json`` (``timings_s``), process wall time and peak RSS from
   ``os.wait4`` on exactly that child (its own rusage, not the maximum over
-  all children).
+  all children). For (a), the time is the ``embed`` stage of ``rhetor embed``
+  if the binary has that subcommand (its process wall time and peak RSS are
+  reported too, flagged when it runs further stages such as the LSA
+  ``reduce``), otherwise the ``embed`` stage of the full run (and said so).
+  For (b), the compute time compared is embed + reduce + cluster; rhetor's
+  other stages (load, segment, topics, export) are printed separately and
+  are part of its process wall time.
 
 Every measured process (both tools) is started through a tiny launcher
 process, because on Linux a child's ru_maxrss starts at its spawning parent's
-RSS high-water mark; see ``LAUNCHER``. For (a), ``rhetor embed`` is used if the binary has it,
-  otherwise the ``embed`` stage time of the full run is used (and said so).
+RSS high-water mark; see ``LAUNCHER``.
 
 Written to ``benches/results/speed.json``. Thread settings are left at their
 defaults (both tools may use all cores); they are printed together with

@@ -15,10 +15,12 @@
 //! before any work starts.
 
 use crate::cluster::{ClusterParams, ClusterValidParams};
+use crate::compare::{CompareParams, CompareValidParams};
 use crate::corpus::CorpusParams;
 use crate::embed::svd::{ReduceParams, ReduceValidParams};
 use crate::embed::tfidf::TfidfValidParams;
 use crate::embed::EmbedConfig;
+use crate::framing::GroupParams;
 use crate::segment::{SegmentParams, SegmentValidParams};
 use crate::topics::{TopicsParams, TopicsValidParams};
 use serde::{Deserialize, Serialize};
@@ -42,6 +44,10 @@ pub struct Config {
     pub cluster: ClusterParams,
     /// Topic descriptions.
     pub topics: TopicsParams,
+    /// How documents are grouped for comparison.
+    pub groups: GroupParams,
+    /// Statistics of the comparison (intervals, tests, keyness).
+    pub compare: CompareParams,
 }
 
 impl Default for Config {
@@ -54,6 +60,8 @@ impl Default for Config {
             reduce: ReduceParams::default(),
             cluster: ClusterParams::default(),
             topics: TopicsParams::default(),
+            groups: GroupParams::default(),
+            compare: CompareParams::default(),
         }
     }
 }
@@ -98,6 +106,8 @@ pub struct CheckedConfig {
     pub cluster: ClusterValidParams,
     /// Checked topic params.
     pub topics: TopicsValidParams,
+    /// Checked comparison params.
+    pub compare: CompareValidParams,
 }
 
 impl Config {
@@ -130,6 +140,16 @@ impl Config {
         let reduce = self.reduce.check().map_err(|e| inv("reduce", &e))?;
         let cluster = self.cluster.check().map_err(|e| inv("cluster", &e))?;
         let topics = self.topics.check().map_err(|e| inv("topics", &e))?;
+        let compare = self.compare.check().map_err(|e| inv("compare", &e))?;
+        if self.groups.max_pairwise < 2 {
+            return Err(inv(
+                "groups",
+                &format!(
+                    "max_pairwise must be at least 2 (max_pairwise = {})",
+                    self.groups.max_pairwise
+                ),
+            ));
+        }
         Ok(CheckedConfig {
             config: self.clone(),
             segment,
@@ -137,6 +157,7 @@ impl Config {
             reduce,
             cluster,
             topics,
+            compare,
         })
     }
 }

@@ -24,6 +24,9 @@ pub enum Error {
     /// Clustering failed (e.g. fewer paragraphs than k).
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// Grouping or comparison failed.
+    #[error(transparent)]
+    Group(#[from] crate::framing::GroupError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

@@ -11,7 +11,9 @@
 //! 3. [`embed`] — TF-IDF vectors (scikit-learn-compatible) and LSA reduction.
 //! 4. [`cluster`] — k-means topics (k given or chosen by silhouette) and [`topics`] —
 //!    c-TF-IDF terms, labels and representative paragraphs.
-//! 5. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
+//! 5. [`framing`] — how groups differ: shares with intervals, divergence with permutation
+//!    tests, distinctive terms (statistics in [`compare`]), and the [`report`].
+//! 6. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
 //!
 //! [`pipeline::run`] runs the stages in order; [`config::Config`] holds every stage's params
 //! and is checked before any work starts.
@@ -34,8 +36,10 @@ pub mod corpus;
 pub mod embed;
 pub mod error;
 pub mod export;
+pub mod framing;
 pub mod pipeline;
 pub mod progress;
+pub mod report;
 pub mod segment;
 pub mod topics;
 

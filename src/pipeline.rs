@@ -4,7 +4,9 @@ use crate::config::{CheckedConfig, Config};
 use crate::corpus::{self, Body, Corpus, InputFile, Skipped, Unit};
 use crate::error::Error;
 use crate::export::{self, RunDir, SCHEMA_VERSION};
+use crate::framing;
 use crate::progress::Progress;
+use crate::report::{self, Methods, ReportData, Summary};
 use crate::segment::{self, Paragraph, SegmentValidParams};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -322,6 +324,9 @@ pub enum Stages {
     Embed,
     /// … and cluster: adds topics (`topics.parquet`, topic columns).
     Cluster,
+    /// … and compare groups: adds `doc_labels.parquet`, `divergence.parquet`,
+    /// `keyness.parquet`.
+    Compare,
     /// The whole pipeline.
     All,
 }
@@ -471,6 +476,60 @@ pub fn run(
             para_extra = topic_columns(&clustering, &topics);
             let mut t = topics_frame(&corpus, &seg, &topics)?;
             write("topics.parquet", &mut t)?;
+
+            if stages >= Stages::Compare {
+                let c = &cfg.config;
+                let grouping = framing::grouping(&corpus, &seg, c.groups.by.as_deref())?;
+                let dims = vec![framing::topic_dimension(&clustering, &topics)];
+                let term_vec = crate::topics::term_vectorizer(&texts, &cfg.topics)?;
+                let term_counts = term_vec.counts(&texts);
+                progress.start("compare", 0);
+                let cmp = framing::compare(
+                    &corpus,
+                    &seg,
+                    &grouping,
+                    &dims,
+                    &term_counts,
+                    term_vec.vocabulary(),
+                    &cfg.compare,
+                    &c.groups,
+                    seed,
+                )?;
+                progress.finish();
+                timer.lap("compare");
+                warnings.extend(cmp.warnings.iter().cloned());
+                let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
+                write(
+                    "doc_labels.parquet",
+                    &mut framing::shares_frame(&cmp.shares, &group_by)?,
+                )?;
+                write(
+                    "divergence.parquet",
+                    &mut framing::divergence_frame(&cmp.divergence, &cmp.adjust)?,
+                )?;
+                write(
+                    "keyness.parquet",
+                    &mut framing::keyness_frame(&cmp.keyness_rows)?,
+                )?;
+                let data = report_data(
+                    corpus_path,
+                    &corpus,
+                    &seg,
+                    cfg,
+                    &topics,
+                    &dims,
+                    cmp,
+                    &warnings,
+                    &details,
+                );
+                dir.write_json("report.json", &data)?;
+                if stages >= Stages::All {
+                    for (name, text) in report::render_all(&data) {
+                        dir.write_text(name, &text)?;
+                    }
+                    timer.lap("report");
+                }
+            }
         }
     }
 
@@ -521,6 +580,85 @@ pub fn run(
         skipped: corpus.skipped,
         warnings,
     })
+}
+
+/// Assembles the report's content from the run.
+#[allow(clippy::too_many_arguments)]
+fn report_data(
+    corpus_path: &Path,
+    corpus: &Corpus,
+    seg: &Segmentation,
+    cfg: &CheckedConfig,
+    topics: &[crate::topics::Topic],
+    dims: &[framing::DimensionLabels],
+    cmp: framing::Comparison,
+    warnings: &[String],
+    details: &BTreeMap<String, serde_json::Value>,
+) -> ReportData {
+    let c = &cfg.config;
+    let cp = &c.compare;
+    let crate::embed::EmbedConfig::Tfidf(tf) = &c.embed;
+    let n_features = details["embed"]["n_features"].as_u64().unwrap_or(0);
+    let n_comp = details["reduce"]["n_components"].as_u64().unwrap_or(0);
+    let k = details["cluster"]["k"].as_u64().unwrap_or(0);
+    let k_how = if c.cluster.k.is_some() {
+        "k was given".to_string()
+    } else {
+        format!(
+            "k was chosen automatically as the k in {}..={} (capped at √(n/2)) with the highest mean silhouette on a seeded sample of at most {} paragraphs",
+            c.cluster.k_min, c.cluster.k_max, c.cluster.silhouette_sample
+        )
+    };
+    let methods = Methods {
+        segmentation: format!(
+            "Documents were split into paragraphs by rhetor's line-based segmenter: blank-line and one-paragraph-per-line layouts, hard-wrapped lines joined, paragraphs broken by a stray blank line rejoined, short title-like lines (at most {} words without final punctuation, or title case up to {} words) treated as section headings, and link lists and share/subscribe footers dropped. Unit of analysis: {}.",
+            c.segment.max_heading_words, c.segment.max_title_words, c.corpus.unit
+        ),
+        embedding: format!(
+            "Paragraphs were represented as TF-IDF vectors (scikit-learn-compatible: {} n-grams {:?}, min_df = {}, max_df = {}, {}sublinear tf, smooth idf, l2 norm; {} features), reduced to {} dimensions by randomized truncated SVD (LSA) and l2-normalised.",
+            tf.analyzer, tf.ngram_range, tf.min_df, tf.max_df,
+            if tf.sublinear_tf { "" } else { "no " }, n_features, n_comp
+        ),
+        clustering: format!(
+            "Topics: k-means (k-means++ initialisation, {} restarts, Lloyd iterations) on the reduced vectors; {k_how}; k = {k}. Topic ids are canonical (0 = largest). Topic terms are class-based TF-IDF (BERTopic's c-TF-IDF) over unigrams and bigrams without English stop words; representative paragraphs are those closest to the topic centroid. topic_prob is the fuzzy c-means membership (m = 2) of the assigned topic.",
+            c.cluster.n_init
+        ),
+        labelling: "Dimensions compared: topic. (Codebook and classifier dimensions are added when configured.)".to_string(),
+        statistics: format!(
+            "Shares: for a group of several documents, a studentized cluster bootstrap over documents ({} resamples), since paragraphs of one document are not independent; for a single document, Goodman's simultaneous multinomial intervals. Divergence: Jensen–Shannon divergence (base 2) between label distributions, with a permutation test ({} permutations of group labels over documents; over paragraphs when both groups are single documents), p-values adjusted over the table by {}. Distinctive terms: log-odds ratios with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008; prior weight α0 = {}), each group against the rest. Intervals are {:.0}%.",
+            cp.n_boot, cp.n_perm, cmp.adjust, cp.keyness_prior, 100.0 * (1.0 - cp.alpha)
+        ),
+        reproducibility: format!(
+            "Seed {} drives every random choice (SVD test matrix, k-means restarts, silhouette sample, bootstrap, permutations); the same input, configuration and seed give byte-identical tables on any number of threads. rhetor {}.",
+            c.seed,
+            crate::VERSION
+        ),
+    };
+    let counts_skipped = corpus.skipped.len() as u64;
+    ReportData {
+        title: "How the documents frame the issue".to_string(),
+        rhetor_version: crate::VERSION.to_string(),
+        seed: c.seed,
+        summary: Summary {
+            corpus: corpus_path.display().to_string(),
+            documents: corpus.documents.len() as u64,
+            paragraphs: seg.paragraphs.len() as u64,
+            skipped: counts_skipped,
+            dropped: seg.dropped.values().sum::<usize>() as u64,
+            headings: seg.docs.iter().map(|d| d.n_headings as u64).sum(),
+        },
+        group_by: c.groups.by.clone(),
+        groups: cmp.groups,
+        topics: framing::topic_infos(corpus, seg, topics),
+        dimensions: dims.iter().map(|d| d.name.clone()).collect(),
+        shares: cmp.shares,
+        divergence: cmp.divergence,
+        adjust: cmp.adjust,
+        keyness: cmp.keyness,
+        claims: cmp.claims,
+        methods,
+        warnings: warnings.to_vec(),
+    }
 }
 
 /// Below this many paragraphs, document-frequency bounds that leave no vocabulary are

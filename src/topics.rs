@@ -97,24 +97,32 @@ fn words(t: &str) -> Vec<&str> {
     t.split(' ').collect()
 }
 
-/// The label: the highest-weighted terms, skipping a term whose words all occur in a term
-/// already chosen (or that contains all words of one), so "illegal" and "illegal immigrants"
-/// do not both appear.
+/// The label: the highest-weighted terms, without repeating words: a term whose words all
+/// occur in a term already chosen is skipped, and a longer term that covers chosen terms
+/// replaces them ("illegal", "immigrants", "illegal immigrants" → "illegal immigrants").
 pub fn label(terms: &[String], n: usize) -> String {
     let mut chosen: Vec<&str> = Vec::new();
     for t in terms {
         let tw = words(t);
-        let overlaps = chosen.iter().any(|c| {
-            let cw = words(c);
-            tw.iter().all(|w| cw.contains(w)) || cw.iter().all(|w| tw.contains(w))
-        });
-        if !overlaps {
+        if chosen
+            .iter()
+            .any(|c| tw.iter().all(|w| words(c).contains(w)))
+        {
+            continue;
+        }
+        let covered: Vec<usize> = (0..chosen.len())
+            .filter(|&i| words(chosen[i]).iter().all(|w| tw.contains(w)))
+            .collect();
+        if let Some(&first) = covered.first() {
+            chosen[first] = t;
+            for &i in covered[1..].iter().rev() {
+                chosen.remove(i);
+            }
+        } else if chosen.len() < n {
             chosen.push(t);
         }
-        if chosen.len() == n {
-            break;
-        }
     }
+    chosen.truncate(n);
     chosen.join(", ")
 }
 

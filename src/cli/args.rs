@@ -42,6 +42,14 @@ pub enum Command {
         after_help = "Examples:\n  rhetor cluster corpus --out runs/topics --k 6\n  rhetor cluster news.jsonl --unit document --out runs/news   # k chosen by silhouette"
     )]
     Cluster(RunArgs),
+    /// Everything up to the comparison: adds doc_labels.parquet, divergence.parquet and keyness.parquet (no report).
+    #[command(
+        after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
+    )]
+    Compare(RunArgs),
+    /// Re-render report.md and report.html of a finished run from its report.json.
+    #[command(after_help = "Example:\n  rhetor report runs/demo")]
+    Report(ReportArgs),
 }
 
 /// Analysis unit.
@@ -82,7 +90,17 @@ pub struct RunArgs {
     /// Number of topics (run, cluster) [default: chosen automatically by silhouette].
     #[arg(long)]
     pub k: Option<usize>,
+    /// Compare groups of documents sharing this metadata column's value (default: each document).
+    #[arg(long)]
+    pub group_by: Option<String>,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Flags of `rhetor report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory written by `rhetor run`.
+    pub run_dir: PathBuf,
 }

@@ -40,6 +40,9 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     if let Some(k) = a.k {
         cfg.cluster.k = Some(k);
     }
+    if let Some(g) = &a.group_by {
+        cfg.groups.by = Some(g.clone());
+    }
     Ok((cfg, path))
 }
 
@@ -76,4 +79,16 @@ pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32>
     } else {
         0
     })
+}
+
+/// `rhetor report RUN_DIR`.
+pub fn report(a: &super::args::ReportArgs, cli: &Cli) -> Result<i32> {
+    let written = rhetor::report::rerender(&a.run_dir)
+        .with_context(|| format!("report of '{}'", a.run_dir.display()))?;
+    if !cli.quiet {
+        for w in written {
+            eprintln!("wrote {}", w.display());
+        }
+    }
+    Ok(0)
 }

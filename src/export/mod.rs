@@ -94,6 +94,11 @@ impl RunDir {
         write_json(&self.path(name), value)
     }
 
+    /// Writes a text file.
+    pub fn write_text(&self, name: &str, text: &str) -> Result<(), ExportError> {
+        write_text(&self.path(name), text)
+    }
+
     /// Moves the finished run into place and returns its path.
     pub fn commit(mut self) -> Result<PathBuf, ExportError> {
         let old = if self.target.exists() {
@@ -174,6 +179,18 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Exp
     })?;
     s.push('\n');
     let result = std::fs::write(&tmp, s)
+        .map_err(io(&tmp))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a text file through a temporary file and a rename.
+pub fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
+    let tmp = tmp_path(path);
+    let result = std::fs::write(&tmp, text)
         .map_err(io(&tmp))
         .and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
     if result.is_err() {

@@ -1,0 +1,606 @@
+//! The compare stage: shares with intervals, divergence with tests and distinctive terms
+//! for the groups of a run, as Parquet tables and as [`ReportData`] for the report.
+
+use crate::cluster::Clustering;
+use crate::compare::{
+    self, CompareValidParams, Dimension, DivergenceRow, Grouping, Labelled, ShareRow,
+};
+use crate::corpus::Corpus;
+use crate::error::Error;
+use crate::export;
+use crate::pipeline::Segmentation;
+use crate::report::{Claim, Example, GroupInfo, GroupTerms, KeyTerm, TopicInfo};
+use crate::topics::Topic;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How documents are grouped for comparison (the `[groups]` section).
+///
+/// Defaults: `by = None` (each document is its own group), `max_pairwise = 30`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupParams {
+    /// Metadata column whose values are the groups (e.g. `party`); none = documents.
+    pub by: Option<String>,
+    /// Pairwise divergence tests are run only up to this many groups (pairs grow
+    /// quadratically); above it the shares and keyness are still written and a warning says
+    /// why the divergence table is empty.
+    pub max_pairwise: usize,
+}
+
+impl Default for GroupParams {
+    fn default() -> Self {
+        GroupParams {
+            by: None,
+            max_pairwise: 30,
+        }
+    }
+}
+
+/// Error of the grouping.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    /// The group-by column does not exist.
+    #[error("--group-by '{column}': the documents have no such column; they have: {available}")]
+    NoColumn {
+        /// The column asked for.
+        column: String,
+        /// Columns that exist.
+        available: String,
+    },
+    /// The statistics failed.
+    #[error(transparent)]
+    Compare(#[from] compare::CompareError),
+}
+
+/// Builds the grouping of documents.
+pub fn grouping(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    by: Option<&str>,
+) -> Result<Grouping, GroupError> {
+    let Some(col) = by else {
+        return Ok(Grouping::identity(
+            corpus.documents.iter().map(|d| d.id.clone()).collect(),
+        ));
+    };
+    let values: Vec<String> = match col {
+        "title" => corpus
+            .documents
+            .iter()
+            .zip(&seg.docs)
+            .map(|(d, s)| {
+                d.title
+                    .clone()
+                    .or_else(|| s.title.clone())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        "date" => corpus
+            .documents
+            .iter()
+            .map(|d| d.date.clone().unwrap_or_default())
+            .collect(),
+        "source" => corpus.documents.iter().map(|d| d.source.clone()).collect(),
+        _ => {
+            let c = corpus
+                .doc_meta
+                .iter()
+                .find(|c| c.name == col)
+                .ok_or_else(|| {
+                    let mut names = vec!["title".to_string(), "date".into(), "source".into()];
+                    names.extend(corpus.doc_meta.iter().map(|c| c.name.clone()));
+                    GroupError::NoColumn {
+                        column: col.to_string(),
+                        available: names.join(", "),
+                    }
+                })?;
+            (0..corpus.documents.len())
+                .map(|i| c.values.get_string(i).unwrap_or_default())
+                .collect()
+        }
+    };
+    let mut names: Vec<String> = values
+        .iter()
+        .map(|v| {
+            if v.is_empty() {
+                "(missing)".to_string()
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    let index: BTreeMap<&str, usize> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let doc_group = names.iter().map(|n| index[n.as_str()]).collect();
+    names = sorted;
+    Ok(Grouping::new(doc_group, names)?)
+}
+
+/// A labelling of every paragraph along one dimension.
+pub struct DimensionLabels {
+    /// Name (e.g. `topic`).
+    pub name: String,
+    /// Label per paragraph (`None` = unsure).
+    pub labels: Vec<Option<String>>,
+    /// Confidence per paragraph, used to pick example paragraphs.
+    pub scores: Vec<f32>,
+}
+
+/// The topic dimension: label `"<id>: <label>"` per paragraph.
+pub fn topic_dimension(c: &Clustering, topics: &[Topic]) -> DimensionLabels {
+    DimensionLabels {
+        name: "topic".to_string(),
+        labels: c
+            .labels
+            .iter()
+            .map(|&l| Some(format!("{}: {}", l, topics[l].label)))
+            .collect(),
+        scores: c.prob.clone(),
+    }
+}
+
+/// Results of the compare stage.
+pub struct Comparison {
+    /// Share rows of every dimension.
+    pub shares: Vec<ShareRow>,
+    /// Divergence rows.
+    pub divergence: Vec<DivergenceRow>,
+    /// Name of the p-value adjustment.
+    pub adjust: String,
+    /// Distinctive terms per group.
+    pub keyness: Vec<GroupTerms>,
+    /// Full keyness rows (top terms per group) for the table.
+    pub keyness_rows: Vec<compare::TopTerm>,
+    /// Claims with examples.
+    pub claims: Vec<Claim>,
+    /// Group descriptions.
+    pub groups: Vec<GroupInfo>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Shortens a paragraph for quoting.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => cut[..i].to_string(),
+        _ => cut,
+    };
+    format!("{cut} …")
+}
+
+/// Runs the statistics for every dimension.
+#[allow(clippy::too_many_arguments)]
+pub fn compare(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    grouping: &Grouping,
+    dims: &[DimensionLabels],
+    term_counts: &sprs::CsMat<f64>,
+    vocab: &[String],
+    params: &CompareValidParams,
+    group_params: &GroupParams,
+    seed: u64,
+) -> Result<Comparison, GroupError> {
+    let n_groups = grouping.group_names.len();
+    let mut warnings = Vec::new();
+    let units: Vec<Vec<Labelled<'_>>> = dims
+        .iter()
+        .map(|d| {
+            seg.paragraphs
+                .iter()
+                .zip(&d.labels)
+                .map(|(p, l)| Labelled {
+                    doc: p.doc,
+                    label: l.as_deref(),
+                })
+                .collect()
+        })
+        .collect();
+    let dimensions: Vec<Dimension<'_>> = dims
+        .iter()
+        .zip(&units)
+        .map(|(d, u)| Dimension {
+            name: &d.name,
+            units: u,
+        })
+        .collect();
+
+    let mut shares = Vec::new();
+    for d in &dimensions {
+        let t = compare::shares(d, grouping, params, seed)?;
+        for s in &t.skipped {
+            warnings.push(format!(
+                "{}: group '{}' has no labelled paragraph, so it has no shares",
+                s.dimension, s.group_name
+            ));
+        }
+        shares.extend(t.rows);
+    }
+
+    let (divergence, adjust) = if n_groups < 2 {
+        warnings.push("only one group: nothing to compare, so no divergence tests".to_string());
+        (Vec::new(), params.params().adjust.as_str().to_string())
+    } else if n_groups > group_params.max_pairwise {
+        warnings.push(format!(
+            "{n_groups} groups: pairwise divergence tests are run for at most {} groups \
+             (groups.max_pairwise); group documents with --group-by to compare them",
+            group_params.max_pairwise
+        ));
+        (Vec::new(), params.params().adjust.as_str().to_string())
+    } else {
+        let t = compare::divergence(&dimensions, grouping, params, seed)?;
+        (t.rows, t.adjust.as_str().to_string())
+    };
+
+    // Term counts per group for keyness.
+    let mut per_group: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n_groups];
+    for (row, p) in term_counts.outer_iterator().zip(&seg.paragraphs) {
+        let g = grouping.doc_group[p.doc];
+        for (j, &v) in row.iter() {
+            *per_group[g].entry(j).or_default() += v;
+        }
+    }
+    let counts: Vec<Vec<(usize, f64)>> = per_group
+        .into_iter()
+        .map(|m| m.into_iter().collect())
+        .collect();
+    let (keyness, keyness_rows) = if n_groups >= 2 {
+        let table = compare::keyness(&counts, vocab, &grouping.group_names, params)?;
+        let top = compare::top_terms(&table, params.params().top_terms);
+        let mut by_group: BTreeMap<usize, Vec<KeyTerm>> = BTreeMap::new();
+        for t in &top {
+            by_group.entry(t.row.group).or_default().push(KeyTerm {
+                term: t.row.term.clone(),
+                count: t.row.count,
+                log_odds: t.row.log_odds,
+                z: t.row.z,
+            });
+        }
+        let gt = by_group
+            .into_iter()
+            .map(|(g, terms)| GroupTerms {
+                group: grouping.group_names[g].clone(),
+                terms,
+            })
+            .collect();
+        (gt, top)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+
+    // Group descriptions.
+    let mut groups: Vec<GroupInfo> = grouping
+        .group_names
+        .iter()
+        .map(|n| GroupInfo {
+            name: n.clone(),
+            n_docs: 0,
+            n_paragraphs: 0,
+            title: None,
+        })
+        .collect();
+    for (d, &g) in grouping.doc_group.iter().enumerate() {
+        groups[g].n_docs += 1;
+        if groups[g].n_docs == 1 {
+            groups[g].title = corpus.documents[d]
+                .title
+                .clone()
+                .or_else(|| seg.docs[d].title.clone());
+        } else {
+            groups[g].title = None;
+        }
+    }
+    for p in &seg.paragraphs {
+        groups[grouping.doc_group[p.doc]].n_paragraphs += 1;
+    }
+
+    let claims = claims(seg, corpus, grouping, dims, &shares);
+    Ok(Comparison {
+        shares,
+        divergence,
+        adjust,
+        keyness,
+        keyness_rows,
+        claims,
+        groups,
+        warnings,
+    })
+}
+
+/// For each group and dimension, the label the group uses most above the rest of the
+/// corpus, with up to two example paragraphs (highest score first).
+fn claims(
+    seg: &Segmentation,
+    corpus: &Corpus,
+    grouping: &Grouping,
+    dims: &[DimensionLabels],
+    shares: &[ShareRow],
+) -> Vec<Claim> {
+    let n_groups = grouping.group_names.len();
+    if n_groups < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for d in dims {
+        // label counts per group
+        let mut counts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
+        let mut totals = vec![0u64; n_groups];
+        for (p, l) in seg.paragraphs.iter().zip(&d.labels) {
+            if let Some(l) = l {
+                let g = grouping.doc_group[p.doc];
+                *counts.entry((g, l.as_str())).or_default() += 1;
+                totals[g] += 1;
+            }
+        }
+        let all: u64 = totals.iter().sum();
+        for g in 0..n_groups.min(30) {
+            let best = shares
+                .iter()
+                .filter(|r| r.dimension == d.name && r.group == g && r.count > 0)
+                .map(|r| {
+                    let label_all: u64 = (0..n_groups)
+                        .map(|h| counts.get(&(h, r.label.as_str())).copied().unwrap_or(0))
+                        .sum();
+                    let rest_n = all - totals[g];
+                    let rest = if rest_n == 0 {
+                        0.0
+                    } else {
+                        (label_all - r.count) as f64 / rest_n as f64
+                    };
+                    (r, rest)
+                })
+                .max_by(|a, b| {
+                    (a.0.share - a.1)
+                        .partial_cmp(&(b.0.share - b.1))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then_with(|| b.0.label.cmp(&a.0.label))
+                });
+            let Some((row, rest)) = best else { continue };
+            let mut ex: Vec<(f32, usize)> = seg
+                .paragraphs
+                .iter()
+                .enumerate()
+                .filter(|(i, p)| {
+                    grouping.doc_group[p.doc] == g
+                        && d.labels[*i].as_deref() == Some(row.label.as_str())
+                })
+                .map(|(i, _)| (d.scores[i], i))
+                .collect();
+            ex.sort_by(|a, b| {
+                b.0.partial_cmp(&a.0)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.1.cmp(&b.1))
+            });
+            out.push(Claim {
+                dimension: d.name.clone(),
+                group: grouping.group_names[g].clone(),
+                label: row.label.clone(),
+                share: row.share,
+                ci_low: row.ci_low,
+                ci_high: row.ci_high,
+                share_rest: rest,
+                examples: ex
+                    .iter()
+                    .take(2)
+                    .map(|&(_, i)| example(corpus, seg, i))
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+/// An example paragraph by index.
+pub fn example(corpus: &Corpus, seg: &Segmentation, i: usize) -> Example {
+    let p = &seg.paragraphs[i];
+    Example {
+        doc_id: corpus.documents[p.doc].id.clone(),
+        para_id: p.para_id as u32,
+        text: excerpt(&p.para.text, 400),
+    }
+}
+
+/// Topic descriptions for the report.
+pub fn topic_infos(corpus: &Corpus, seg: &Segmentation, topics: &[Topic]) -> Vec<TopicInfo> {
+    let n: usize = topics.iter().map(|t| t.size).sum::<usize>().max(1);
+    topics
+        .iter()
+        .map(|t| TopicInfo {
+            id: t.id as u32,
+            label: t.label.clone(),
+            size: t.size as u64,
+            share: t.size as f64 / n as f64,
+            terms: t
+                .terms
+                .iter()
+                .cloned()
+                .zip(t.scores.iter().copied())
+                .collect(),
+            examples: t
+                .representatives
+                .iter()
+                .map(|&i| example(corpus, seg, i))
+                .collect(),
+        })
+        .collect()
+}
+
+/// `doc_labels.parquet`: group × dimension × label shares with intervals.
+pub fn shares_frame(rows: &[ShareRow], group_by: &str) -> Result<DataFrame, Error> {
+    let cols = vec![
+        Column::new(
+            "group".into(),
+            rows.iter()
+                .map(|r| r.group_name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "group_by".into(),
+            rows.iter()
+                .map(|_| group_by.to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "dimension".into(),
+            rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "label".into(),
+            rows.iter().map(|r| r.label.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "count".into(),
+            rows.iter().map(|r| r.count).collect::<Vec<_>>(),
+        ),
+        Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<_>>()),
+        Column::new(
+            "n_unlabelled".into(),
+            rows.iter().map(|r| r.n_unlabelled).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_docs".into(),
+            rows.iter().map(|r| r.n_docs as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share".into(),
+            rows.iter().map(|r| r.share).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_low".into(),
+            rows.iter().map(|r| r.ci_low).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_high".into(),
+            rows.iter().map(|r| r.ci_high).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "method".into(),
+            rows.iter()
+                .map(|r| enum_name(&r.method))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    Ok(export::frame("doc_labels.parquet", rows.len(), cols)?)
+}
+
+/// `divergence.parquet`: pair × dimension.
+pub fn divergence_frame(rows: &[DivergenceRow], adjust: &str) -> Result<DataFrame, Error> {
+    let cols = vec![
+        Column::new(
+            "a".into(),
+            rows.iter().map(|r| r.name_a.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "b".into(),
+            rows.iter().map(|r| r.name_b.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "dimension".into(),
+            rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new("n_a".into(), rows.iter().map(|r| r.n_a).collect::<Vec<_>>()),
+        Column::new("n_b".into(), rows.iter().map(|r| r.n_b).collect::<Vec<_>>()),
+        Column::new(
+            "docs_a".into(),
+            rows.iter().map(|r| r.docs_a as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "docs_b".into(),
+            rows.iter().map(|r| r.docs_b as u64).collect::<Vec<_>>(),
+        ),
+        Column::new("jsd".into(), rows.iter().map(|r| r.jsd).collect::<Vec<_>>()),
+        Column::new(
+            "p_value".into(),
+            rows.iter().map(|r| r.p_value).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "p_adjusted".into(),
+            rows.iter().map(|r| r.p_adjusted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "adjust".into(),
+            rows.iter().map(|_| adjust.to_string()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "significant".into(),
+            rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "method".into(),
+            rows.iter()
+                .map(|r| enum_name(&r.method))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_perm".into(),
+            rows.iter().map(|r| r.n_perm as u64).collect::<Vec<_>>(),
+        ),
+    ];
+    Ok(export::frame("divergence.parquet", rows.len(), cols)?)
+}
+
+/// `keyness.parquet`: group × term (top terms per group by z).
+pub fn keyness_frame(rows: &[compare::TopTerm]) -> Result<DataFrame, Error> {
+    let cols = vec![
+        Column::new(
+            "group".into(),
+            rows.iter()
+                .map(|r| r.row.group_name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rank".into(),
+            rows.iter().map(|r| r.rank as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "term".into(),
+            rows.iter().map(|r| r.row.term.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "count".into(),
+            rows.iter().map(|r| r.row.count).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "log_odds".into(),
+            rows.iter().map(|r| r.row.log_odds).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "variance".into(),
+            rows.iter().map(|r| r.row.variance).collect::<Vec<_>>(),
+        ),
+        Column::new("z".into(), rows.iter().map(|r| r.row.z).collect::<Vec<_>>()),
+    ];
+    Ok(export::frame("keyness.parquet", rows.len(), cols)?)
+}
+
+/// The serde name of a unit enum variant (e.g. `"cluster_bootstrap_t_docs"`).
+fn enum_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_at_a_word() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("one two three four five", 12), "one two …");
+    }
+}
