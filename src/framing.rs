@@ -345,7 +345,7 @@ fn claims(
             }
         }
         let all: u64 = totals.iter().sum();
-        for g in 0..n_groups.min(30) {
+        for (g, &total_g) in totals.iter().enumerate().take(30) {
             let best = shares
                 .iter()
                 .filter(|r| r.dimension == d.name && r.group == g && r.count > 0)
@@ -353,7 +353,7 @@ fn claims(
                     let label_all: u64 = (0..n_groups)
                         .map(|h| counts.get(&(h, r.label.as_str())).copied().unwrap_or(0))
                         .sum();
-                    let rest_n = all - totals[g];
+                    let rest_n = all - total_g;
                     let rest = if rest_n == 0 {
                         0.0
                     } else {
