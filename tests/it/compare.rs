@@ -1,0 +1,255 @@
+//! The comparison and the report: tables, re-rendering, grouping errors, and the
+//! calibration of the divergence test on real speeches.
+
+use crate::common::{demo_corpus, read, rhetor, shared_data, strings};
+use predicates::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rhetor::compare::{self, CompareParams, Dimension, Grouping, Labelled};
+use rhetor::config::Config;
+use rhetor::corpus::{self, Unit};
+use rhetor::pipeline::segment_corpus;
+use rhetor::progress::NoProgress;
+
+#[test]
+fn run_writes_comparison_tables_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    rhetor()
+        .arg("run")
+        .arg(demo_corpus())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let shares = read(&out.join("doc_labels.parquet"));
+    let groups = strings(&shares, "group");
+    assert_eq!(
+        groups
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        4
+    );
+    let share = shares.column("share").unwrap().f64().unwrap().clone();
+    let lo = shares.column("ci_low").unwrap().f64().unwrap().clone();
+    let hi = shares.column("ci_high").unwrap().f64().unwrap().clone();
+    for i in 0..shares.height() {
+        let (s, l, h) = (
+            share.get(i).unwrap(),
+            lo.get(i).unwrap(),
+            hi.get(i).unwrap(),
+        );
+        assert!(
+            0.0 <= l && l <= s && s <= h && h <= 1.0,
+            "row {i}: {l} {s} {h}"
+        );
+    }
+    let div = read(&out.join("divergence.parquet"));
+    assert_eq!(
+        div.height(),
+        6,
+        "4 documents give 6 pairs on the topic dimension"
+    );
+    let p = div.column("p_value").unwrap().f64().unwrap().clone();
+    assert!(p.iter().all(|p| p.is_some_and(|p| p > 0.0 && p <= 1.0)));
+    let key = read(&out.join("keyness.parquet"));
+    assert!(key.height() >= 4 * 10);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## How the groups differ"));
+    assert!(md.contains("## Methods"));
+    // `rhetor report` re-renders from report.json.
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    rhetor().arg("report").arg(&out).assert().code(0);
+    assert_eq!(std::fs::read_to_string(out.join("report.md")).unwrap(), md);
+}
+
+#[test]
+fn report_of_a_directory_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    rhetor()
+        .arg("report")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("report.json").and(predicate::str::contains("rhetor run")),
+        );
+}
+
+#[test]
+fn group_by_unknown_column_lists_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    rhetor()
+        .arg("run")
+        .arg(demo_corpus())
+        .args(["--group-by", "party", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("party").and(predicate::str::contains("title, date, source")),
+        );
+}
+
+#[test]
+fn group_by_metadata_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.jsonl");
+    let mut lines = String::new();
+    for i in 0..12 {
+        let (side, text) = if i % 2 == 0 {
+            ("a", "Border enforcement keeps communities safe and the law must be upheld.\n\nDeportation of criminals protects workers.")
+        } else {
+            ("b", "Families are torn apart by raids and detention camps.\n\nSolidarity networks defend migrants from ICE.")
+        };
+        lines.push_str(&format!(
+            "{{\"id\": \"d{i}\", \"side\": \"{side}\", \"text\": {}}}\n",
+            serde_json::to_string(text).unwrap()
+        ));
+    }
+    std::fs::write(&f, lines).unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("run")
+        .arg(&f)
+        .args(["--group-by", "side", "--k", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let shares = read(&out.join("doc_labels.parquet"));
+    let mut groups = strings(&shares, "group");
+    groups.sort();
+    groups.dedup();
+    assert_eq!(groups, vec![Some("a".to_string()), Some("b".to_string())]);
+    let method = strings(&shares, "method");
+    assert!(method
+        .iter()
+        .all(|m| m.as_deref().unwrap().starts_with("cluster_bootstrap")
+            || m.as_deref().unwrap().starts_with("goodman")));
+    let div = read(&out.join("divergence.parquet"));
+    assert_eq!(div.height(), 1);
+    let p = div
+        .column("p_value")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert!(p < 0.01, "the two sides differ: p = {p}");
+}
+
+/// Issue: calibration on convention2012_party. One party's speeches split at random into
+/// two fake groups 100 times: the rate of p < 0.05 must be about 5%; between the real
+/// parties p < 0.01 on the topic dimension.
+#[test]
+fn convention_divergence_test_is_calibrated() {
+    let Some(data) = shared_data("convention2012_party") else {
+        return;
+    };
+    let mut cfg = Config::default();
+    cfg.corpus.doc_col = Some("speech_id".into());
+    cfg.cluster.k = Some(10);
+    let checked = cfg.check().unwrap();
+    let corpus = corpus::load(&data, &cfg.corpus).unwrap();
+    let seg = segment_corpus(&corpus, Unit::Paragraph, &checked.segment, &NoProgress);
+    let texts: Vec<&str> = seg
+        .paragraphs
+        .iter()
+        .map(|p| p.para.text.as_str())
+        .collect();
+    let (_, x) = checked.tfidf.fit_transform(&texts).unwrap();
+    let lsa = checked.reduce.fit_transform(&x, 42).unwrap();
+    let clustering = checked.cluster.fit(lsa.embedding.view(), 42).unwrap();
+    let labels: Vec<String> = clustering.labels.iter().map(|l| l.to_string()).collect();
+    let party_col = corpus.doc_meta.iter().find(|c| c.name == "label").unwrap();
+    let party: Vec<String> = (0..corpus.documents.len())
+        .map(|d| party_col.values.get_string(d).unwrap())
+        .collect();
+    let params = CompareParams {
+        n_perm: 500,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+
+    // Real parties.
+    let names = vec!["democrat".to_string(), "republican".to_string()];
+    let grouping = Grouping::new(
+        party
+            .iter()
+            .map(|p| usize::from(p == "republican"))
+            .collect(),
+        names,
+    )
+    .unwrap();
+    let units: Vec<Labelled> = seg
+        .paragraphs
+        .iter()
+        .zip(&labels)
+        .map(|(p, l)| Labelled {
+            doc: p.doc,
+            label: Some(l.as_str()),
+        })
+        .collect();
+    let dim = Dimension {
+        name: "topic",
+        units: &units,
+    };
+    let real = compare::divergence(&[dim], &grouping, &params, 1).unwrap();
+    let p_real = real.rows[0].p_value;
+    eprintln!("parties: JSD {:.4}, p = {p_real}", real.rows[0].jsd);
+    assert!(p_real < 0.01);
+
+    // Fake splits of the democrats' speeches.
+    let dem_docs: Vec<usize> = (0..party.len())
+        .filter(|&d| party[d] == "democrat")
+        .collect();
+    let remap: std::collections::HashMap<usize, usize> =
+        dem_docs.iter().enumerate().map(|(i, &d)| (d, i)).collect();
+    let dem_units: Vec<Labelled> = seg
+        .paragraphs
+        .iter()
+        .zip(&labels)
+        .filter_map(|(p, l)| {
+            remap.get(&p.doc).map(|&d| Labelled {
+                doc: d,
+                label: Some(l.as_str()),
+            })
+        })
+        .collect();
+    let mut rejections = 0;
+    let n_splits = 100;
+    for s in 0..n_splits {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1000 + s);
+        let mut order: Vec<usize> = (0..dem_docs.len()).collect();
+        order.shuffle(&mut rng);
+        let mut doc_group = vec![0; dem_docs.len()];
+        for &d in &order[..dem_docs.len() / 2] {
+            doc_group[d] = 1;
+        }
+        let g = Grouping::new(doc_group, vec!["fake_a".into(), "fake_b".into()]).unwrap();
+        let dim = Dimension {
+            name: "topic",
+            units: &dem_units,
+        };
+        let t = compare::divergence(&[dim], &g, &params, s).unwrap();
+        if t.rows[0].p_value < 0.05 {
+            rejections += 1;
+        }
+    }
+    let rate = rejections as f64 / n_splits as f64;
+    // Wilson 95% interval of the rejection rate, for the record.
+    let (z, n) = (1.96f64, n_splits as f64);
+    let centre = (rate + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z * (rate * (1.0 - rate) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+    eprintln!(
+        "fake splits: {rejections}/{n_splits} with p < 0.05 (rate {rate:.3}, 95% CI {:.3}–{:.3})",
+        centre - half,
+        centre + half
+    );
+    assert!(
+        rate <= 0.12,
+        "the test rejects too often under the null: {rate}"
+    );
+}
