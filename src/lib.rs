@@ -40,6 +40,7 @@ pub mod framing;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod schema;
 pub mod segment;
 pub mod topics;
 

@@ -47,6 +47,11 @@ pub enum Command {
         after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
     )]
     Compare(RunArgs),
+    /// Print the schema of a run directory's tables (docs/schema.md is this output).
+    #[command(
+        after_help = "Examples:\n  rhetor schema > docs/schema.md\n  rhetor schema --format json"
+    )]
+    Schema(SchemaArgs),
     /// Re-render report.md and report.html of a finished run from its report.json.
     #[command(after_help = "Example:\n  rhetor report runs/demo")]
     Report(ReportArgs),
@@ -103,4 +108,21 @@ pub struct RunArgs {
 pub struct ReportArgs {
     /// A run directory written by `rhetor run`.
     pub run_dir: PathBuf,
+}
+
+/// Output format of `rhetor schema`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SchemaFormat {
+    /// Markdown, as docs/schema.md.
+    Markdown,
+    /// JSON, for contract tests.
+    Json,
+}
+
+/// Flags of `rhetor schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: SchemaFormat,
 }

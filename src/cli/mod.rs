@@ -21,6 +21,7 @@ pub fn main() -> i32 {
         Command::Cluster(a) => run::run("cluster", a, &cli, rhetor::pipeline::Stages::Cluster),
         Command::Compare(a) => run::run("compare", a, &cli, rhetor::pipeline::Stages::Compare),
         Command::Report(a) => run::report(a, &cli),
+        Command::Schema(a) => run::schema(a),
     };
     match result {
         Ok(code) => code,

@@ -92,3 +92,16 @@ pub fn report(a: &super::args::ReportArgs, cli: &Cli) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// `rhetor schema`.
+pub fn schema(a: &super::args::SchemaArgs) -> Result<i32> {
+    use std::io::Write;
+    let text = match a.format {
+        super::args::SchemaFormat::Markdown => rhetor::schema::to_markdown(),
+        super::args::SchemaFormat::Json => {
+            serde_json::to_string_pretty(&rhetor::schema::to_json())? + "\n"
+        }
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(0)
+}

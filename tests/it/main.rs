@@ -4,5 +4,6 @@ mod bad_input;
 mod common;
 mod compare;
 mod demo;
+mod schema;
 mod tabular;
 mod topics;
