@@ -48,6 +48,25 @@ pub struct Config {
     pub groups: GroupParams,
     /// Statistics of the comparison (intervals, tests, keyness).
     pub compare: CompareParams,
+    /// Output formats.
+    pub output: OutputParams,
+}
+
+/// The `[output]` section. Default: `formats = ["parquet"]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputParams {
+    /// Formats written for every table; Parquet is always written, `csv` and `json` (JSON
+    /// Lines) are written beside it with the same columns.
+    pub formats: Vec<crate::export::Format>,
+}
+
+impl Default for OutputParams {
+    fn default() -> Self {
+        OutputParams {
+            formats: vec![crate::export::Format::Parquet],
+        }
+    }
 }
 
 impl Default for Config {
@@ -62,6 +81,7 @@ impl Default for Config {
             topics: TopicsParams::default(),
             groups: GroupParams::default(),
             compare: CompareParams::default(),
+            output: OutputParams::default(),
         }
     }
 }

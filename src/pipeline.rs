@@ -376,7 +376,7 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
     // Refuse an existing output before doing any work.
-    let dir = RunDir::create(out, force)?;
+    let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
     let mut timer = Timer::new();
     let corpus = corpus::load(corpus_path, &cfg.config.corpus)?;
     timer.lap("load");

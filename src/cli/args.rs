@@ -98,6 +98,9 @@ pub struct RunArgs {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<FormatArg>,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,
@@ -125,4 +128,15 @@ pub struct SchemaArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: SchemaFormat,
+}
+
+/// Extra table formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// Parquet only (the default; always written).
+    Parquet,
+    /// CSV (list columns as JSON arrays).
+    Csv,
+    /// JSON Lines.
+    Json,
 }

@@ -40,6 +40,16 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     if let Some(k) = a.k {
         cfg.cluster.k = Some(k);
     }
+    for f in &a.formats {
+        let f = match f {
+            super::args::FormatArg::Parquet => rhetor::export::Format::Parquet,
+            super::args::FormatArg::Csv => rhetor::export::Format::Csv,
+            super::args::FormatArg::Json => rhetor::export::Format::Json,
+        };
+        if !cfg.output.formats.contains(&f) {
+            cfg.output.formats.push(f);
+        }
+    }
     if let Some(g) = &a.group_by {
         cfg.groups.by = Some(g.clone());
     }

@@ -18,12 +18,27 @@ use std::path::{Path, PathBuf};
 /// public table contract; recorded in every Parquet file and in `manifest.json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Extra formats a run can write beside Parquet, for tools that do not read Parquet.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Parquet (always written).
+    Parquet,
+    /// CSV with a header; list columns are JSON arrays in a text cell.
+    Csv,
+    /// JSON Lines (one object per row; lists are arrays).
+    Json,
+}
+
 /// A run directory being written.
 #[derive(Debug)]
 pub struct RunDir {
     target: PathBuf,
     staging: PathBuf,
     committed: bool,
+    formats: Vec<Format>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
@@ -67,7 +82,20 @@ impl RunDir {
             target: out.to_path_buf(),
             staging,
             committed: false,
+            formats: Vec::new(),
         })
+    }
+
+    /// Also write every table in these formats (same columns, same rows).
+    pub fn with_formats(mut self, formats: &[Format]) -> Self {
+        self.formats = formats
+            .iter()
+            .copied()
+            .filter(|f| *f != Format::Parquet)
+            .collect();
+        self.formats.sort();
+        self.formats.dedup();
+        self
     }
 
     /// Path of a file inside the (staging) directory.
@@ -82,7 +110,16 @@ impl RunDir {
         df: &mut DataFrame,
         meta: &[(String, String)],
     ) -> Result<(), ExportError> {
-        write_parquet(&self.path(name), df, meta)
+        write_parquet(&self.path(name), df, meta)?;
+        for f in &self.formats {
+            let stem = name.strip_suffix(".parquet").unwrap_or(name);
+            match f {
+                Format::Csv => write_csv(&self.path(&format!("{stem}.csv")), df)?,
+                Format::Json => write_jsonl(&self.path(&format!("{stem}.jsonl")), df)?,
+                Format::Parquet => {}
+            }
+        }
+        Ok(())
     }
 
     /// Writes a JSON file (pretty-printed, trailing newline).
@@ -162,6 +199,86 @@ pub fn write_parquet(
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
+        std::fs::rename(&tmp, path).map_err(io(path))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn table_err(path: &Path) -> impl FnOnce(PolarsError) -> ExportError + '_ {
+    move |e| ExportError::Table {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Turns list columns into JSON-array text columns (CSV has no lists).
+fn lists_as_json(df: &DataFrame, path: &Path) -> Result<DataFrame, ExportError> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        if let DataType::List(_) = c.dtype() {
+            let list = c.list().map_err(table_err(path))?;
+            let texts: Vec<Option<String>> = list
+                .series_iter()
+                .map(|o| {
+                    o.map(|s| {
+                        let items: Vec<serde_json::Value> = s
+                            .iter()
+                            .map(|v| match v {
+                                AnyValue::String(x) => serde_json::Value::from(x),
+                                AnyValue::StringOwned(x) => serde_json::Value::from(x.as_str()),
+                                AnyValue::Float32(x) => serde_json::Value::from(x),
+                                AnyValue::Float64(x) => serde_json::Value::from(x),
+                                AnyValue::UInt32(x) => serde_json::Value::from(x),
+                                AnyValue::UInt64(x) => serde_json::Value::from(x),
+                                AnyValue::Int32(x) => serde_json::Value::from(x),
+                                AnyValue::Int64(x) => serde_json::Value::from(x),
+                                AnyValue::Null => serde_json::Value::Null,
+                                other => serde_json::Value::from(other.to_string()),
+                            })
+                            .collect();
+                        serde_json::Value::Array(items).to_string()
+                    })
+                })
+                .collect();
+            cols.push(Column::new(c.name().clone(), texts));
+        } else {
+            cols.push(c.clone());
+        }
+    }
+    DataFrame::new(df.height(), cols).map_err(table_err(path))
+}
+
+/// Writes a table as CSV (header row, list columns as JSON arrays), atomically.
+pub fn write_csv(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
+    let mut flat = lists_as_json(df, path)?;
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        CsvWriter::new(f)
+            .include_header(true)
+            .finish(&mut flat)
+            .map_err(table_err(path))?;
+        std::fs::rename(&tmp, path).map_err(io(path))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes a table as JSON Lines, atomically.
+pub fn write_jsonl(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
+    let mut df = df.clone();
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        JsonWriter::new(f)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(&mut df)
+            .map_err(table_err(path))?;
         std::fs::rename(&tmp, path).map_err(io(path))
     })();
     if result.is_err() {

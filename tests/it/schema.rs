@@ -67,3 +67,38 @@ fn schema_json_lists_every_table() {
         rhetor::schema::TABLES.len()
     );
 }
+
+#[test]
+fn csv_and_json_formats_carry_the_same_columns_and_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    rhetor()
+        .arg("run")
+        .arg(demo_corpus())
+        .args(["--format", "csv", "--format", "json", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    for t in rhetor::schema::TABLES {
+        let stem = t.file.strip_suffix(".parquet").unwrap();
+        let df = read(&out.join(t.file));
+        let csv = std::fs::read_to_string(out.join(format!("{stem}.csv"))).unwrap();
+        let header = csv.lines().next().unwrap();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(header, names.join(","), "{stem}.csv header");
+        let jsonl = std::fs::read_to_string(out.join(format!("{stem}.jsonl"))).unwrap();
+        let rows: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), df.height(), "{stem}.jsonl rows");
+        if let Some(first) = rows.first() {
+            let keys: Vec<&String> = first.as_object().unwrap().keys().collect();
+            assert_eq!(keys.len(), names.len());
+        }
+    }
+}
