@@ -48,6 +48,8 @@ pub struct Config {
     pub groups: GroupParams,
     /// Statistics of the comparison (intervals, tests, keyness).
     pub compare: CompareParams,
+    /// Codebook labelling.
+    pub label: crate::label::LabelParams,
     /// Output formats.
     pub output: OutputParams,
 }
@@ -81,6 +83,7 @@ impl Default for Config {
             topics: TopicsParams::default(),
             groups: GroupParams::default(),
             compare: CompareParams::default(),
+            label: crate::label::LabelParams::default(),
             output: OutputParams::default(),
         }
     }
@@ -128,6 +131,8 @@ pub struct CheckedConfig {
     pub topics: TopicsValidParams,
     /// Checked comparison params.
     pub compare: CompareValidParams,
+    /// Loaded and validated codebooks.
+    pub codebooks: Vec<crate::label::Codebook>,
 }
 
 impl Config {
@@ -148,8 +153,14 @@ impl Config {
         Self::from_toml(&s, path)
     }
 
-    /// Checks every section.
+    /// Checks every section (codebook paths relative to the working directory).
     pub fn check(&self) -> Result<CheckedConfig, ConfigError> {
+        self.check_in(None)
+    }
+
+    /// Checks every section and loads the codebooks, resolving relative codebook paths
+    /// against `base` (the config file's folder).
+    pub fn check_in(&self, base: Option<&Path>) -> Result<CheckedConfig, ConfigError> {
         let inv = |section: &str, e: &dyn std::fmt::Display| {
             ConfigError::Invalid(format!("[{section}] {e}"))
         };
@@ -170,8 +181,12 @@ impl Config {
                 ),
             ));
         }
+        self.label.check().map_err(|e| inv("label", &e))?;
+        let codebooks = crate::label::load_codebooks(&self.label, base)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(CheckedConfig {
             config: self.clone(),
+            codebooks,
             segment,
             tfidf,
             reduce,

@@ -11,6 +11,7 @@
 //! 3. [`embed`] — TF-IDF vectors (scikit-learn-compatible) and LSA reduction.
 //! 4. [`cluster`] — k-means topics (k given or chosen by silhouette) and [`topics`] —
 //!    c-TF-IDF terms, labels and representative paragraphs.
+//!    [`label`] — stance and frames from codebooks (keywords or prototypes).
 //! 5. [`framing`] — how groups differ: shares with intervals, divergence with permutation
 //!    tests, distinctive terms (statistics in [`compare`]), and the [`report`].
 //! 6. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
@@ -37,6 +38,7 @@ pub mod embed;
 pub mod error;
 pub mod export;
 pub mod framing;
+pub mod label;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

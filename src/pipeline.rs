@@ -324,6 +324,8 @@ pub enum Stages {
     Embed,
     /// … and cluster: adds topics (`topics.parquet`, topic columns).
     Cluster,
+    /// … and label paragraphs on the configured codebooks: adds label columns.
+    Label,
     /// … and compare groups: adds `doc_labels.parquet`, `divergence.parquet`,
     /// `keyness.parquet`.
     Compare,
@@ -477,10 +479,52 @@ pub fn run(
             let mut t = topics_frame(&corpus, &seg, &topics)?;
             write("topics.parquet", &mut t)?;
 
+            let mut labelled = Vec::new();
+            if stages >= Stages::Label && !cfg.codebooks.is_empty() {
+                progress.start("label", 0);
+                labelled = crate::label::label_all(
+                    &cfg.codebooks,
+                    &texts,
+                    &vectorizer,
+                    &x,
+                    &cfg.config.label,
+                );
+                progress.finish();
+                timer.lap("label");
+                para_extra.extend(label_columns(&labelled));
+                details.insert(
+                    "label".into(),
+                    serde_json::json!(labelled
+                        .iter()
+                        .map(|d| serde_json::json!({
+                            "dimension": d.name,
+                            "codebook": d.codebook,
+                            "method": d.method,
+                            "labels": d.labels,
+                            "unsure": d.chosen.iter().filter(|c| c.is_none()).count(),
+                        }))
+                        .collect::<Vec<_>>()),
+                );
+            }
+
             if stages >= Stages::Compare {
                 let c = &cfg.config;
                 let grouping = framing::grouping(&corpus, &seg, c.groups.by.as_deref())?;
-                let dims = vec![framing::topic_dimension(&clustering, &topics)];
+                let mut dims = vec![framing::topic_dimension(&clustering, &topics)];
+                for d in &labelled {
+                    if d.kind == crate::label::Kind::Multi {
+                        warnings.push(format!(
+                            "dimension '{}' is multi-label: it is in paragraphs.parquet but not compared",
+                            d.name
+                        ));
+                        continue;
+                    }
+                    dims.push(framing::DimensionLabels {
+                        name: d.name.clone(),
+                        labels: d.chosen.clone(),
+                        scores: d.score.clone(),
+                    });
+                }
                 let term_vec = crate::topics::term_vectorizer(&texts, &cfg.topics)?;
                 let term_counts = term_vec.counts(&texts);
                 progress.start("compare", 0);
@@ -623,7 +667,7 @@ fn report_data(
             "Topics: k-means (k-means++ initialisation, {} restarts, Lloyd iterations) on the reduced vectors; {k_how}; k = {k}. Topic ids are canonical (0 = largest). Topic terms are class-based TF-IDF (BERTopic's c-TF-IDF) over unigrams and bigrams without English stop words; representative paragraphs are those closest to the topic centroid. topic_prob is the fuzzy c-means membership (m = 2) of the assigned topic.",
             c.cluster.n_init
         ),
-        labelling: "Dimensions compared: topic. (Codebook and classifier dimensions are added when configured.)".to_string(),
+        labelling: labelling_method(cfg, dims),
         statistics: format!(
             "Shares: for a group of several documents, a studentized cluster bootstrap over documents ({} resamples), since paragraphs of one document are not independent; for a single document, Goodman's simultaneous multinomial intervals. Divergence: Jensen–Shannon divergence (base 2) between label distributions, with a permutation test ({} permutations of group labels over documents; over paragraphs when both groups are single documents), p-values adjusted over the table by {}. Distinctive terms: log-odds ratios with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008; prior weight α0 = {}), each group against the rest. Intervals are {:.0}%.",
             cp.n_boot, cp.n_perm, cmp.adjust, cp.keyness_prior, 100.0 * (1.0 - cp.alpha)
@@ -659,6 +703,29 @@ fn report_data(
         methods,
         warnings: warnings.to_vec(),
     }
+}
+
+fn labelling_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
+    let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
+    if cfg.codebooks.is_empty() {
+        return format!(
+            "Dimensions compared: {}. No codebook was configured ([label] codebooks or --codebook).",
+            names.join(", ")
+        );
+    }
+    let books: Vec<String> = cfg
+        .codebooks
+        .iter()
+        .map(|c| format!("{} ({})", c.codebook.title, c.codebook.source))
+        .collect();
+    format!(
+        "Dimensions compared: {}. Codebooks: {}. Paragraphs were labelled by dictionary keywords (quanteda-style globs; the label with most matches wins; no match or a tie = unsure, excluded from shares) unless a dimension's method is `prototype` (cosine similarity to label descriptions and examples, softmax with temperature {}, unsure below probability {} or margin {}). Keyword labels are a transparent but weak baseline: check them against a labelled sample (`rhetor evaluate`).",
+        names.join(", "),
+        books.join("; "),
+        cfg.config.label.temperature,
+        cfg.config.label.min_prob,
+        cfg.config.label.min_margin
+    )
 }
 
 /// Below this many paragraphs, document-frequency bounds that leave no vocabulary are
@@ -741,6 +808,23 @@ pub fn topic_columns(
         ),
         Column::new("topic_prob".into(), c.prob.clone()),
     ]
+}
+
+/// The label columns of `paragraphs.parquet`, per dimension: `<dim>` (chosen label, null
+/// when unsure), `<dim>_score` (f32) and `<dim>__<label>` (f32) for every label.
+pub fn label_columns(dims: &[crate::label::DimensionLabels]) -> Vec<Column> {
+    let mut cols = Vec::new();
+    for d in dims {
+        cols.push(Column::new(d.name.as_str().into(), d.chosen.clone()));
+        cols.push(Column::new(
+            format!("{}_score", d.name).into(),
+            d.score.clone(),
+        ));
+        for (l, s) in d.labels.iter().zip(&d.scores) {
+            cols.push(Column::new(format!("{}__{}", d.name, l).into(), s.clone()));
+        }
+    }
+    cols
 }
 
 /// Builds `topics.parquet`.

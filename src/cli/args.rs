@@ -42,6 +42,11 @@ pub enum Command {
         after_help = "Examples:\n  rhetor cluster corpus --out runs/topics --k 6\n  rhetor cluster news.jsonl --unit document --out runs/news   # k chosen by silhouette"
     )]
     Cluster(RunArgs),
+    /// Everything up to labelling paragraphs on codebooks: adds the label columns to paragraphs.parquet.
+    #[command(
+        after_help = "Example:\n  rhetor label corpus --out runs/labels --codebook policy_frames --codebook stance --target \"stricter immigration enforcement\""
+    )]
+    Label(RunArgs),
     /// Everything up to the comparison: adds doc_labels.parquet, divergence.parquet and keyness.parquet (no report).
     #[command(
         after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
@@ -98,6 +103,12 @@ pub struct RunArgs {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// Codebook file or shipped name (policy_frames, collective_action, stance); repeatable.
+    #[arg(long = "codebook")]
+    pub codebooks: Vec<String>,
+    /// Stance target that replaces {target} in codebooks.
+    #[arg(long)]
+    pub target: Option<String>,
     /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<FormatArg>,

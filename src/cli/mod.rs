@@ -19,6 +19,7 @@ pub fn main() -> i32 {
         Command::Segment(a) => run::run("segment", a, &cli, rhetor::pipeline::Stages::Segment),
         Command::Embed(a) => run::run("embed", a, &cli, rhetor::pipeline::Stages::Embed),
         Command::Cluster(a) => run::run("cluster", a, &cli, rhetor::pipeline::Stages::Cluster),
+        Command::Label(a) => run::run("label", a, &cli, rhetor::pipeline::Stages::Label),
         Command::Compare(a) => run::run("compare", a, &cli, rhetor::pipeline::Stages::Compare),
         Command::Report(a) => run::report(a, &cli),
         Command::Schema(a) => run::schema(a),

@@ -50,6 +50,12 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
             cfg.output.formats.push(f);
         }
     }
+    if !a.codebooks.is_empty() {
+        cfg.label.codebooks = a.codebooks.clone();
+    }
+    if let Some(t) = &a.target {
+        cfg.label.target = Some(t.clone());
+    }
     if let Some(g) = &a.group_by {
         cfg.groups.by = Some(g.clone());
     }
@@ -59,7 +65,12 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
 /// Runs `stages` and prints a summary; returns the exit code.
 pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32> {
     let (cfg, cfg_path) = resolve_config(a)?;
-    let checked = cfg.check()?;
+    // Codebook paths in a config file are relative to that file's folder.
+    let base = cfg_path
+        .as_deref()
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf());
+    let checked = cfg.check_in(base.as_deref())?;
     if let Some(p) = &cfg_path {
         tracing::info!("config: {}", p.display());
     }

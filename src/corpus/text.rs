@@ -185,7 +185,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, other: &mut usize) -> Result<(), Cor
         } else {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') {
+            // Hidden files and the corpus's own config are not documents.
+            if name.starts_with('.') || name == "rhetor.toml" {
                 continue;
             }
             let ext = path

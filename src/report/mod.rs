@@ -1,10 +1,11 @@
-//! The framing report for people: `report.md` and a self-contained `report.html`.
+//! The framing report for people: `report.md` and a self-contained `report.html` (inline
+//! SVG charts, no script, no network request).
 //!
 //! [`ReportData`] holds everything the report shows; it is built by the pipeline from the
 //! run's tables and rendered by [`markdown::render`] and [`html::render`]. It is also
 //! written as `report.json` so `rhetor report RUN_DIR` can re-render a finished run.
 
-// html: being written
+pub mod html;
 pub mod markdown;
 
 use crate::compare::{DivergenceRow, ShareRow};
@@ -166,7 +167,10 @@ pub struct ReportData {
 
 /// Renders every report file: `(file name, content)`.
 pub fn render_all(data: &ReportData) -> Vec<(&'static str, String)> {
-    vec![("report.md", markdown::render(data))]
+    vec![
+        ("report.md", markdown::render(data)),
+        ("report.html", html::render(data)),
+    ]
 }
 
 /// Re-renders `report.md` and `report.html` of a finished run from its `report.json`.
