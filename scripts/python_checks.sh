@@ -21,13 +21,14 @@ exec </dev/null
 export CI=true
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${RHETOR_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/rhetor-target}/debug/rhetor}"
+[[ "$bin" == /* ]] || bin="$PWD/$bin"   # relative to where the script was called from
 cd "$root"
 
 req="$root/scripts/requirements-python.txt"
 venv="${RHETOR_PY_VENV:-$HOME/.cache/rhetor-py-venv}"
 base_py="${PYTHON:-python3}"
 stamp="$venv/.rhetor-requirements.sha256"
-bin="${RHETOR_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/rhetor-target}/debug/rhetor}"
 
 die() { echo "python_checks: $*" >&2; exit 1; }
 now() { date +%s.%N; }
@@ -53,7 +54,6 @@ if [[ ! -x "$bin" ]]; then
   Build it first:  CARGO_TARGET_DIR=\${CARGO_TARGET_DIR:-\$HOME/.cache/rhetor-target} cargo build
   or point RHETOR_BIN at one:  RHETOR_BIN=/path/to/rhetor bash scripts/python_checks.sh"
 fi
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"   # absolute: notebooks run elsewhere
 command -v "$base_py" >/dev/null || die "no '$base_py' on PATH (set PYTHON=...)"
 
 # --- 1. the venv -----------------------------------------------------------------------
@@ -103,7 +103,7 @@ export RHETOR_RUN_DIR="$run"
 
 # --- 3. contract tests -----------------------------------------------------------------
 t0="$(now)"; status=0
-"$py" -m pytest tests/python -q -p no:cacheprovider -rfEs || status=$?
+"$py" -m pytest tests/python -q -p no:cacheprovider -rfEs --tb=short || status=$?
 if [[ "$status" == 5 ]]; then echo "python_checks: pytest collected no tests" >&2; fi
 record "pytest tests/python" "$t0" "$status"
 

@@ -6,9 +6,8 @@
 
 use serde::Serialize;
 
-/// Logical column types. In Parquet/Arrow terms: `string` (UTF-8; polars writes it as
-/// Arrow `string_view`, which pyarrow, polars and DuckDB read as text), the integer and
-/// float widths, `bool`, and `list<…>`.
+/// Logical column types. In Parquet/Arrow terms: `string` (UTF-8, Arrow `large_string`),
+/// the integer and float widths, `bool`, and `list<…>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Type {
@@ -132,7 +131,7 @@ pub const TABLES: &[TableSpec] = &[
             c("topic_label", T::String, false, "Topic label (top distinct c-TF-IDF terms). Written by cluster/run."),
             c("topic_prob", T::Float32, false, "Soft membership of the assigned topic: fuzzy c-means membership with m = 2, u_k ∝ 1/‖x − c_k‖². Written by cluster/run."),
         ],
-        extra_columns: "With --doc-col: the input columns that vary within a document (e.g. a per-row id or speaker), prefixed `meta_` when they clash. Topic columns are absent in runs of `rhetor segment` and `rhetor embed`.",
+        extra_columns: "Per codebook dimension D (runs with codebooks): `D` (string, nullable: the chosen label, null when unsure; multi-label dimensions join labels with `;`), `D_score` (float32, score of the chosen label, 0 when unsure) and `D__L` (float32) for every label L of the dimension, in codebook order. Then, with --doc-col, the input columns that vary within a document (e.g. a per-row id or speaker), prefixed `meta_` when they clash. Topic columns are absent in runs of `rhetor segment` and `rhetor embed`.",
     },
     TableSpec {
         file: "embeddings.parquet",
@@ -141,7 +140,7 @@ pub const TABLES: &[TableSpec] = &[
         columns: &[
             c("doc_id", T::String, false, "Document id."),
             c("para_id", T::UInt32, false, "Paragraph number within the document."),
-            c("vector", T::ListFloat32, false, "The reduced (LSA) vector used for clustering, l2-normalised."),
+            c("vector", T::ListFloat32, false, "The reduced (LSA) vector used for clustering, l2-normalised; all zeros for a paragraph without any term of the vocabulary."),
         ],
         extra_columns: "none",
     },
@@ -169,7 +168,7 @@ pub const TABLES: &[TableSpec] = &[
             c("group", T::String, false, "Group: a document id, or a value of the --group-by column."),
             c("group_by", T::String, false, "`doc_id` when each document is a group, else the --group-by column."),
             c("dimension", T::String, false, "Labelling dimension, e.g. `topic`."),
-            c("label", T::String, false, "Label within the dimension (topics as `<id>: <label>`)."),
+            c("label", T::String, false, "Label within the dimension (topics as `<id>: <label>`). Only labels that occur in the run are listed."),
             c("count", T::UInt64, false, "Paragraphs of the group with this label."),
             c("n", T::UInt64, false, "Labelled paragraphs of the group (the share's denominator)."),
             c("n_unlabelled", T::UInt64, false, "Paragraphs of the group without a label (unsure)."),
@@ -246,9 +245,9 @@ pub fn to_markdown() -> String {
          (`rhetor.schema_version`, with `rhetor.version`, `rhetor.seed` and `rhetor.config`, the\n\
          resolved configuration as JSON), and `manifest.json` has it as `schema_version`. Any change\n\
          of a table's columns, types or meanings bumps it.\n\n\
-         Types are logical types. `string` is UTF-8 text (polars writes Arrow `string_view`; pyarrow,\n\
-         pandas, polars and DuckDB read it as text without casting). Integers and floats have the\n\
-         widths shown; `list<…>` is an Arrow list. Columns marked *no* under *nullable* never hold\n\
+         Types are logical types. `string` is UTF-8 text (Arrow `large_string`; pandas, pyarrow,\n\
+         polars and DuckDB read it as text without casting). Integers and floats have the\n\
+         widths shown; `list<…>` is an Arrow (large) list. Columns marked *no* under *nullable* never hold\n\
          nulls. Join tables on `doc_id` (and `para_id` for paragraphs).\n\n\
          `manifest.json` (one per run) holds the rhetor version, schema version, command, corpus path,\n\
          seed, resolved configuration, sha256 of every input file, counts (documents, paragraphs,\n\

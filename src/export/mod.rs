@@ -183,7 +183,15 @@ pub fn write_parquet(
     let tmp = tmp_path(path);
     let result = (|| {
         let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        // polars records an Arrow schema with `string_view` types, and pyarrow cannot turn a
+        // list of `string_view` into pandas objects. The Parquet data is the same either way
+        // (BYTE_ARRAY / UTF8): giving the hint at the oldest compat level (large_string)
+        // makes every reader (pandas, pyarrow, polars, DuckDB) read text without casting.
+        let arrow_hint = polars_parquet::arrow::write::schema_to_metadata_key(
+            &df.schema().to_arrow(CompatLevel::oldest()),
+        );
         let mut kv = vec![
+            (arrow_hint.key, arrow_hint.value.unwrap_or_default()),
             ("rhetor.version".to_string(), crate::VERSION.to_string()),
             (
                 "rhetor.schema_version".to_string(),
