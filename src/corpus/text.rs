@@ -150,7 +150,9 @@ fn read_text_file(path: &Path, id: String) -> (Option<InputFile>, Read) {
     }
     let header = parse_header(body);
     let base = bom + header.body_start;
-    let body_text = body[header.body_start..].to_string();
+    // Reuse the file's buffer for the body (no second copy of a large file).
+    let mut body_text = text;
+    body_text.drain(..base);
     let (title, date, body) = header_fields(&header, body_text, base);
     let doc = Document {
         source: id.clone(),
