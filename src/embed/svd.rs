@@ -6,13 +6,16 @@
 //!
 //! 1. draw a seeded Gaussian test matrix `Ω` of `n_cols × l`, with
 //!    `l = min(n_components + n_oversamples, n_rows, n_cols)`;
-//! 2. power iterations with re-orthonormalisation after every product:
-//!    `Q = qr(A·Ω)`, then `n_iter` times `Q = qr(A·qr(Aᵀ·Q))`;
+//! 2. power iterations, re-orthonormalising every `A·Z` product (see below):
+//!    `Q = qr(A·Ω)`, then `n_iter` times `Q = qr(A·(Aᵀ·Q))`;
 //! 3. `Bᵀ = Aᵀ·Q` (`n_cols × l`), factored `Bᵀ = Q₂·R`, and the small `Rᵀ = U_r·Σ·V_rᵀ` by
 //!    one-sided Jacobi, so that `A ≈ (Q·U_r)·Σ·(Q₂·V_r)ᵀ`;
 //! 4. keep the `n_components` largest singular triplets, fix the signs as scikit-learn's
 //!    `svd_flip(u_based_decision=False)` (the largest-|value| entry of each component is
 //!    positive), return `U·Σ` with each row l2-normalised.
+//!
+//! Inside the power iterations only `A·Z` (`n_rows × l`) is re-orthonormalised: `Aᵀ·Q` with
+//! an orthonormal `Q` is no worse conditioned than `A`, and the product buffers are reused.
 //!
 //! Everything is plain Rust. The orthonormalisations are CholeskyQR2 (two passes of
 //! Gram matrix → Cholesky → triangular solve, a third when the second pass was not yet
@@ -33,6 +36,8 @@ use thiserror::Error;
 
 /// Rows per parallel task in the sparse × dense products and the triangular solves.
 const ROW_BLOCK: usize = 256;
+/// Normal pairs per parallel task when drawing the Gaussian test matrix.
+const GAUSS_BLOCK: usize = 16 * 1024;
 /// Rows per partial Gram matrix (fixed, so the reduction order never depends on threads).
 const GRAM_BLOCK: usize = 1024;
 /// A Cholesky pivot below this fraction of its column's squared norm means the block is
@@ -170,12 +175,16 @@ impl ReduceValidParams {
         let omega = gaussian(n * l, seed);
         let mut q = a.mul_dense(&omega, l);
         drop(omega);
+        let mut z = vec![0.0; if self.params.n_iter > 0 { n * l } else { 0 }];
         for _ in 0..self.params.n_iter {
             orthonormalize_passes(&mut q, m, l, 1);
-            let mut z = at.mul_dense(&q, l);
-            orthonormalize_passes(&mut z, n, l, 1);
-            q = a.mul_dense(&z, l);
+            // `Aᵀ·Q` for an orthonormal `Q` is only as ill-conditioned as `A` itself: it is
+            // not re-orthonormalised (the spanned subspace is the same), which saves the
+            // costliest factorisation (`n_cols × l`) of every iteration.
+            at.mul_dense_into(&q, l, &mut z);
+            a.mul_dense_into(&z, l, &mut q);
         }
+        drop(z);
         orthonormalize(&mut q, m, l);
 
         // Bᵀ = Aᵀ·Q = Q₂·R ; Rᵀ = U_r Σ V_rᵀ.
@@ -356,10 +365,19 @@ impl Csr {
     /// `A·D` for a dense row-major `D` of `cols × l`; returns `rows × l` row-major.
     fn mul_dense(&self, d: &[f64], l: usize) -> Vec<f64> {
         let mut out = vec![0.0; self.rows * l];
+        self.mul_dense_into(d, l, &mut out);
+        out
+    }
+
+    /// [`Csr::mul_dense`] into an existing `rows × l` buffer (reused across the power
+    /// iterations: no fresh pages to fault in for every product).
+    fn mul_dense_into(&self, d: &[f64], l: usize, out: &mut [f64]) {
         out.par_chunks_mut(l * ROW_BLOCK)
             .enumerate()
-            .for_each(|(b, chunk)| spmm_block(self, d, l, b * ROW_BLOCK, chunk));
-        out
+            .for_each(|(b, chunk)| {
+                chunk.iter_mut().for_each(|v| *v = 0.0);
+                spmm_block(self, d, l, b * ROW_BLOCK, chunk);
+            });
     }
 
     /// Sum over columns of the population variance of each column.
@@ -427,18 +445,25 @@ simd_dispatch! {
     fn spmm_block => spmm_block_generic(a: &Csr, d: &[f64], l: usize, first: usize, out: &mut [f64])
 }
 
-/// `len` standard normal draws (Box–Muller on a seeded xoshiro256+ stream).
+/// `len` standard normal draws (Box–Muller on a seeded xoshiro256+ stream). The uniform
+/// draws are taken from the stream in order, then transformed in parallel (each pair
+/// independently), so the bits do not depend on the number of threads.
 fn gaussian(len: usize, seed: u64) -> Vec<f64> {
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-    let mut out = Vec::with_capacity(len + 1);
-    while out.len() < len {
-        let u1: f64 = 1.0 - rng.gen::<f64>(); // (0, 1]
-        let u2: f64 = rng.gen::<f64>();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-        out.push(r * c);
-        out.push(r * s);
-    }
+    let pairs = len.div_ceil(2);
+    let uniforms: Vec<f64> = (0..2 * pairs).map(|_| rng.gen::<f64>()).collect();
+    let mut out = vec![0.0; 2 * pairs];
+    out.par_chunks_mut(2 * GAUSS_BLOCK)
+        .zip(uniforms.par_chunks(2 * GAUSS_BLOCK))
+        .for_each(|(o, u)| {
+            for (o, u) in o.chunks_exact_mut(2).zip(u.chunks_exact(2)) {
+                let u1 = 1.0 - u[0]; // (0, 1]
+                let r = (-2.0 * u1.ln()).sqrt();
+                let (s, c) = (std::f64::consts::TAU * u[1]).sin_cos();
+                o[0] = r * c;
+                o[1] = r * s;
+            }
+        });
     out.truncate(len);
     out
 }
