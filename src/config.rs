@@ -50,6 +50,8 @@ pub struct Config {
     pub compare: CompareParams,
     /// Codebook labelling.
     pub label: crate::label::LabelParams,
+    /// Supervised classifiers (`rhetor train` / `evaluate`).
+    pub classify: crate::classify::ClassifierParams,
     /// Output formats.
     pub output: OutputParams,
 }
@@ -84,6 +86,7 @@ impl Default for Config {
             groups: GroupParams::default(),
             compare: CompareParams::default(),
             label: crate::label::LabelParams::default(),
+            classify: crate::classify::ClassifierParams::default(),
             output: OutputParams::default(),
         }
     }

@@ -27,6 +27,21 @@ pub enum Error {
     /// Grouping or comparison failed.
     #[error(transparent)]
     Group(#[from] crate::framing::GroupError),
+    /// Labelled data problems (train/evaluate/predict).
+    #[error(transparent)]
+    Supervised(#[from] crate::supervised::SupervisedError),
+    /// Classifier training or prediction failed.
+    #[error(transparent)]
+    Classify(#[from] crate::classify::ClassifyError),
+    /// Metrics could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] crate::classify::MetricsError),
+    /// A classifier file cannot be read or written.
+    #[error(transparent)]
+    ModelFile(#[from] crate::classify::ModelFileError),
+    /// Transformer embeddings failed.
+    #[error(transparent)]
+    Transformer(#[from] crate::embed::transformer::TransformerError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

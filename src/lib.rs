@@ -30,6 +30,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod classify;
 pub mod cluster;
 pub mod compare;
 pub mod config;
@@ -44,6 +45,7 @@ pub mod progress;
 pub mod report;
 pub mod schema;
 pub mod segment;
+pub mod supervised;
 pub mod topics;
 
 pub use error::Error;

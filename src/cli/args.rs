@@ -52,6 +52,21 @@ pub enum Command {
         after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
     )]
     Compare(RunArgs),
+    /// Train a classifier on labelled rows and write a model file.
+    #[command(
+        after_help = "Examples:\n  rhetor train labelled.csv --label-col stance --out models/stance.json\n  rhetor train semeval.jsonl --target-col target --out stance_per_target.json"
+    )]
+    Train(TrainArgs),
+    /// Cross-validate (or score on a held-out split) a classifier: metrics with bootstrap intervals.
+    #[command(
+        after_help = "Examples:\n  rhetor evaluate semeval.jsonl --target-col target --folds 5 --out runs/eval\n  rhetor evaluate speeches.jsonl --group-col speech_id --out runs/eval_grouped\n  rhetor evaluate pstance.jsonl --split-col split --train-value train --test-value val --out runs/eval_val"
+    )]
+    Evaluate(EvaluateArgs),
+    /// Predict labels of rows with a trained model file.
+    #[command(
+        after_help = "Example:\n  rhetor predict models/stance.json unlabelled.csv --out predictions.parquet"
+    )]
+    Predict(PredictArgs),
     /// Print the schema of a run directory's tables (docs/schema.md is this output).
     #[command(
         after_help = "Examples:\n  rhetor schema > docs/schema.md\n  rhetor schema --format json"
@@ -150,4 +165,122 @@ pub enum FormatArg {
     Csv,
     /// JSON Lines.
     Json,
+}
+
+/// Columns of labelled data.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Text column [default: text].
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Id column [default: id, else the row number].
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// Label column [default: label].
+    #[arg(long)]
+    pub label_col: Option<String>,
+    /// One model per value of this column (e.g. the stance target).
+    #[arg(long)]
+    pub target_col: Option<String>,
+    /// Labels are lists: `;`-joined strings or JSON arrays.
+    #[arg(long)]
+    pub multi_label: bool,
+    /// Skip rows without a label (they are counted) instead of failing.
+    #[arg(long)]
+    pub skip_unlabelled: bool,
+}
+
+/// Model flags shared by train and evaluate.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// TOML config whose [classify] section sets the model and features.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Model [default: svm, or the config's].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// Inverse regularisation strength C [default: 1.0].
+    #[arg(long = "c")]
+    pub c: Option<f64>,
+    /// Weight classes inversely to their frequency.
+    #[arg(long)]
+    pub balanced: bool,
+    /// Seed [default: 0, or the config's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Classifier kinds.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModelArg {
+    /// Linear SVM (squared hinge, L2; LIBLINEAR's dual coordinate descent).
+    Svm,
+    /// L2-regularised logistic regression.
+    Lr,
+}
+
+/// Flags of `rhetor train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled .jsonl, .csv or .parquet file.
+    pub data: PathBuf,
+    /// Model file to write (JSON).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub cols: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Replace the model file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `rhetor evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Labelled .jsonl, .csv or .parquet file.
+    pub data: PathBuf,
+    /// Directory for eval_metrics.parquet and eval_predictions.parquet.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub cols: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Number of folds of stratified (or grouped) cross-validation.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Grouped k-fold: no value of this column in two folds (e.g. speech_id).
+    #[arg(long)]
+    pub group_col: Option<String>,
+    /// Held-out evaluation: train on rows whose --split-col is --train-value, test on --test-value.
+    #[arg(long)]
+    pub split_col: Option<String>,
+    /// Training rows' split value.
+    #[arg(long, default_value = "train")]
+    pub train_value: String,
+    /// Test rows' split value.
+    #[arg(long, default_value = "test")]
+    pub test_value: String,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `rhetor predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file written by `rhetor train`.
+    pub model: PathBuf,
+    /// .jsonl, .csv or .parquet file of texts.
+    pub data: PathBuf,
+    /// Predictions file to write (.parquet).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub cols: DataArgs,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -3,6 +3,7 @@
 mod args;
 mod progress;
 mod run;
+mod supervised;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -23,6 +24,9 @@ pub fn main() -> i32 {
         Command::Compare(a) => run::run("compare", a, &cli, rhetor::pipeline::Stages::Compare),
         Command::Report(a) => run::report(a, &cli),
         Command::Schema(a) => run::schema(a),
+        Command::Train(a) => supervised::train(a, &cli),
+        Command::Evaluate(a) => supervised::evaluate(a, &cli),
+        Command::Predict(a) => supervised::predict(a, &cli),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 
 pub mod svd;
 pub mod tfidf;
+pub mod transformer;
 
 use serde::{Deserialize, Serialize};
 use tfidf::{DfBound, StopWords, TfidfParams};

@@ -6,5 +6,6 @@ mod compare;
 mod demo;
 mod label;
 mod schema;
+mod supervised;
 mod tabular;
 mod topics;

@@ -1,0 +1,904 @@
+//! The classifier file: a versioned JSON document holding everything needed to predict.
+//!
+//! # Format (`format = "rhetor-classifier"`, `format_version = 1`)
+//!
+//! ```text
+//! {
+//!   "format": "rhetor-classifier",
+//!   "format_version": 1,
+//!   "rhetor_version": "0.1.0",            // the rhetor that trained it
+//!   "params": { ... },                    // ClassifierParams as trained (model, c, tol, ...,
+//!                                         //   features.word / features.char TF-IDF params)
+//!   "training": { "sha256": "<64 hex>", "rows": 2914, "targets": 5 },
+//!   "multi_label": false,
+//!   "classes": ["AGAINST", "FAVOR", "NONE"],   // sorted; the columns of every score
+//!   "model": <sub-model> | null,          // a single model ...
+//!   "targets": [                          // ... or one per target value (sorted), not both
+//!     { "target": "Atheism", "rows": 513, "model": <sub-model> }, ...
+//!   ] | null
+//! }
+//! <sub-model> = {
+//!   "features": { "blocks": [             // column order
+//!     { "kind": "tfidf", "name": "word",
+//!       "vectorizer": { "format_version": 1, "params": {...}, "n_docs": 410,
+//!                       "vocabulary": ["term", ...],          // sorted; term j = column j
+//!                       "idf": ["2.09861228866811", ...] } },  // one per term
+//!     { "kind": "tfidf", "name": "char", "vectorizer": {...} } ] },
+//!   "linear": {
+//!     "kind": "linear_svm" | "logistic_regression",
+//!     "n_features": 91234,                // total columns of the blocks
+//!     "weights": [                        // one per class (binary single-label: one, for
+//!       { "class": "FAVOR",               //   the second class)
+//!         "intercept": "-0.41",
+//!         "indices": [0, 5, ...] | null,  // strictly increasing columns of the non-zeros,
+//!                                         //   or null: dense (values has n_features entries)
+//!         "values": ["0.0123", ...] } ],  // the weights (f32)
+//!     "fit_info": [ { "class": "FAVOR", "iterations": 87, "converged": true } ]
+//!   }
+//! }
+//! ```
+//!
+//! Floating-point values (`idf`, `intercept`, `values`) are JSON strings holding the
+//! shortest decimal that reads back to the same bits (Rust's `{:?}`): `serde_json` as built
+//! here does not parse every JSON number back to the same `f64` (about 15% of random values
+//! come back one ulp off), and a reloaded model must predict bit-identically. `idf` and
+//! `intercept` are `f64`; the weights are `f32` (the trained model rounds them to f32
+//! precision itself, so nothing changes on saving). A weight vector is stored sparse (only
+//! the non-zeros, with their indices) when at most half of it is non-zero, else dense
+//! (`indices: null`); with TF-IDF n-grams most weights are non-zero, as every feature of
+//! a support vector gets a weight.
+//!
+//! `training.sha256` is the SHA-256 of the training rows, see [`TrainingInfo::from_data`].
+//!
+//! Loading first reads only `format` and `format_version` (a file of another kind or
+//! version is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
+//! then the whole document (invalid or truncated JSON is [`ModelFileError::Json`]), then
+//! checks that the parts agree (array lengths, sorted indices within range, class lists,
+//! feature counts: [`ModelFileError::Inconsistent`]). Loading never panics.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::{ClassifyError, ModelFileError};
+use super::features::FittedFeatures;
+use super::linear::{FitInfo, Labels, LinearModel, Predictions};
+use super::params::{ClassifierParams, ModelKind};
+use super::{Classifier, PerTargetClassifier, TargetModel};
+
+/// The `format` field of a classifier file.
+pub const FORMAT: &str = "rhetor-classifier";
+/// The `format_version` this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The shortest decimal string that parses back to exactly `x`.
+pub(crate) fn encode_f64(x: f64) -> String {
+    format!("{x:?}")
+}
+
+/// Parse a string written by [`encode_f64`] (any decimal float Rust parses), exactly.
+pub(crate) fn decode_f64(s: &str) -> Result<f64, std::num::ParseFloatError> {
+    s.parse::<f64>()
+}
+
+/// The shortest decimal string that parses back to exactly `x` as an `f32`.
+fn encode_f32(x: f32) -> String {
+    format!("{x:?}")
+}
+
+/// Where the model came from: a digest and size of its training data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInfo {
+    /// SHA-256 (lowercase hex) of the training rows (see [`TrainingInfo::from_data`]).
+    pub sha256: String,
+    /// Number of training rows.
+    pub rows: usize,
+    /// Number of distinct targets, for per-target models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<usize>,
+}
+
+impl TrainingInfo {
+    /// Digest of training rows. The SHA-256 is taken over the bytes
+    /// `"rhetor-training-v1\n"`, then per row: the text, the number of labels (1 for
+    /// single-label rows), each label, and the target when `targets` is given, every string
+    /// preceded by its UTF-8 length and every count written as a little-endian `u64`. Rows
+    /// beyond the shortest input are not hashed (the trainer rejects such inputs).
+    pub fn from_data(texts: &[&str], labels: &Labels, targets: Option<&[&str]>) -> TrainingInfo {
+        let mut h = Sha256::new();
+        h.update(b"rhetor-training-v1\n");
+        let put = |h: &mut Sha256, s: &str| {
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        };
+        for (row, text) in texts.iter().enumerate() {
+            if row >= labels.len() || targets.is_some_and(|t| row >= t.len()) {
+                break;
+            }
+            put(&mut h, text);
+            match labels {
+                Labels::Single(v) => {
+                    h.update(1u64.to_le_bytes());
+                    put(&mut h, &v[row]);
+                }
+                Labels::Multi(v) => {
+                    h.update((v[row].len() as u64).to_le_bytes());
+                    for l in &v[row] {
+                        put(&mut h, l);
+                    }
+                }
+            }
+            if let Some(t) = targets {
+                put(&mut h, t[row]);
+            }
+        }
+        let digest = h.finalize();
+        let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let n_targets = targets.map(|t| {
+            let mut v: Vec<&str> = t.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        });
+        TrainingInfo {
+            sha256,
+            rows: texts.len(),
+            targets: n_targets,
+        }
+    }
+}
+
+/// A trained model: one classifier, or one per target value.
+#[derive(Clone, Debug)]
+pub enum TrainedModel {
+    /// One classifier for every row.
+    Single(Classifier),
+    /// One classifier per target value.
+    PerTarget(PerTargetClassifier),
+}
+
+/// A classifier file's content.
+#[derive(Clone, Debug)]
+pub struct ModelFile {
+    /// The rhetor version that trained the model.
+    pub rhetor_version: String,
+    /// Digest and size of the training data.
+    pub training: TrainingInfo,
+    /// The model.
+    pub model: TrainedModel,
+}
+
+impl ModelFile {
+    /// A file for `model`, written by this rhetor version.
+    pub fn new(model: TrainedModel, training: TrainingInfo) -> ModelFile {
+        ModelFile {
+            rhetor_version: env!("CARGO_PKG_VERSION").to_owned(),
+            training,
+            model,
+        }
+    }
+
+    /// The parameters the model was trained with.
+    pub fn params(&self) -> &ClassifierParams {
+        match &self.model {
+            TrainedModel::Single(c) => &c.params,
+            TrainedModel::PerTarget(p) => &p.params,
+        }
+    }
+
+    /// The classes (sorted), the columns of the scores.
+    pub fn classes(&self) -> &[String] {
+        match &self.model {
+            TrainedModel::Single(c) => c.classes(),
+            TrainedModel::PerTarget(p) => p.classes(),
+        }
+    }
+
+    /// Whether the model is multi-label.
+    pub fn is_multi_label(&self) -> bool {
+        match &self.model {
+            TrainedModel::Single(c) => c.is_multi_label(),
+            TrainedModel::PerTarget(p) => p.is_multi_label(),
+        }
+    }
+
+    /// Predict `texts`; a per-target model needs `targets` (one per text; a missing
+    /// `targets` is a [`ClassifyError::LengthMismatch`] with `got = 0`), a single model
+    /// ignores them.
+    pub fn predict(
+        &self,
+        texts: &[&str],
+        targets: Option<&[&str]>,
+    ) -> Result<Predictions, ClassifyError> {
+        match &self.model {
+            TrainedModel::Single(c) => Ok(c.predict(texts)),
+            TrainedModel::PerTarget(p) => p.predict(texts, targets.unwrap_or(&[])),
+        }
+    }
+
+    /// The file as compact JSON.
+    pub fn to_json(&self) -> Result<String, ModelFileError> {
+        serde_json::to_string(&self.to_repr()).map_err(|e| ModelFileError::Json(e.to_string()))
+    }
+
+    /// Read a file's content from JSON text (see the module docs for the checks).
+    pub fn from_json(text: &str) -> Result<ModelFile, ModelFileError> {
+        Self::from_slice(text.as_bytes())
+    }
+
+    /// Read a file's content from JSON bytes (see the module docs for the checks).
+    pub fn from_slice(bytes: &[u8]) -> Result<ModelFile, ModelFileError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<serde_json::Value>,
+            format_version: Option<serde_json::Value>,
+        }
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| ModelFileError::Json(e.to_string()))?;
+        match &header.format {
+            Some(serde_json::Value::String(f)) if f == FORMAT => {}
+            other => {
+                return Err(ModelFileError::WrongFormat {
+                    found: other
+                        .as_ref()
+                        .map_or_else(|| "<missing>".to_owned(), |v| v.to_string()),
+                })
+            }
+        }
+        match &header.format_version {
+            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            other => {
+                return Err(ModelFileError::UnsupportedVersion {
+                    found: other
+                        .as_ref()
+                        .map_or_else(|| "<missing>".to_owned(), |v| v.to_string()),
+                    supported: FORMAT_VERSION,
+                })
+            }
+        }
+        let repr: FileRepr =
+            serde_json::from_slice(bytes).map_err(|e| ModelFileError::Json(e.to_string()))?;
+        Self::from_repr(repr)
+    }
+
+    /// Write the file to `path` (through a temporary file in the same folder, renamed into
+    /// place, so a crash never leaves a half-written model under `path`).
+    pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
+        let io = |source| ModelFileError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let json = self.to_json()?;
+        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let write = || -> std::io::Result<()> {
+            let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
+            w.write_all(json.as_bytes())?;
+            w.write_all(b"\n")?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+
+    /// Read the file at `path`.
+    pub fn load(path: &Path) -> Result<ModelFile, ModelFileError> {
+        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_slice(&bytes)
+    }
+
+    fn to_repr(&self) -> FileRepr {
+        let (model, targets) = match &self.model {
+            TrainedModel::Single(c) => (Some(SubModelRepr::from(c)), None),
+            TrainedModel::PerTarget(p) => (
+                None,
+                Some(
+                    p.models
+                        .iter()
+                        .map(|m| TargetRepr {
+                            target: m.target.clone(),
+                            rows: m.rows,
+                            model: SubModelRepr::from(&m.classifier),
+                        })
+                        .collect(),
+                ),
+            ),
+        };
+        FileRepr {
+            format: FORMAT.to_owned(),
+            format_version: FORMAT_VERSION,
+            rhetor_version: self.rhetor_version.clone(),
+            params: self.params().clone(),
+            training: self.training.clone(),
+            multi_label: self.is_multi_label(),
+            classes: self.classes().to_vec(),
+            model,
+            targets,
+        }
+    }
+
+    fn from_repr(r: FileRepr) -> Result<ModelFile, ModelFileError> {
+        let bad = |m: String| Err(ModelFileError::Inconsistent(m));
+        r.params
+            .check()
+            .map_err(|e| ModelFileError::Inconsistent(format!("params: {e}")))?;
+        if r.classes.is_empty() {
+            return bad("the class list is empty".into());
+        }
+        if !r.multi_label && r.classes.len() < 2 {
+            return bad(format!(
+                "a single-label model needs at least two classes, the file lists {}",
+                r.classes.len()
+            ));
+        }
+        if let Some(w) = r.classes.windows(2).find(|w| w[0] >= w[1]) {
+            return bad(format!(
+                "classes must be sorted and distinct ({:?} comes before {:?})",
+                w[0], w[1]
+            ));
+        }
+        let model = match (r.model, r.targets) {
+            (Some(m), None) => TrainedModel::Single(m.into_classifier(
+                &r.params,
+                &r.classes,
+                r.multi_label,
+                None,
+            )?),
+            (None, Some(targets)) => {
+                if targets.is_empty() {
+                    return bad("the target list is empty".into());
+                }
+                if let Some(w) = targets.windows(2).find(|w| w[0].target >= w[1].target) {
+                    return bad(format!(
+                        "targets must be sorted and distinct ({:?} comes before {:?})",
+                        w[0].target, w[1].target
+                    ));
+                }
+                let models = targets
+                    .into_iter()
+                    .map(|t| {
+                        let classifier = t.model.into_classifier(
+                            &r.params,
+                            &r.classes,
+                            r.multi_label,
+                            Some(&t.target),
+                        )?;
+                        Ok(TargetModel {
+                            target: t.target,
+                            rows: t.rows,
+                            classifier,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ModelFileError>>()?;
+                TrainedModel::PerTarget(PerTargetClassifier {
+                    params: r.params,
+                    classes: r.classes,
+                    multi_label: r.multi_label,
+                    models,
+                })
+            }
+            (Some(_), Some(_)) => return bad("both \"model\" and \"targets\" are set".into()),
+            (None, None) => return bad("neither \"model\" nor \"targets\" is set".into()),
+        };
+        Ok(ModelFile {
+            rhetor_version: r.rhetor_version,
+            training: r.training,
+            model,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRepr {
+    format: String,
+    format_version: u32,
+    rhetor_version: String,
+    params: ClassifierParams,
+    training: TrainingInfo,
+    multi_label: bool,
+    classes: Vec<String>,
+    model: Option<SubModelRepr>,
+    targets: Option<Vec<TargetRepr>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetRepr {
+    target: String,
+    rows: usize,
+    model: SubModelRepr,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubModelRepr {
+    features: FittedFeatures,
+    linear: LinearRepr,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinearRepr {
+    kind: ModelKind,
+    n_features: usize,
+    weights: Vec<WeightsRepr>,
+    fit_info: Vec<FitInfo>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeightsRepr {
+    class: String,
+    intercept: String,
+    indices: Option<Vec<u32>>,
+    values: Vec<String>,
+}
+
+impl From<&Classifier> for SubModelRepr {
+    fn from(c: &Classifier) -> Self {
+        let m = &c.model;
+        let binary = !m.multi_label && m.classes.len() == 2 && m.coef.len() == 1;
+        let weights = m
+            .coef
+            .iter()
+            .zip(&m.intercept)
+            .enumerate()
+            .map(|(s, (coef, &b))| {
+                let class = if binary { 1 } else { s };
+                let nnz = coef.iter().filter(|&&v| v != 0.0).count();
+                let (indices, values) = if 2 * nnz > coef.len() {
+                    // Mostly non-zero: dense, no indices.
+                    (None, coef.iter().map(|&v| encode_f32(v as f32)).collect())
+                } else {
+                    let (i, v): (Vec<u32>, Vec<String>) = coef
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &v)| v != 0.0)
+                        .map(|(j, &v)| (j as u32, encode_f32(v as f32)))
+                        .unzip();
+                    (Some(i), v)
+                };
+                WeightsRepr {
+                    class: m.classes[class].clone(),
+                    intercept: encode_f64(b),
+                    indices,
+                    values,
+                }
+            })
+            .collect();
+        SubModelRepr {
+            features: c.features.clone(),
+            linear: LinearRepr {
+                kind: m.kind,
+                n_features: m.n_features,
+                weights,
+                fit_info: m.fit_info.clone(),
+            },
+        }
+    }
+}
+
+impl SubModelRepr {
+    fn into_classifier(
+        self,
+        params: &ClassifierParams,
+        classes: &[String],
+        multi_label: bool,
+        target: Option<&str>,
+    ) -> Result<Classifier, ModelFileError> {
+        let at = target
+            .map(|t| format!("target {t:?}: "))
+            .unwrap_or_default();
+        let bad = |m: String| Err(ModelFileError::Inconsistent(format!("{at}{m}")));
+        let lin = self.linear;
+        if lin.kind != params.model {
+            return bad(format!(
+                "the weights are of a {:?} model but params.model is {:?}",
+                lin.kind, params.model
+            ));
+        }
+        let n_features = self.features.n_features();
+        if lin.n_features != n_features {
+            return bad(format!(
+                "the feature blocks have {n_features} columns but the weights are for {}",
+                lin.n_features
+            ));
+        }
+        let binary = !multi_label && classes.len() == 2;
+        let expected: Vec<&String> = if binary {
+            vec![&classes[1]]
+        } else {
+            classes.iter().collect()
+        };
+        if lin.weights.len() != expected.len() {
+            return bad(format!(
+                "{} weight vectors for {} classes (expected {})",
+                lin.weights.len(),
+                classes.len(),
+                expected.len()
+            ));
+        }
+        if lin.fit_info.len() != expected.len() {
+            return bad(format!(
+                "{} fit_info entries for {} weight vectors",
+                lin.fit_info.len(),
+                expected.len()
+            ));
+        }
+        let mut coef = Vec::with_capacity(expected.len());
+        let mut intercept = Vec::with_capacity(expected.len());
+        for (w, class) in lin.weights.into_iter().zip(expected) {
+            if &w.class != class {
+                return bad(format!(
+                    "weight vector for class {:?} where {class:?} was expected",
+                    w.class
+                ));
+            }
+            let b = match decode_f64(&w.intercept) {
+                Ok(v) if v.is_finite() => v,
+                _ => {
+                    return bad(format!(
+                        "class {class:?}: intercept {:?} is not a finite number",
+                        w.intercept
+                    ))
+                }
+            };
+            let indices: Vec<u32> = match w.indices {
+                Some(indices) => {
+                    if indices.len() != w.values.len() {
+                        return bad(format!(
+                            "class {class:?}: {} indices but {} values",
+                            indices.len(),
+                            w.values.len()
+                        ));
+                    }
+                    indices
+                }
+                None => {
+                    if w.values.len() != n_features {
+                        return bad(format!(
+                            "class {class:?}: {} dense values for n_features = {n_features}",
+                            w.values.len()
+                        ));
+                    }
+                    (0..n_features as u32).collect()
+                }
+            };
+            let mut dense = vec![0.0; n_features];
+            let mut last: Option<u32> = None;
+            for (i, (&j, v)) in indices.iter().zip(&w.values).enumerate() {
+                if last.is_some_and(|l| j <= l) || j as usize >= n_features {
+                    return bad(format!(
+                        "class {class:?}: indices[{i}] = {j} is not increasing or not below \
+                         n_features = {n_features}"
+                    ));
+                }
+                last = Some(j);
+                match v.parse::<f32>() {
+                    Ok(x) if x.is_finite() => dense[j as usize] = f64::from(x),
+                    _ => {
+                        return bad(format!(
+                            "class {class:?}: values[{i}] = {v:?} is not a finite number"
+                        ))
+                    }
+                }
+            }
+            coef.push(dense);
+            intercept.push(b);
+        }
+        Ok(Classifier {
+            params: params.clone(),
+            features: self.features,
+            model: LinearModel {
+                kind: lin.kind,
+                classes: classes.to_vec(),
+                multi_label,
+                n_features,
+                coef,
+                intercept,
+                fit_info: lin.fit_info,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::ClassifierParams;
+
+    fn data() -> (Vec<&'static str>, Labels, Vec<&'static str>) {
+        let texts = vec![
+            "god is not real and religion is a lie",
+            "faith in god gives me strength",
+            "religion poisons everything",
+            "I pray every day, thank you lord",
+            "we must act on climate change now",
+            "climate change is a hoax",
+            "cut emissions, save the planet",
+            "global warming is fake",
+            "no opinion here, just a tweet",
+            "what a nice day at the beach",
+        ];
+        let labels = Labels::Single(
+            [
+                "AGAINST", "FAVOR", "AGAINST", "FAVOR", "FAVOR", "AGAINST", "FAVOR", "AGAINST",
+                "NONE", "NONE",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        );
+        let targets = vec!["A", "A", "A", "A", "C", "C", "C", "C", "A", "C"];
+        (texts, labels, targets)
+    }
+
+    fn bits(p: &Predictions) -> Vec<u64> {
+        p.scores
+            .iter()
+            .chain(p.probabilities.iter().flatten())
+            .map(|v| v.to_bits())
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_is_bit_identical_single_and_per_target() {
+        let (texts, labels, targets) = data();
+        let new_texts = ["god and climate", "I love the beach", "hoax lie fake", ""];
+        let new_targets = ["A", "C", "C", "A"];
+        for kind in [ModelKind::LinearSvm, ModelKind::LogisticRegression] {
+            let p = ClassifierParams {
+                model: kind,
+                ..Default::default()
+            }
+            .check()
+            .unwrap();
+            let single = p.train(&texts, &labels).unwrap();
+            let before = single.predict(&new_texts);
+            let file = ModelFile::new(
+                TrainedModel::Single(single),
+                TrainingInfo::from_data(&texts, &labels, None),
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("model.json");
+            file.save(&path).unwrap();
+            let back = ModelFile::load(&path).unwrap();
+            let after = back.predict(&new_texts, None).unwrap();
+            assert_eq!(bits(&before), bits(&after));
+            assert_eq!(before, after);
+            assert_eq!(back.training, file.training);
+            assert_eq!(back.params(), file.params());
+
+            let per = p.train_per_target(&texts, &labels, &targets).unwrap();
+            let before = per.predict(&new_texts, &new_targets).unwrap();
+            let file = ModelFile::new(
+                TrainedModel::PerTarget(per),
+                TrainingInfo::from_data(&texts, &labels, Some(&targets)),
+            );
+            assert_eq!(file.training.targets, Some(2));
+            let json = file.to_json().unwrap();
+            let back = ModelFile::from_json(&json).unwrap();
+            let after = back.predict(&new_texts, Some(&new_targets)).unwrap();
+            assert_eq!(bits(&before), bits(&after));
+            assert!(back.predict(&new_texts, None).is_err());
+            // Writing the reloaded model gives the same bytes.
+            assert_eq!(back.to_json().unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn mostly_zero_weights_are_stored_sparse_and_reload_identically() {
+        let (texts, labels, _) = data();
+        let p = ClassifierParams::default().check().unwrap();
+        let mut clf = p.train(&texts, &labels).unwrap();
+        for (j, w) in clf.model.coef[0].iter_mut().enumerate() {
+            if j % 3 != 0 {
+                *w = 0.0;
+            }
+        }
+        let before = clf.predict(&texts);
+        let file = ModelFile::new(
+            TrainedModel::Single(clf),
+            TrainingInfo::from_data(&texts, &labels, None),
+        );
+        let json = file.to_json().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let w = &v["model"]["linear"]["weights"];
+        assert!(w[0]["indices"].is_array());
+        assert!(w[1]["indices"].is_null());
+        let back = ModelFile::from_json(&json).unwrap();
+        assert_eq!(bits(&before), bits(&back.predict(&texts, None).unwrap()));
+    }
+
+    fn json_of_trained() -> (String, serde_json::Value) {
+        let (texts, labels, _) = data();
+        let p = ClassifierParams::default().check().unwrap();
+        let file = ModelFile::new(
+            TrainedModel::Single(p.train(&texts, &labels).unwrap()),
+            TrainingInfo::from_data(&texts, &labels, None),
+        );
+        let s = file.to_json().unwrap();
+        let v = serde_json::from_str(&s).unwrap();
+        (s, v)
+    }
+
+    #[test]
+    fn wrong_format_version_and_truncation_are_typed_errors() {
+        let (s, v) = json_of_trained();
+        // Truncated at many points: always an error, never a panic.
+        for cut in [0, 1, 10, s.len() / 3, s.len() / 2, s.len() - 2] {
+            assert!(ModelFile::from_json(&s[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(matches!(
+            ModelFile::from_json(&s[..s.len() / 2]).unwrap_err(),
+            ModelFileError::Json(_)
+        ));
+        let mut other = v.clone();
+        other["format"] = "rhetor-run".into();
+        let e = ModelFile::from_json(&other.to_string()).unwrap_err();
+        assert!(matches!(e, ModelFileError::WrongFormat { .. }), "{e}");
+        assert!(e.to_string().contains("rhetor-run"), "{e}");
+        assert!(matches!(
+            ModelFile::from_json("{\"a\": 1}").unwrap_err(),
+            ModelFileError::WrongFormat { .. }
+        ));
+        let mut v2 = v.clone();
+        v2["format_version"] = 2.into();
+        // A version-2 file may look different: the version check comes first.
+        v2["linear"] = "something new".into();
+        let e = ModelFile::from_json(&v2.to_string()).unwrap_err();
+        assert!(
+            matches!(&e, ModelFileError::UnsupportedVersion { found, supported: 1 } if found == "2"),
+            "{e}"
+        );
+        assert!(matches!(
+            ModelFile::from_json("[1, 2]").unwrap_err(),
+            ModelFileError::WrongFormat { .. }
+        ));
+        assert!(matches!(
+            ModelFile::from_json("not json").unwrap_err(),
+            ModelFileError::Json(_)
+        ));
+    }
+
+    #[test]
+    fn inconsistent_files_are_typed_errors() {
+        let (_, v) = json_of_trained();
+        let check = |f: &dyn Fn(&mut serde_json::Value), needle: &str| {
+            let mut w = v.clone();
+            f(&mut w);
+            let e = ModelFile::from_json(&w.to_string()).unwrap_err();
+            assert!(e.to_string().contains(needle), "{needle}: {e}");
+        };
+        // The toy model's weights are mostly non-zero: stored dense.
+        assert!(v["model"]["linear"]["weights"][0]["indices"].is_null());
+        check(
+            &|w| {
+                w["model"]["linear"]["weights"][0]["values"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+            },
+            "dense values",
+        );
+        // The same weights written sparse (explicit indices) load and predict the same.
+        let sparse = |w: &mut serde_json::Value| {
+            for x in w["model"]["linear"]["weights"].as_array_mut().unwrap() {
+                let n = x["values"].as_array().unwrap().len();
+                x["indices"] = (0..n as u32).collect::<Vec<u32>>().into();
+            }
+        };
+        let mut sp = v.clone();
+        sparse(&mut sp);
+        let a = ModelFile::from_json(&v.to_string()).unwrap();
+        let b = ModelFile::from_json(&sp.to_string()).unwrap();
+        let texts = ["religion and faith", "nice day"];
+        assert_eq!(
+            a.predict(&texts, None).unwrap(),
+            b.predict(&texts, None).unwrap()
+        );
+        check(
+            &|w| {
+                sparse(w);
+                w["model"]["linear"]["weights"][0]["values"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+            },
+            "indices but",
+        );
+        check(
+            &|w| {
+                sparse(w);
+                w["model"]["linear"]["weights"][0]["indices"][0] = 4_000_000_000u32.into();
+            },
+            "not below",
+        );
+        check(
+            &|w| {
+                sparse(w);
+                w["model"]["linear"]["weights"][0]["indices"][1] = 0.into();
+            },
+            "not increasing",
+        );
+        check(
+            &|w| {
+                w["model"]["linear"]["weights"][0]["values"][0] = "abc".into();
+            },
+            "values[0]",
+        );
+        check(
+            &|w| {
+                w["model"]["linear"]["weights"][0]["intercept"] = "NaN".into();
+            },
+            "intercept",
+        );
+        check(
+            &|w| {
+                w["model"]["linear"]["weights"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+            },
+            "weight vectors",
+        );
+        check(
+            &|w| {
+                w["model"]["linear"]["n_features"] = 3.into();
+            },
+            "columns",
+        );
+        check(
+            &|w| {
+                w["classes"] = serde_json::json!(["b", "a", "c"]);
+            },
+            "sorted",
+        );
+        check(
+            &|w| {
+                w["model"]["features"]["blocks"][0]["vectorizer"]["idf"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+            },
+            "idf",
+        );
+        check(
+            &|w| {
+                w["params"]["c"] = (-1.0).into();
+            },
+            "C must be",
+        );
+        check(&|w| w["model"] = serde_json::Value::Null, "neither");
+    }
+
+    #[test]
+    fn training_digest_depends_on_every_field() {
+        let (texts, labels, targets) = data();
+        let a = TrainingInfo::from_data(&texts, &labels, None);
+        assert_eq!(a.sha256.len(), 64);
+        assert_eq!(a.rows, 10);
+        let b = TrainingInfo::from_data(&texts, &labels, Some(&targets));
+        assert_ne!(a.sha256, b.sha256);
+        let mut l2 = labels.clone();
+        if let Labels::Single(v) = &mut l2 {
+            v[0] = "FAVOR".into();
+        }
+        assert_ne!(a.sha256, TrainingInfo::from_data(&texts, &l2, None).sha256);
+        // Boundaries are length-prefixed: "ab"+"c" differs from "a"+"bc".
+        let x = TrainingInfo::from_data(&["ab"], &Labels::Single(vec!["c".into()]), None);
+        let y = TrainingInfo::from_data(&["a"], &Labels::Single(vec!["bc".into()]), None);
+        assert_ne!(x.sha256, y.sha256);
+    }
+}

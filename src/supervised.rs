@@ -1,0 +1,430 @@
+//! Labelled data for `train`, `evaluate` and `predict`: reading a table's text, label,
+//! target, group and split columns, and turning cross-validation outcomes into tables.
+
+use crate::classify::{self, Encoded, Labels, Predictions};
+use crate::corpus::{self, Body, CorpusParams, Unit};
+use crate::error::Error;
+use crate::export;
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Which columns hold what.
+#[derive(Clone, Debug, Default)]
+pub struct DataColumns {
+    /// Text column (default `text`).
+    pub text_col: Option<String>,
+    /// Id column (default `id`, else the row number).
+    pub id_col: Option<String>,
+    /// Label column (default `label`).
+    pub label_col: Option<String>,
+    /// One model per value of this column.
+    pub target_col: Option<String>,
+    /// Grouped cross-validation by this column.
+    pub group_col: Option<String>,
+    /// Train/test split column.
+    pub split_col: Option<String>,
+    /// Labels are lists (`;`-joined or JSON arrays).
+    pub multi_label: bool,
+    /// Skip rows without a label instead of failing.
+    pub skip_unlabelled: bool,
+}
+
+/// Problems with labelled data.
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisedError {
+    /// A column is missing.
+    #[error("'{path}' has no column '{column}' (given by {flag}); its columns are: {available}")]
+    MissingColumn {
+        /// File.
+        path: PathBuf,
+        /// Column.
+        column: String,
+        /// Flag.
+        flag: String,
+        /// Existing columns.
+        available: String,
+    },
+    /// Rows without a label.
+    #[error("'{path}': {count} rows have no label in column '{column}' (ids: {examples}); label them, or pass --skip-unlabelled to skip them")]
+    Unlabelled {
+        /// File.
+        path: PathBuf,
+        /// Label column.
+        column: String,
+        /// How many.
+        count: usize,
+        /// The first few row ids.
+        examples: String,
+    },
+    /// No row is left.
+    #[error("'{0}': no labelled row with text")]
+    Empty(PathBuf),
+}
+
+/// A labelled (or unlabelled, for predict) table.
+#[derive(Clone, Debug)]
+pub struct LabelledData {
+    /// Row ids.
+    pub ids: Vec<String>,
+    /// Texts.
+    pub texts: Vec<String>,
+    /// Labels (`None` when the label column is absent and not needed).
+    pub labels: Option<Labels>,
+    /// Target per row.
+    pub targets: Option<Vec<String>>,
+    /// Group per row.
+    pub groups: Option<Vec<String>>,
+    /// Split value per row.
+    pub split: Option<Vec<String>>,
+    /// Rows skipped (empty text, unlabelled with --skip-unlabelled).
+    pub n_skipped: usize,
+    /// Input checksum.
+    pub inputs: Vec<corpus::InputFile>,
+}
+
+impl LabelledData {
+    /// Text slices.
+    pub fn text_refs(&self) -> Vec<&str> {
+        self.texts.iter().map(String::as_str).collect()
+    }
+
+    /// Target slices.
+    pub fn target_refs(&self) -> Option<Vec<&str>> {
+        self.targets
+            .as_ref()
+            .map(|t| t.iter().map(String::as_str).collect())
+    }
+}
+
+fn parse_labels(v: &str, multi: bool) -> Vec<String> {
+    let v = v.trim();
+    if !multi {
+        return if v.is_empty() {
+            vec![]
+        } else {
+            vec![v.to_string()]
+        };
+    }
+    if v.starts_with('[') {
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(v) {
+            return list.into_iter().filter(|s| !s.trim().is_empty()).collect();
+        }
+    }
+    v.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads a JSONL/CSV/Parquet file of labelled rows. With `need_labels`, the label column
+/// must exist and every row must have a label (or be skipped with `skip_unlabelled`).
+pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<LabelledData, Error> {
+    let params = CorpusParams {
+        text_col: cols.text_col.clone(),
+        id_col: cols.id_col.clone(),
+        doc_col: None,
+        unit: Unit::Document,
+    };
+    let c = corpus::load(path, &params)?;
+    let find = |name: &str, flag: &str| -> Result<usize, SupervisedError> {
+        c.doc_meta
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| {
+                let mut names: Vec<String> = vec!["title".into(), "date".into(), "source".into()];
+                names.extend(c.doc_meta.iter().map(|m| m.name.clone()));
+                SupervisedError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    flag: flag.to_string(),
+                    available: names.join(", "),
+                }
+            })
+    };
+    let label_name = cols.label_col.as_deref().unwrap_or("label");
+    let label_i = match find(label_name, "--label-col") {
+        Ok(i) => Some(i),
+        Err(e) if need_labels => return Err(Error::Supervised(e)),
+        Err(_) => None,
+    };
+    let opt = |name: &Option<String>, flag: &str| -> Result<Option<usize>, Error> {
+        match name {
+            Some(n) => Ok(Some(find(n, flag)?)),
+            None => Ok(None),
+        }
+    };
+    let target_i = opt(&cols.target_col, "--target-col")?;
+    let group_i = opt(&cols.group_col, "--group-col")?;
+    let split_i = opt(&cols.split_col, "--split-col")?;
+    let get = |i: usize, row: usize| c.doc_meta[i].values.get_string(row).unwrap_or_default();
+
+    let mut out = LabelledData {
+        ids: Vec::new(),
+        texts: Vec::new(),
+        labels: None,
+        targets: target_i.map(|_| Vec::new()),
+        groups: group_i.map(|_| Vec::new()),
+        split: split_i.map(|_| Vec::new()),
+        n_skipped: c.skipped.len(),
+        inputs: c.inputs.clone(),
+    };
+    let mut labels: Vec<Vec<String>> = Vec::new();
+    let mut unlabelled: Vec<String> = Vec::new();
+    for (row, d) in c.documents.iter().enumerate() {
+        let Body::Text { text, .. } = &d.body else {
+            continue;
+        };
+        if let Some(li) = label_i {
+            let l = parse_labels(&get(li, row), cols.multi_label);
+            if l.is_empty() && need_labels {
+                if cols.skip_unlabelled {
+                    out.n_skipped += 1;
+                } else {
+                    unlabelled.push(d.id.clone());
+                }
+                continue;
+            }
+            labels.push(l);
+        }
+        out.ids.push(d.id.clone());
+        out.texts.push(text.clone());
+        if let (Some(i), Some(v)) = (target_i, out.targets.as_mut()) {
+            v.push(get(i, row));
+        }
+        if let (Some(i), Some(v)) = (group_i, out.groups.as_mut()) {
+            v.push(get(i, row));
+        }
+        if let (Some(i), Some(v)) = (split_i, out.split.as_mut()) {
+            v.push(get(i, row));
+        }
+    }
+    if !unlabelled.is_empty() {
+        return Err(Error::Supervised(SupervisedError::Unlabelled {
+            path: path.to_path_buf(),
+            column: label_name.to_string(),
+            count: unlabelled.len(),
+            examples: unlabelled
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        }));
+    }
+    if out.texts.is_empty() {
+        return Err(Error::Supervised(SupervisedError::Empty(
+            path.to_path_buf(),
+        )));
+    }
+    if label_i.is_some() {
+        out.labels = Some(if cols.multi_label {
+            Labels::Multi(labels)
+        } else {
+            Labels::Single(labels.into_iter().map(|mut l| l.remove(0)).collect())
+        });
+    }
+    Ok(out)
+}
+
+/// Predicted label(s) of a row as a string (`;`-joined for multi-label).
+pub fn predicted_string(p: &Predictions, row: usize) -> String {
+    p.labels(row).join(";")
+}
+
+/// Gold label(s) of a row as a string.
+pub fn gold_string(truth: &Encoded, classes: &[String], row: usize) -> String {
+    match truth {
+        Encoded::Single(v) => classes[v[row]].clone(),
+        Encoded::Multi(v) => v[row]
+            .iter()
+            .map(|&c| classes[c].as_str())
+            .collect::<Vec<_>>()
+            .join(";"),
+    }
+}
+
+/// A predictions table: the id column, optional fold/target/gold, `predicted`, and one
+/// `score_<class>` column per class (decision values; probabilities for logistic regression).
+pub fn predictions_frame(
+    file: &str,
+    ids: Vec<String>,
+    extra: Vec<Column>,
+    p: &Predictions,
+) -> Result<DataFrame, Error> {
+    let n = ids.len();
+    let mut cols = vec![Column::new("id".into(), ids)];
+    cols.extend(extra);
+    cols.push(Column::new(
+        "predicted".into(),
+        (0..n).map(|r| predicted_string(p, r)).collect::<Vec<_>>(),
+    ));
+    let scores = p.probabilities.as_ref().unwrap_or(&p.scores);
+    for (j, c) in p.classes.iter().enumerate() {
+        cols.push(Column::new(
+            format!("score_{c}").into(),
+            scores.column(j).to_vec(),
+        ));
+    }
+    Ok(export::frame(file, n, cols)?)
+}
+
+/// Metrics rows for `eval_metrics.parquet`: (scope, metric, class, value, ci_low, ci_high).
+#[derive(Clone, Debug, Default)]
+pub struct MetricRows {
+    /// `pooled` or a target value.
+    pub scope: Vec<String>,
+    /// Metric name.
+    pub metric: Vec<String>,
+    /// Class, for per-class metrics.
+    pub class: Vec<Option<String>>,
+    /// Value.
+    pub value: Vec<f64>,
+    /// Lower end of the 95% bootstrap interval (macro_f1, f_avg).
+    pub ci_low: Vec<Option<f64>>,
+    /// Upper end.
+    pub ci_high: Vec<Option<f64>>,
+}
+
+impl MetricRows {
+    fn push(
+        &mut self,
+        scope: &str,
+        metric: &str,
+        class: Option<&str>,
+        value: f64,
+        ci: Option<(f64, f64)>,
+    ) {
+        self.scope.push(scope.to_string());
+        self.metric.push(metric.to_string());
+        self.class.push(class.map(str::to_string));
+        self.value.push(value);
+        self.ci_low.push(ci.map(|c| c.0));
+        self.ci_high.push(ci.map(|c| c.1));
+    }
+
+    /// Adds the metrics of one scope from out-of-fold predictions.
+    pub fn add(
+        &mut self,
+        scope: &str,
+        truth: &Encoded,
+        p: &Predictions,
+        boot: &classify::BootstrapValidParams,
+    ) -> Result<(), Error> {
+        let classes = &p.classes;
+        match truth {
+            Encoded::Single(t) => {
+                let r = classify::metrics::report(t, &p.top, classes)?;
+                let mf = classify::metrics::bootstrap_macro_f1(t, &p.top, classes, boot)?;
+                self.push(scope, "rows", None, r.rows as f64, None);
+                self.push(scope, "accuracy", None, r.accuracy, None);
+                self.push(
+                    scope,
+                    "macro_f1",
+                    None,
+                    r.macro_f1,
+                    Some((mf.lower, mf.upper)),
+                );
+                self.push(scope, "micro_f1", None, r.micro_f1, None);
+                if let Some(fa) = r.f_avg {
+                    let ci = classify::metrics::bootstrap_f_avg(t, &p.top, classes, boot)?;
+                    self.push(scope, "f_avg", None, fa, ci.map(|c| (c.lower, c.upper)));
+                }
+                for c in &r.per_class {
+                    self.push(scope, "precision", Some(&c.class), c.precision, None);
+                    self.push(scope, "recall", Some(&c.class), c.recall, None);
+                    self.push(scope, "f1", Some(&c.class), c.f1, None);
+                    self.push(scope, "support", Some(&c.class), c.support as f64, None);
+                }
+                for (i, row) in r.confusion.iter().enumerate() {
+                    for (j, &n) in row.iter().enumerate() {
+                        self.push(
+                            scope,
+                            &format!("confusion:{}", classes[j]),
+                            Some(&classes[i]),
+                            n as f64,
+                            None,
+                        );
+                    }
+                }
+            }
+            Encoded::Multi(t) => {
+                let r = classify::metrics::multilabel_report(t, &p.assigned, classes)?;
+                let mf = classify::metrics::bootstrap_multilabel_macro_f1(
+                    t,
+                    &p.assigned,
+                    classes,
+                    boot,
+                )?;
+                self.push(scope, "rows", None, r.rows as f64, None);
+                self.push(scope, "subset_accuracy", None, r.subset_accuracy, None);
+                self.push(scope, "micro_f1", None, r.micro_f1, None);
+                self.push(
+                    scope,
+                    "macro_f1",
+                    None,
+                    r.macro_f1,
+                    Some((mf.lower, mf.upper)),
+                );
+                for c in &r.per_class {
+                    self.push(scope, "precision", Some(&c.class), c.precision, None);
+                    self.push(scope, "recall", Some(&c.class), c.recall, None);
+                    self.push(scope, "f1", Some(&c.class), c.f1, None);
+                    self.push(scope, "support", Some(&c.class), c.support as f64, None);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// As a table.
+    pub fn frame(&self) -> Result<DataFrame, Error> {
+        let cols = vec![
+            Column::new("scope".into(), self.scope.clone()),
+            Column::new("metric".into(), self.metric.clone()),
+            Column::new("class".into(), self.class.clone()),
+            Column::new("value".into(), self.value.clone()),
+            Column::new("ci_low".into(), self.ci_low.clone()),
+            Column::new("ci_high".into(), self.ci_high.clone()),
+        ];
+        Ok(export::frame(
+            "eval_metrics.parquet",
+            self.scope.len(),
+            cols,
+        )?)
+    }
+
+    /// The headline numbers as text lines (scope, accuracy, macro-F1 [CI], F_avg [CI]).
+    pub fn summary(&self) -> Vec<String> {
+        let mut scopes: Vec<&str> = Vec::new();
+        for s in &self.scope {
+            if !scopes.contains(&s.as_str()) {
+                scopes.push(s);
+            }
+        }
+        scopes
+            .iter()
+            .map(|s| {
+                let get = |m: &str| {
+                    (0..self.scope.len())
+                        .find(|&i| self.scope[i] == *s && self.metric[i] == m && self.class[i].is_none())
+                };
+                let fmt = |m: &str| match get(m) {
+                    Some(i) => match (self.ci_low[i], self.ci_high[i]) {
+                        (Some(l), Some(h)) => format!("{:.2} [{:.2}, {:.2}]", 100.0 * self.value[i], 100.0 * l, 100.0 * h),
+                        _ => format!("{:.2}", 100.0 * self.value[i]),
+                    },
+                    None => "–".to_string(),
+                };
+                let n = get("rows").map(|i| self.value[i] as u64).unwrap_or(0);
+                let acc = if get("accuracy").is_some() { fmt("accuracy") } else { fmt("subset_accuracy") };
+                format!(
+                    "{s:<36} rows {n:>6}  accuracy {acc:<8}  macro-F1 {:<22}  micro-F1 {:<8}  F_avg {}",
+                    fmt("macro_f1"),
+                    fmt("micro_f1"),
+                    fmt("f_avg")
+                )
+            })
+            .collect()
+    }
+}

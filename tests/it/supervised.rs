@@ -1,0 +1,205 @@
+//! train / evaluate / predict on a user's own CSV and on shared data.
+
+use crate::common::{read, rhetor, shared_data, strings};
+use predicates::prelude::*;
+
+/// A small labelled CSV: two stances in distinct vocabularies, a split column.
+fn labelled_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let favor = [
+        "We must secure the border and enforce the law",
+        "Deport criminals and protect our workers",
+        "ICE keeps communities safe from crime",
+        "Enforcement of immigration law protects wages",
+    ];
+    let against = [
+        "Abolish ICE and free the detained families",
+        "Raids tear families apart and spread fear",
+        "Solidarity with migrants against deportation",
+        "Detention camps are cruel and must close",
+    ];
+    let mut s = String::from("id,text,stance,split\n");
+    for i in 0..40 {
+        let (t, l) = if i % 2 == 0 {
+            (favor[i / 2 % 4], "FAVOR")
+        } else {
+            (against[i / 2 % 4], "AGAINST")
+        };
+        let split = if i < 30 { "train" } else { "test" };
+        s.push_str(&format!("r{i},\"{t} (note {i})\",{l},{split}\n"));
+    }
+    let f = dir.join("labelled.csv");
+    std::fs::write(&f, s).unwrap();
+    f
+}
+
+#[test]
+fn predict_equals_evaluate_on_a_held_out_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    let eval = dir.path().join("eval");
+    rhetor()
+        .arg("evaluate")
+        .arg(&data)
+        .args(["--label-col", "stance", "--split-col", "split", "--out"])
+        .arg(&eval)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("pooled").and(predicate::str::contains("F_avg")));
+    // Train on the train rows, predict the test rows.
+    let all = std::fs::read_to_string(&data).unwrap();
+    let mut lines = all.lines();
+    let header = lines.next().unwrap();
+    let (train, test): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.ends_with(",train"));
+    let train_f = dir.path().join("train.csv");
+    let test_f = dir.path().join("test.csv");
+    std::fs::write(&train_f, format!("{header}\n{}\n", train.join("\n"))).unwrap();
+    std::fs::write(&test_f, format!("{header}\n{}\n", test.join("\n"))).unwrap();
+    let model = dir.path().join("model.json");
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--out"])
+        .arg(&model)
+        .assert()
+        .code(0);
+    let pred = dir.path().join("pred.parquet");
+    rhetor()
+        .arg("predict")
+        .arg(&model)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(&pred)
+        .assert()
+        .code(0);
+    let a = read(&eval.join("eval_predictions.parquet"));
+    let b = read(&pred);
+    assert_eq!(strings(&a, "id"), strings(&b, "id"));
+    assert_eq!(strings(&a, "predicted"), strings(&b, "predicted"));
+    let sa = a.column("score_FAVOR").unwrap().f64().unwrap().clone();
+    let sb = b.column("score_FAVOR").unwrap().f64().unwrap().clone();
+    for (x, y) in sa.iter().zip(sb.iter()) {
+        assert!((x.unwrap() - y.unwrap()).abs() < 1e-9);
+    }
+    let m = read(&eval.join("eval_metrics.parquet"));
+    assert!(strings(&m, "metric")
+        .iter()
+        .any(|x| x.as_deref() == Some("macro_f1")));
+}
+
+#[test]
+fn missing_label_column_lists_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    rhetor()
+        .arg("train")
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("no column 'label'").and(predicate::str::contains("stance")),
+        );
+}
+
+#[test]
+fn unlabelled_rows_are_an_error_or_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.csv");
+    std::fs::write(&f, "id,text,label\na,Secure the border.,FAVOR\nb,Abolish ICE.,\nc,Close the camps.,AGAINST\nd,Enforce the law.,FAVOR\ne,Free them all.,AGAINST\n").unwrap();
+    rhetor()
+        .arg("train")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("1 rows have no label")
+                .and(predicate::str::contains("b"))
+                .and(predicate::str::contains("--skip-unlabelled")),
+        );
+    rhetor()
+        .arg("train")
+        .arg(&f)
+        .args(["--skip-unlabelled", "--out"])
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn single_class_and_too_few_per_fold_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.csv");
+    std::fs::write(&f, "id,text,label\na,One.,X\nb,Two.,X\nc,Three.,X\n").unwrap();
+    rhetor()
+        .arg("train")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("panicked").not());
+    let g = dir.path().join("g.csv");
+    std::fs::write(
+        &g,
+        "id,text,label\na,One.,X\nb,Two.,Y\nc,Three.,X\nd,Four.,Y\n",
+    )
+    .unwrap();
+    rhetor()
+        .arg("evaluate")
+        .arg(&g)
+        .arg("--out")
+        .arg(dir.path().join("e"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("fold").and(predicate::str::contains("panicked").not()));
+}
+
+#[test]
+fn corrupt_model_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    let m = dir.path().join("m.json");
+    std::fs::write(
+        &m,
+        "{\"format\": \"rhetor-classifier\", \"format_version\": 99}",
+    )
+    .unwrap();
+    rhetor()
+        .arg("predict")
+        .arg(&m)
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("p.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("m.json").and(predicate::str::contains("panicked").not()));
+    std::fs::write(&m, "{\"format\": \"rhetor-classif").unwrap();
+    rhetor()
+        .arg("predict")
+        .arg(&m)
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("p.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn convention_grouped_by_speech() {
+    let Some(data) = shared_data("convention2012_party") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    rhetor()
+        .arg("evaluate")
+        .arg(&data)
+        .args(["--group-col", "speech_id", "--out"])
+        .arg(dir.path().join("e"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("pooled"));
+}
