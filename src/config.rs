@@ -170,6 +170,13 @@ impl Config {
         let segment = self.segment.check().map_err(|e| inv("segment", &e))?;
         let tfidf = match &self.embed {
             EmbedConfig::Tfidf(p) => p.check().map_err(|e| inv("embed", &e))?,
+            EmbedConfig::Transformer(t) => {
+                t.check().map_err(|e| inv("embed", &e))?;
+                // TF-IDF still serves topic terms and keyword/prototype fallbacks.
+                crate::embed::clustering_tfidf_defaults()
+                    .check()
+                    .map_err(|e| inv("embed", &e))?
+            }
         };
         let reduce = self.reduce.check().map_err(|e| inv("reduce", &e))?;
         let cluster = self.cluster.check().map_err(|e| inv("cluster", &e))?;
@@ -233,9 +240,26 @@ mod tests {
             Path::new("x.toml"),
         )
         .unwrap();
-        let EmbedConfig::Tfidf(p) = &c.embed;
+        let EmbedConfig::Tfidf(p) = &c.embed else {
+            panic!("expected tfidf")
+        };
         assert_eq!(p.min_df, crate::embed::tfidf::DfBound::Count(1));
         assert!(p.sublinear_tf, "other keys keep rhetor's defaults");
+    }
+
+    #[test]
+    fn embed_transformer_section() {
+        let c = Config::from_toml(
+            "[embed]\ntype = \"transformer\"\nbatch_size = 8\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let EmbedConfig::Transformer(t) = &c.embed else {
+            panic!("expected transformer")
+        };
+        assert_eq!(t.batch_size, 8);
+        let e = Config::from_toml("[embed]\ntype = \"bert\"\n", Path::new("x.toml")).unwrap_err();
+        assert!(e.to_string().contains("bert"));
     }
 
     #[test]

@@ -438,26 +438,59 @@ pub fn run(
                 "nnz": x.nnz(),
             }),
         );
-        progress.start("reduce", 0);
-        let lsa = cfg.reduce.fit_transform(&x, seed)?;
-        progress.finish();
-        timer.lap("reduce");
-        details.insert(
-            "reduce".into(),
-            serde_json::json!({
-                "method": "truncated_svd_randomized+l2",
-                "n_components": lsa.n_components,
-                "explained_variance": lsa.explained_variance_ratio.iter().sum::<f64>(),
-            }),
-        );
+        let (embedding, embedder) = match &cfg.config.embed {
+            crate::embed::EmbedConfig::Transformer(tp) => {
+                progress.start("embed (transformer)", 0);
+                let models = crate::embed::transformer::fetch::default_models_dir();
+                let embedder = crate::embed::transformer::load(&models, tp)?;
+                let (e, stats) = embedder.embed(&texts)?;
+                progress.finish();
+                timer.lap("embed_transformer");
+                details.insert(
+                    "embed".into(),
+                    serde_json::json!({
+                        "type": "transformer",
+                        "model": tp.model,
+                        "model_dir": embedder.dir().display().to_string(),
+                        "dimension": embedder.dimension(),
+                        "max_length": embedder.max_length(),
+                        "precision": format!("{:?}", embedder.precision()),
+                        "n_truncated": stats.n_truncated,
+                        "n_tokens": stats.n_tokens,
+                        "n_pad_tokens": stats.n_pad_tokens,
+                        "tfidf_features_for_topic_terms": vectorizer.vocabulary().len(),
+                    }),
+                );
+                details.insert(
+                    "reduce".into(),
+                    serde_json::json!({"method": "none (sentence embeddings are clustered directly)", "n_components": e.ncols()}),
+                );
+                (e, Some(embedder))
+            }
+            crate::embed::EmbedConfig::Tfidf(_) => {
+                progress.start("reduce", 0);
+                let lsa = cfg.reduce.fit_transform(&x, seed)?;
+                progress.finish();
+                timer.lap("reduce");
+                details.insert(
+                    "reduce".into(),
+                    serde_json::json!({
+                        "method": "truncated_svd_randomized+l2",
+                        "n_components": lsa.n_components,
+                        "explained_variance": lsa.explained_variance_ratio.iter().sum::<f64>(),
+                    }),
+                );
+                (lsa.embedding, None)
+            }
+        };
         dir.write_json("tfidf_vectorizer.json", &vectorizer)?;
-        let mut emb = embeddings_frame(&corpus, &seg, lsa.embedding.view())?;
+        let mut emb = embeddings_frame(&corpus, &seg, embedding.view())?;
         write("embeddings.parquet", &mut emb)?;
         timer.lap("export");
 
         if stages >= Stages::Cluster {
             progress.start("cluster", 0);
-            let clustering = cfg.cluster.fit(lsa.embedding.view(), seed)?;
+            let clustering = cfg.cluster.fit(embedding.view(), seed)?;
             progress.finish();
             timer.lap("cluster");
             warnings.extend(clustering.warnings.iter().cloned());
@@ -473,7 +506,7 @@ pub fn run(
                 }),
             );
             let topics =
-                crate::topics::describe(&texts, &clustering, lsa.embedding.view(), &cfg.topics)?;
+                crate::topics::describe(&texts, &clustering, embedding.view(), &cfg.topics)?;
             timer.lap("topics");
             para_extra = topic_columns(&clustering, &topics);
             let mut t = topics_frame(&corpus, &seg, &topics)?;
@@ -482,13 +515,18 @@ pub fn run(
             let mut labelled = Vec::new();
             if stages >= Stages::Label && !cfg.codebooks.is_empty() {
                 progress.start("label", 0);
-                labelled = crate::label::label_all(
-                    &cfg.codebooks,
-                    &texts,
-                    &vectorizer,
-                    &x,
-                    &cfg.config.label,
-                );
+                let space = match &embedder {
+                    Some(e) => crate::label::Space::Dense {
+                        paragraphs: embedding.view(),
+                        embedder: e,
+                    },
+                    None => crate::label::Space::Tfidf {
+                        vectorizer: &vectorizer,
+                        x: &x,
+                    },
+                };
+                labelled =
+                    crate::label::label_all(&cfg.codebooks, &texts, &space, &cfg.config.label)?;
                 progress.finish();
                 timer.lap("label");
                 para_extra.extend(label_columns(&labelled));
@@ -641,7 +679,10 @@ fn report_data(
 ) -> ReportData {
     let c = &cfg.config;
     let cp = &c.compare;
-    let crate::embed::EmbedConfig::Tfidf(tf) = &c.embed;
+    let tf = match &c.embed {
+        crate::embed::EmbedConfig::Tfidf(tf) => tf.clone(),
+        crate::embed::EmbedConfig::Transformer(_) => crate::embed::clustering_tfidf_defaults(),
+    };
     let n_features = details["embed"]["n_features"].as_u64().unwrap_or(0);
     let n_comp = details["reduce"]["n_components"].as_u64().unwrap_or(0);
     let k = details["cluster"]["k"].as_u64().unwrap_or(0);
@@ -658,11 +699,19 @@ fn report_data(
             "Documents were split into paragraphs by rhetor's line-based segmenter: blank-line and one-paragraph-per-line layouts, hard-wrapped lines joined, paragraphs broken by a stray blank line rejoined, short title-like lines (at most {} words without final punctuation, or title case up to {} words) treated as section headings, and link lists and share/subscribe footers dropped. Unit of analysis: {}.",
             c.segment.max_heading_words, c.segment.max_title_words, c.corpus.unit
         ),
-        embedding: format!(
+        embedding: match &c.embed {
+            crate::embed::EmbedConfig::Transformer(tp) => format!(
+                "Paragraphs were embedded with the sentence-transformer model {} ({}-dimensional, mean pooling and l2 normalisation as the model's sentence-transformers configuration says; texts longer than the model's maximum length were {}), computed in Rust with candle; the vectors are clustered directly. Topic terms use TF-IDF counts.",
+                tp.model,
+                details["embed"]["dimension"],
+                if matches!(tp.long, crate::embed::transformer::Long::Truncate) { "truncated, as sentence-transformers does" } else { "embedded as the mean of windows" }
+            ),
+            crate::embed::EmbedConfig::Tfidf(_) => format!(
             "Paragraphs were represented as TF-IDF vectors (scikit-learn-compatible: {} n-grams {:?}, min_df = {}, max_df = {}, {}sublinear tf, smooth idf, l2 norm; {} features), reduced to {} dimensions by randomized truncated SVD (LSA) and l2-normalised.",
             tf.analyzer, tf.ngram_range, tf.min_df, tf.max_df,
             if tf.sublinear_tf { "" } else { "no " }, n_features, n_comp
         ),
+        },
         clustering: format!(
             "Topics: k-means (k-means++ initialisation, {} restarts, Lloyd iterations) on the reduced vectors; {k_how}; k = {k}. Topic ids are canonical (0 = largest). Topic terms are class-based TF-IDF (BERTopic's c-TF-IDF) over unigrams and bigrams without English stop words; representative paragraphs are those closest to the topic centroid. topic_prob is the fuzzy c-means membership (m = 2) of the assigned topic.",
             c.cluster.n_init

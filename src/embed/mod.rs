@@ -22,6 +22,8 @@ pub enum EmbedConfig {
     /// Sparse TF-IDF vectors, reduced with LSA before clustering. Keys not given take
     /// [`clustering_tfidf_defaults`].
     Tfidf(TfidfParams),
+    /// Sentence-transformer embeddings (candle, CPU), clustered directly (no LSA).
+    Transformer(transformer::TransformerParams),
 }
 
 /// rhetor's TF-IDF defaults for clustering paragraphs (those of the usual scikit-learn
@@ -66,8 +68,11 @@ impl<'de> Deserialize<'de> for EmbedConfig {
                     .map_err(|e| D::Error::custom(format!("in [embed]: {}", e.message())))?;
                 Ok(EmbedConfig::Tfidf(p))
             }
+            "transformer" => transformer::TransformerParams::deserialize(toml::Value::Table(table))
+                .map(EmbedConfig::Transformer)
+                .map_err(|e| D::Error::custom(format!("in [embed]: {}", e.message()))),
             other => Err(D::Error::custom(format!(
-                "unknown embed.type \"{other}\": expected \"tfidf\""
+                "unknown embed.type \"{other}\": expected \"tfidf\" or \"transformer\""
             ))),
         }
     }

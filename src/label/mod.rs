@@ -8,7 +8,8 @@
 //!   A paragraph without any match, or with a tie for the most matches, is *unsure* (no
 //!   label). Transparent, and works with TF-IDF-only runs.
 //! - **`prototype`**: each label's prototype is the mean of the l2-normalised vectors of its
-//!   description and examples, in the run's vector space (TF-IDF here); the cosine
+//!   description and examples, in the run's vector space (sentence embeddings with
+//!   `--embed transformer`, else TF-IDF); the cosine
 //!   similarity of a paragraph to each prototype, divided by `temperature` and passed through
 //!   a softmax, gives the label distribution. *Unsure* when the top probability is below
 //!   `min_prob` or the margin to the second below `min_margin`.
@@ -155,17 +156,32 @@ pub struct DimensionLabels {
     pub scores: Vec<Vec<f32>>,
 }
 
-/// Labels `texts` on every dimension of `codebooks`.
-///
-/// `space` is the run's fitted TF-IDF vectorizer (for prototypes) and `x` the paragraphs'
-/// TF-IDF rows.
+/// The vector space prototypes live in.
+pub enum Space<'a> {
+    /// The run's TF-IDF vectorizer and the paragraphs' TF-IDF rows.
+    Tfidf {
+        /// Fitted vectorizer (embeds label descriptions and examples).
+        vectorizer: &'a FittedTfidf,
+        /// Paragraph rows.
+        x: &'a sprs::CsMat<f64>,
+    },
+    /// Sentence embeddings.
+    Dense {
+        /// Paragraph embeddings (l2-normalised rows).
+        paragraphs: ndarray::ArrayView2<'a, f32>,
+        /// The embedder (embeds label descriptions and examples).
+        embedder: &'a crate::embed::transformer::Embedder,
+    },
+}
+
+/// Labels `texts` on every dimension of `codebooks`. `method = "auto"` means prototypes
+/// with sentence embeddings and keywords with TF-IDF.
 pub fn label_all(
     codebooks: &[Codebook],
     texts: &[&str],
-    space: &FittedTfidf,
-    x: &sprs::CsMat<f64>,
+    space: &Space<'_>,
     params: &LabelParams,
-) -> Vec<DimensionLabels> {
+) -> Result<Vec<DimensionLabels>, crate::embed::transformer::TransformerError> {
     let mut out = Vec::new();
     for cb in codebooks {
         for d in &cb.dimension {
@@ -175,12 +191,23 @@ pub fn label_all(
                 .copied()
                 .unwrap_or(params.method)
             {
-                // Sentence embeddings are not part of this build: TF-IDF runs use keywords.
-                Method::Auto => Method::Keywords,
+                Method::Auto => match space {
+                    Space::Dense { .. } => Method::Prototype,
+                    Space::Tfidf { .. } => Method::Keywords,
+                },
                 m => m,
             };
-            let dist: Vec<Option<Vec<f32>>> = match method {
-                Method::Prototype => prototype_scores(d, texts.len(), space, x, params),
+            let dist: Vec<Option<Vec<f32>>> = match (method, space) {
+                (Method::Prototype, Space::Tfidf { vectorizer, x }) => {
+                    prototype_scores(d, texts.len(), vectorizer, x, params)
+                }
+                (
+                    Method::Prototype,
+                    Space::Dense {
+                        paragraphs,
+                        embedder,
+                    },
+                ) => dense_prototype_scores(d, *paragraphs, embedder, params)?,
                 _ => {
                     let m = Matcher::new(d);
                     texts.iter().map(|t| m.distribution(t)).collect()
@@ -189,7 +216,57 @@ pub fn label_all(
             out.push(decide(cb, d, method, dist, params));
         }
     }
-    out
+    Ok(out)
+}
+
+fn softmax(sims: &[f64], temperature: f64) -> Vec<f32> {
+    let max = sims.iter().cloned().fold(f64::MIN, f64::max);
+    let exps: Vec<f64> = sims
+        .iter()
+        .map(|s| ((s - max) / temperature).exp())
+        .collect();
+    let z: f64 = exps.iter().sum();
+    exps.iter().map(|e| (e / z) as f32).collect()
+}
+
+fn dense_prototype_scores(
+    d: &DimensionSpec,
+    paragraphs: ndarray::ArrayView2<'_, f32>,
+    embedder: &crate::embed::transformer::Embedder,
+    params: &LabelParams,
+) -> Result<Vec<Option<Vec<f32>>>, crate::embed::transformer::TransformerError> {
+    let mut protos: Vec<Vec<f32>> = Vec::with_capacity(d.label.len());
+    for l in &d.label {
+        let mut texts: Vec<&str> = vec![l.description.as_str()];
+        texts.extend(
+            l.examples
+                .iter()
+                .map(String::as_str)
+                .filter(|e| !e.trim().is_empty()),
+        );
+        let (e, _) = embedder.embed(&texts)?;
+        let mut v = vec![0f32; e.ncols()];
+        for row in e.rows() {
+            let n = row.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            for (a, b) in v.iter_mut().zip(row.iter()) {
+                *a += b / n;
+            }
+        }
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        v.iter_mut().for_each(|x| *x /= n);
+        protos.push(v);
+    }
+    Ok(paragraphs
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let sims: Vec<f64> = protos
+                .iter()
+                .map(|p| row.iter().zip(p).map(|(a, b)| (a * b) as f64).sum())
+                .collect();
+            Some(softmax(&sims, params.temperature))
+        })
+        .collect())
 }
 
 fn decide(
@@ -307,13 +384,7 @@ fn prototype_scores(
                 .iter()
                 .map(|p| row.iter().map(|&(j, v)| v * p[j]).sum::<f64>())
                 .collect();
-            let max = sims.iter().cloned().fold(f64::MIN, f64::max);
-            let exps: Vec<f64> = sims
-                .iter()
-                .map(|s| ((s - max) / params.temperature).exp())
-                .collect();
-            let z: f64 = exps.iter().sum();
-            Some(exps.iter().map(|e| (e / z) as f32).collect())
+            Some(softmax(&sims, params.temperature))
         })
         .collect()
 }

@@ -9,3 +9,4 @@ mod schema;
 mod supervised;
 mod tabular;
 mod topics;
+mod transformer;
