@@ -278,6 +278,19 @@ pub struct EvaluateArgs {
     /// Test rows' split value.
     #[arg(long, default_value = "test")]
     pub test_value: String,
+    /// Zero-shot: score this codebook's labels (no training) against the gold labels.
+    #[arg(long)]
+    pub codebook: Option<String>,
+    /// TOML mapping codebook labels to gold labels (`favor = "FAVOR"`; several codebook labels
+    /// may map to one gold label); without it, names are matched ignoring case.
+    #[arg(long)]
+    pub label_map: Option<PathBuf>,
+    /// Stance target for the codebook's {target} (with --target-col, each row's target value is used).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// With --codebook: embed with sentence transformers and label by prototypes (default: keywords on TF-IDF).
+    #[arg(long)]
+    pub transformer: bool,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,

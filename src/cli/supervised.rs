@@ -88,6 +88,9 @@ pub fn train(a: &TrainArgs, cli: &Cli) -> Result<i32> {
 
 /// `rhetor evaluate`.
 pub fn evaluate(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
+    if a.codebook.is_some() {
+        return zero_shot(a, cli);
+    }
     let p = params(&a.model)?;
     let mut cols = columns(&a.cols);
     cols.group_col = a.group_col.clone();
@@ -219,6 +222,200 @@ pub fn predict(a: &PredictArgs, cli: &Cli) -> Result<i32> {
     rhetor::export::write_parquet(&a.out, &mut df, &[])?;
     if !cli.quiet {
         eprintln!("wrote {}: {} predictions", a.out.display(), texts.len());
+    }
+    Ok(0)
+}
+
+/// `rhetor evaluate --codebook`: zero-shot labels of a codebook against gold labels.
+fn zero_shot(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
+    use rhetor::label::{self, Codebook, LabelParams, Space};
+    use std::collections::BTreeMap;
+    let cb_arg = a.codebook.as_deref().unwrap_or_default();
+    let cb_path = label::codebook::resolve(cb_arg, None);
+    let base = Codebook::load(&cb_path)?;
+    let map: BTreeMap<String, String> = match &a.label_map {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading '{}'", p.display()))?;
+            toml::from_str(&text).with_context(|| {
+                format!(
+                    "label map '{}': expected lines like favor = \"FAVOR\"",
+                    p.display()
+                )
+            })?
+        }
+        None => BTreeMap::new(),
+    };
+    let dir = rhetor::export::RunDir::create(&a.out, a.force)?;
+    let mut cols = columns(&a.cols);
+    cols.split_col = a.split_col.clone();
+    let data = load(&a.data, cols, true)?;
+    let labels = match data.labels.as_ref() {
+        Some(classify::Labels::Single(l)) => l.clone(),
+        _ => bail!("--codebook evaluation needs single labels"),
+    };
+    // Rows to score: the test split when given, else all.
+    let rows: Vec<usize> = match &data.split {
+        Some(s) => (0..s.len()).filter(|&i| s[i] == a.test_value).collect(),
+        None => (0..data.texts.len()).collect(),
+    };
+    if rows.is_empty() {
+        bail!("no row to evaluate (--test-value '{}')", a.test_value);
+    }
+    let gold_classes: Vec<String> = {
+        let mut g: Vec<String> = rows.iter().map(|&r| labels[r].clone()).collect();
+        g.sort();
+        g.dedup();
+        g
+    };
+    let to_gold = |l: &str| -> Option<String> {
+        if let Some(g) = map.get(l) {
+            return Some(g.clone());
+        }
+        gold_classes
+            .iter()
+            .find(|g| g.eq_ignore_ascii_case(l))
+            .cloned()
+    };
+    // Group rows by target (one codebook instance per target value).
+    let mut by_target: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &r in &rows {
+        let t = data
+            .targets
+            .as_ref()
+            .map(|t| t[r].clone())
+            .or_else(|| a.target.clone())
+            .unwrap_or_default();
+        by_target.entry(t).or_default().push(r);
+    }
+    let lp = LabelParams::default();
+    let models = rhetor::embed::transformer::fetch::default_models_dir();
+    let embedder = if a.transformer {
+        Some(rhetor::embed::transformer::load(
+            &models,
+            &Default::default(),
+        )?)
+    } else {
+        None
+    };
+    let mut predicted: Vec<String> = vec![String::new(); data.texts.len()];
+    let unsure = "(unsure)".to_string();
+    for (target, rs) in &by_target {
+        let cb = base
+            .clone()
+            .with_target((!target.is_empty()).then_some(target.as_str()))?;
+        let texts: Vec<&str> = rs.iter().map(|&r| data.texts[r].as_str()).collect();
+        let dims = match &embedder {
+            Some(e) => {
+                let (x, _) = e.embed(&texts)?;
+                let space = Space::Dense {
+                    paragraphs: x.view(),
+                    embedder: e,
+                };
+                label::label_all(std::slice::from_ref(&cb), &texts, &space, &lp)?
+            }
+            None => {
+                let tf = rhetor::embed::tfidf::TfidfParams::default().check()?;
+                let (v, x) = tf.fit_transform(&texts)?;
+                let space = Space::Tfidf {
+                    vectorizer: &v,
+                    x: &x,
+                };
+                label::label_all(std::slice::from_ref(&cb), &texts, &space, &lp)?
+            }
+        };
+        let d = dims.first().context("the codebook has no dimension")?;
+        for (i, &r) in rs.iter().enumerate() {
+            predicted[r] = d.chosen[i]
+                .as_deref()
+                .and_then(to_gold)
+                .unwrap_or_else(|| unsure.clone());
+        }
+    }
+    let mut classes = gold_classes.clone();
+    classes.push(unsure.clone());
+    let idx = |s: &str| {
+        classes
+            .iter()
+            .position(|c| c == s)
+            .unwrap_or(classes.len() - 1)
+    };
+    let truth: Vec<usize> = rows.iter().map(|&r| idx(&labels[r])).collect();
+    let pred: Vec<usize> = rows.iter().map(|&r| idx(&predicted[r])).collect();
+    let report = classify::metrics::report(&truth, &pred, &classes)?;
+    let gold_f1: Vec<f64> = report
+        .per_class
+        .iter()
+        .filter(|c| c.class != unsure)
+        .map(|c| c.f1)
+        .collect();
+    let macro_gold = gold_f1.iter().sum::<f64>() / gold_f1.len().max(1) as f64;
+    let majority = {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for &r in &rows {
+            *counts.entry(labels[r].as_str()).or_default() += 1;
+        }
+        let (maj, n) = counts
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, n)| (*k, *n))
+            .unwrap_or(("", 0));
+        let k = gold_classes.len().max(1) as f64;
+        let f1_maj = 2.0 * n as f64 / (n as f64 + rows.len() as f64);
+        (maj.to_string(), f1_maj / k, n as f64 / rows.len() as f64)
+    };
+    let n_unsure = pred.iter().filter(|&&p| p == classes.len() - 1).count();
+    let mut m = MetricRows::default();
+    let mut push = |metric: &str, class: Option<&str>, v: f64| {
+        m.scope.push("zero_shot".into());
+        m.metric.push(metric.into());
+        m.class.push(class.map(str::to_string));
+        m.value.push(v);
+        m.ci_low.push(None);
+        m.ci_high.push(None);
+    };
+    push("rows", None, rows.len() as f64);
+    push("accuracy", None, report.accuracy);
+    push("macro_f1", None, macro_gold);
+    push("unsure_share", None, n_unsure as f64 / rows.len() as f64);
+    if let Some(fa) = report.f_avg {
+        push("f_avg", None, fa);
+    }
+    push("majority_macro_f1", None, majority.1);
+    push("majority_accuracy", None, majority.2);
+    for c in &report.per_class {
+        push("f1", Some(&c.class), c.f1);
+        push("support", Some(&c.class), c.support as f64);
+    }
+    dir.write_parquet("eval_metrics.parquet", &mut m.frame()?, &[])?;
+    let ids: Vec<String> = rows.iter().map(|&r| data.ids[r].clone()).collect();
+    let gold: Vec<String> = rows.iter().map(|&r| labels[r].clone()).collect();
+    let preds: Vec<String> = rows.iter().map(|&r| predicted[r].clone()).collect();
+    let mut pf = rhetor::export::frame(
+        "eval_predictions.parquet",
+        ids.len(),
+        vec![
+            Column::new("id".into(), ids),
+            Column::new("gold".into(), gold),
+            Column::new("predicted".into(), preds),
+        ],
+    )?;
+    dir.write_parquet("eval_predictions.parquet", &mut pf, &[])?;
+    let out = dir.commit()?;
+    println!(
+        "zero-shot {} on {} rows: accuracy {:.2}, macro-F1 (gold classes) {:.2}{}, unsure {:.1}% | majority class '{}': accuracy {:.2}, macro-F1 {:.2}",
+        base.codebook.name,
+        rows.len(),
+        100.0 * report.accuracy,
+        100.0 * macro_gold,
+        report.f_avg.map(|f| format!(", F_avg {:.2}", 100.0 * f)).unwrap_or_default(),
+        100.0 * n_unsure as f64 / rows.len() as f64,
+        majority.0,
+        100.0 * majority.2,
+        100.0 * majority.1
+    );
+    if !cli.quiet {
+        eprintln!("wrote {}", out.display());
     }
     Ok(0)
 }

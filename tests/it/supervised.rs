@@ -203,3 +203,44 @@ fn convention_grouped_by_speech() {
         .code(0)
         .stdout(predicate::str::contains("pooled"));
 }
+
+#[test]
+fn zero_shot_codebook_evaluation_with_label_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("frames.csv");
+    std::fs::write(
+        &f,
+        "id,text,label\n1,The tax cuts will cost the budget billions of dollars.,Econ\n2,Police arrested the suspects for the crime and a judge sentenced them.,Crime\n3,The new tariffs raise prices and hurt wages and jobs.,Econ\n4,Prosecutors charged him with murder; the jury convicted him.,Crime\n",
+    )
+    .unwrap();
+    let map = dir.path().join("map.toml");
+    std::fs::write(
+        &map,
+        "economic = \"Econ\"\ncrime_and_punishment = \"Crime\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("z");
+    rhetor()
+        .arg("evaluate")
+        .arg(&f)
+        .args(["--codebook", "policy_frames", "--label-map"])
+        .arg(&map)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("zero-shot policy_frames on 4 rows")
+                .and(predicate::str::contains("majority class")),
+        );
+    let p = read(&out.join("eval_predictions.parquet"));
+    assert_eq!(
+        strings(&p, "predicted"),
+        vec![
+            Some("Econ".into()),
+            Some("Crime".into()),
+            Some("Econ".into()),
+            Some("Crime".into())
+        ]
+    );
+}
