@@ -411,7 +411,7 @@ def rhetor_quality(binary: Path, ds: dict, data: Path, seeds: list[int], work: P
     res = {"nmi": [], "ari": [], "checks": [], "errors": []}
     for seed in seeds:
         out = work / f"rhetor-{ds['name']}-seed{seed}"
-        run = run_child(rhetor_cmd(binary, "run", data, out, cfg, seed), None, out.with_suffix(".log"))
+        run = run_child(rhetor_cmd(binary, "cluster", data, out, cfg, seed), None, out.with_suffix(".log"))
         if run["returncode"] != 0:
             res["errors"].append(f"seed {seed}: exit {run['returncode']}")
             print(f"!! rhetor run failed on {ds['name']} seed {seed} (exit {run['returncode']}):\n{tail(run['stderr'])}")
@@ -520,7 +520,7 @@ def rhetor_speed(binary: Path, data: Path, repeats: int, work: Path) -> dict:
     res = {"full": [], "embed_cmd": [], "errors": []}
     for i in range(repeats):
         out = work / f"rhetor-speed-run-{i}"
-        r = run_child(rhetor_cmd(binary, "run", data, out, cfg, SPEED_SEED), None, out.with_suffix(".log"))
+        r = run_child(rhetor_cmd(binary, "cluster", data, out, cfg, SPEED_SEED), None, out.with_suffix(".log"))
         if r["returncode"] != 0:
             res["errors"].append(f"run {i}: exit {r['returncode']}")
             print(f"!! rhetor run failed (exit {r['returncode']}):\n{tail(r['stderr'])}")

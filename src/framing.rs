@@ -256,7 +256,14 @@ pub fn compare(
         .into_iter()
         .map(|m| m.into_iter().collect())
         .collect();
-    let (keyness, keyness_rows) = if n_groups >= 2 {
+    let (keyness, keyness_rows) = if n_groups > group_params.max_pairwise {
+        warnings.push(format!(
+            "{n_groups} groups: distinctive terms are computed for at most {} groups \
+             (groups.max_pairwise); group documents with --group-by to get them",
+            group_params.max_pairwise
+        ));
+        (Vec::new(), Vec::new())
+    } else if n_groups >= 2 {
         let table = compare::keyness(&counts, vocab, &grouping.group_names, params)?;
         let top = compare::top_terms(&table, params.params().top_terms);
         let mut by_group: BTreeMap<usize, Vec<KeyTerm>> = BTreeMap::new();

@@ -94,7 +94,19 @@ pub fn render(d: &ReportData) -> String {
             s,
             "| group | label | count / n | share | 95% CI | method |\n|---|---|---:|---:|---|---|"
         );
-        for r in d.shares.iter().filter(|r| &r.dimension == dim) {
+        let shown: Vec<&str> = d.groups.iter().take(30).map(|g| g.name.as_str()).collect();
+        if d.groups.len() > 30 {
+            let _ = writeln!(
+                s,
+                "_{} groups: the first 30 are shown here; all are in doc_labels.parquet._\n",
+                d.groups.len()
+            );
+        }
+        for r in d
+            .shares
+            .iter()
+            .filter(|r| &r.dimension == dim && shown.contains(&r.group_name.as_str()))
+        {
             let method = serde_json::to_value(r.method)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
