@@ -136,6 +136,8 @@ pub struct CheckedConfig {
     pub compare: CompareValidParams,
     /// Loaded and validated codebooks.
     pub codebooks: Vec<crate::label::Codebook>,
+    /// Loaded classifiers (dimension name, model).
+    pub classifiers: Vec<(String, crate::classify::ModelFile)>,
 }
 
 impl Config {
@@ -194,9 +196,12 @@ impl Config {
         self.label.check().map_err(|e| inv("label", &e))?;
         let codebooks = crate::label::load_codebooks(&self.label, base)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let classifiers = crate::label::load_classifiers(&self.label, base)
+            .map_err(|e| ConfigError::Invalid(format!("[label] classifiers: {e}")))?;
         Ok(CheckedConfig {
             config: self.clone(),
             codebooks,
+            classifiers,
             segment,
             tfidf,
             reduce,

@@ -513,7 +513,8 @@ pub fn run(
             write("topics.parquet", &mut t)?;
 
             let mut labelled = Vec::new();
-            if stages >= Stages::Label && !cfg.codebooks.is_empty() {
+            if stages >= Stages::Label && !(cfg.codebooks.is_empty() && cfg.classifiers.is_empty())
+            {
                 progress.start("label", 0);
                 let space = match &embedder {
                     Some(e) => crate::label::Space::Dense {
@@ -527,6 +528,14 @@ pub fn run(
                 };
                 labelled =
                     crate::label::label_all(&cfg.codebooks, &texts, &space, &cfg.config.label)?;
+                for (name, model) in &cfg.classifiers {
+                    labelled.push(crate::label::classify_dimension(
+                        name,
+                        model,
+                        &texts,
+                        cfg.config.label.target.as_deref(),
+                    )?);
+                }
                 progress.finish();
                 timer.lap("label");
                 para_extra.extend(label_columns(&labelled));
@@ -755,6 +764,18 @@ fn report_data(
 }
 
 fn labelling_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
+    let text = codebook_method(cfg, dims);
+    if cfg.classifiers.is_empty() {
+        return text;
+    }
+    let names: Vec<&str> = cfg.classifiers.iter().map(|(n, _)| n.as_str()).collect();
+    format!(
+        "{text} Supervised dimensions ({}) come from classifiers trained with `rhetor train` (linear models on word and character n-gram TF-IDF); their held-out scores are those of `rhetor evaluate`.",
+        names.join(", ")
+    )
+}
+
+fn codebook_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
     let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
     if cfg.codebooks.is_empty() {
         return format!(

@@ -136,6 +136,9 @@ pub struct RunArgs {
     /// Codebook file or shipped name (policy_frames, collective_action, stance); repeatable.
     #[arg(long = "codebook")]
     pub codebooks: Vec<String>,
+    /// Classifier model file from `rhetor train`: adds its labels as a dimension; repeatable.
+    #[arg(long = "classifier")]
+    pub classifiers: Vec<String>,
     /// Stance target that replaces {target} in codebooks.
     #[arg(long)]
     pub target: Option<String>,

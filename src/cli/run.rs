@@ -81,6 +81,9 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     if let Some(t) = &a.target {
         cfg.label.target = Some(t.clone());
     }
+    if !a.classifiers.is_empty() {
+        cfg.label.classifiers = a.classifiers.clone();
+    }
     if let Some(g) = &a.group_by {
         cfg.groups.by = Some(g.clone());
     }

@@ -420,17 +420,9 @@ mod tests {
         let big = 2f64.powi(60); // big + 1 == big: the prior of term 0 is exactly α0
         let unbalanced = vec![vec![(0, big)], vec![(1, 1.0)]];
         let e = keyness(&unbalanced, &vocab, &groups[..2], &p).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                CompareError::Degenerate {
-                    group: 0,
-                    term: 0,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        // Which degenerate (group, term) is reported first depends on the parallel scan;
+        // any of them is a correct error.
+        assert!(matches!(e, CompareError::Degenerate { .. }), "{e}");
         let one_term = vec![vec![(0, 3.0)], vec![(0, 1.0)]];
         assert_eq!(
             keyness(&one_term, &vocab, &groups[..2], &p).unwrap_err(),

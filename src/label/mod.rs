@@ -63,6 +63,9 @@ pub struct LabelParams {
     pub min_prob: f64,
     /// Prototype: below this margin between the top two labels a paragraph is unsure.
     pub min_margin: f64,
+    /// Classifier model files from `rhetor train`; each adds a dimension named after the
+    /// file (stem), with the classifier's labels and scores.
+    pub classifiers: Vec<String>,
 }
 
 impl Default for LabelParams {
@@ -75,6 +78,7 @@ impl Default for LabelParams {
             temperature: 0.05,
             min_prob: 0.35,
             min_margin: 0.05,
+            classifiers: Vec::new(),
         }
     }
 }
@@ -387,6 +391,72 @@ fn prototype_scores(
             Some(softmax(&sims, params.temperature))
         })
         .collect()
+}
+
+/// Loads the classifiers of `[label] classifiers` (paths relative to `base`).
+pub fn load_classifiers(
+    params: &LabelParams,
+    base: Option<&std::path::Path>,
+) -> Result<Vec<(String, crate::classify::ModelFile)>, crate::classify::ModelFileError> {
+    params
+        .classifiers
+        .iter()
+        .map(|c| {
+            let p = std::path::PathBuf::from(c);
+            let p = match base {
+                Some(b) if p.is_relative() && !p.exists() => b.join(&p),
+                _ => p,
+            };
+            let name: String = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_lowercase())
+                .unwrap_or_else(|| "classifier".into())
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            crate::classify::ModelFile::load(&p).map(|m| (name, m))
+        })
+        .collect()
+}
+
+/// Labels paragraphs with a trained classifier: the dimension is named `name`; a
+/// per-target model uses `target` for every paragraph.
+pub fn classify_dimension(
+    name: &str,
+    model: &crate::classify::ModelFile,
+    texts: &[&str],
+    target: Option<&str>,
+) -> Result<DimensionLabels, crate::classify::ClassifyError> {
+    let targets: Vec<&str> = target.map(|t| vec![t; texts.len()]).unwrap_or_default();
+    let p = model.predict(texts, target.map(|_| targets.as_slice()))?;
+    let scores_m = p.probabilities.as_ref().unwrap_or(&p.scores);
+    let k = p.classes.len();
+    let scores: Vec<Vec<f32>> = (0..k)
+        .map(|j| scores_m.column(j).iter().map(|&v| v as f32).collect())
+        .collect();
+    let chosen: Vec<Option<String>> = (0..texts.len())
+        .map(|r| {
+            let l = p.labels(r);
+            (!l.is_empty()).then(|| l.join(";"))
+        })
+        .collect();
+    let score: Vec<f32> = (0..texts.len())
+        .map(|r| scores_m[[r, p.top[r]]] as f32)
+        .collect();
+    Ok(DimensionLabels {
+        name: name.to_string(),
+        codebook: format!("classifier:{name}"),
+        method: Method::Auto,
+        kind: if p.multi_label {
+            Kind::Multi
+        } else {
+            Kind::Single
+        },
+        labels: p.classes.clone(),
+        chosen,
+        score,
+        scores,
+    })
 }
 
 #[cfg(test)]

@@ -244,3 +244,37 @@ fn zero_shot_codebook_evaluation_with_label_map() {
         ]
     );
 }
+
+#[test]
+fn run_with_a_classifier_adds_its_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    let model = dir.path().join("enforcement_stance.json");
+    rhetor()
+        .arg("train")
+        .arg(&data)
+        .args(["--label-col", "stance", "--out"])
+        .arg(&model)
+        .assert()
+        .code(0);
+    let out = dir.path().join("run");
+    rhetor()
+        .arg("run")
+        .arg(crate::common::demo_corpus())
+        .arg("--classifier")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let paras = read(&out.join("paragraphs.parquet"));
+    let labels = strings(&paras, "enforcement_stance");
+    assert!(labels
+        .iter()
+        .all(|l| matches!(l.as_deref(), Some("FAVOR") | Some("AGAINST"))));
+    assert!(paras.column("enforcement_stance__FAVOR").is_ok());
+    let shares = read(&out.join("doc_labels.parquet"));
+    assert!(strings(&shares, "dimension")
+        .iter()
+        .any(|d| d.as_deref() == Some("enforcement_stance")));
+}
