@@ -164,6 +164,20 @@ impl Drop for RunDir {
     }
 }
 
+/// Writes `path` atomically: `write` fills a temporary file beside it, which is renamed
+/// into place only on success and removed on failure.
+fn atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let tmp = tmp_path(path);
+    let result = write(&tmp).and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn tmp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
@@ -180,9 +194,8 @@ pub fn write_parquet(
     df: &mut DataFrame,
     meta: &[(String, String)],
 ) -> Result<(), ExportError> {
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    atomically(path, |tmp| {
+        let f = std::fs::File::create(tmp).map_err(io(tmp))?;
         // polars records an Arrow schema with `string_view` types, and pyarrow cannot turn a
         // list of `string_view` into pandas objects. The Parquet data is the same either way
         // (BYTE_ARRAY / UTF8): giving the hint at the oldest compat level (large_string)
@@ -207,12 +220,8 @@ pub fn write_parquet(
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
-        std::fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        Ok(())
+    })
 }
 
 fn table_err(path: &Path) -> impl FnOnce(PolarsError) -> ExportError + '_ {
@@ -262,66 +271,40 @@ fn lists_as_json(df: &DataFrame, path: &Path) -> Result<DataFrame, ExportError> 
 /// Writes a table as CSV (header row, list columns as JSON arrays), atomically.
 pub fn write_csv(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
     let mut flat = lists_as_json(df, path)?;
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    atomically(path, |tmp| {
+        let f = std::fs::File::create(tmp).map_err(io(tmp))?;
         CsvWriter::new(f)
             .include_header(true)
             .finish(&mut flat)
-            .map_err(table_err(path))?;
-        std::fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+            .map_err(table_err(path))
+    })
 }
 
 /// Writes a table as JSON Lines, atomically.
 pub fn write_jsonl(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
     let mut df = df.clone();
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+    atomically(path, |tmp| {
+        let f = std::fs::File::create(tmp).map_err(io(tmp))?;
         JsonWriter::new(f)
             .with_json_format(JsonFormat::JsonLines)
             .finish(&mut df)
-            .map_err(table_err(path))?;
-        std::fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+            .map_err(table_err(path))
+    })
 }
 
 /// Writes a value as pretty JSON through a temporary file and a rename.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ExportError> {
-    let tmp = tmp_path(path);
     let mut s = serde_json::to_string_pretty(value).map_err(|e| ExportError::Table {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
     s.push('\n');
-    let result = std::fs::write(&tmp, s)
-        .map_err(io(&tmp))
-        .and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    write_text(path, &s)
 }
 
 /// Writes a text file through a temporary file and a rename.
 pub fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
-    let tmp = tmp_path(path);
-    let result = std::fs::write(&tmp, text)
-        .map_err(io(&tmp))
-        .and_then(|_| std::fs::rename(&tmp, path).map_err(io(path)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    atomically(path, |tmp| std::fs::write(tmp, text).map_err(io(tmp)))
 }
 
 /// Reads a Parquet table of a run directory.
