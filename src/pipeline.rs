@@ -505,8 +505,9 @@ pub fn run(
                     "n_iter": clustering.n_iter,
                 }),
             );
+            let term_counts = crate::topics::TermCounts::new(&texts, &cfg.topics)?;
             let topics =
-                crate::topics::describe(&texts, &clustering, embedding.view(), &cfg.topics)?;
+                crate::topics::describe(&term_counts, &clustering, embedding.view(), &cfg.topics);
             timer.lap("topics");
             para_extra = topic_columns(&clustering, &topics);
             let mut t = topics_frame(&corpus, &seg, &topics)?;
@@ -572,16 +573,14 @@ pub fn run(
                         scores: d.score.clone(),
                     });
                 }
-                let term_vec = crate::topics::term_vectorizer(&texts, &cfg.topics)?;
-                let term_counts = term_vec.counts(&texts);
                 progress.start("compare", 0);
                 let cmp = framing::compare(
                     &corpus,
                     &seg,
                     &grouping,
                     &dims,
-                    &term_counts,
-                    term_vec.vocabulary(),
+                    &term_counts.counts,
+                    term_counts.vectorizer.vocabulary(),
                     &cfg.compare,
                     &c.groups,
                     seed,

@@ -148,18 +148,35 @@ pub fn term_vectorizer(texts: &[&str], p: &TopicsValidParams) -> Result<FittedTf
     }
 }
 
-/// Describes every topic of `clustering`: c-TF-IDF terms over `texts`, label, and the
+/// Term counts of the paragraphs over the topic-term vocabulary (see [`term_vectorizer`]);
+/// shared by the topic descriptions and the keyness of the compare stage.
+pub struct TermCounts {
+    /// The fitted term vectorizer.
+    pub vectorizer: FittedTfidf,
+    /// Raw counts, one row per paragraph.
+    pub counts: sprs::CsMat<f64>,
+}
+
+impl TermCounts {
+    /// Fits the term vectorizer on `texts` and counts their terms.
+    pub fn new(texts: &[&str], p: &TopicsValidParams) -> Result<TermCounts, TfidfError> {
+        let vectorizer = term_vectorizer(texts, p)?;
+        let counts = vectorizer.counts(texts);
+        Ok(TermCounts { vectorizer, counts })
+    }
+}
+
+/// Describes every topic of `clustering`: c-TF-IDF terms from `terms`, label, and the
 /// representative paragraphs closest to the centroid in `x`.
 pub fn describe(
-    texts: &[&str],
+    terms: &TermCounts,
     clustering: &Clustering,
     x: ArrayView2<f32>,
     p: &TopicsValidParams,
-) -> Result<Vec<Topic>, TfidfError> {
-    let vec = term_vectorizer(texts, p)?;
-    let counts = vec.counts(texts);
+) -> Vec<Topic> {
+    let (vec, counts) = (&terms.vectorizer, &terms.counts);
     let terms = class_tfidf(
-        &counts,
+        counts,
         &clustering.labels,
         clustering.k,
         vec.vocabulary(),
@@ -170,7 +187,7 @@ pub fn describe(
     for &l in &clustering.labels {
         sizes[l] += 1;
     }
-    Ok(terms
+    terms
         .into_iter()
         .zip(reps)
         .enumerate()
@@ -182,7 +199,7 @@ pub fn describe(
             scores: t.scores,
             representatives: r,
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
