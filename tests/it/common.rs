@@ -58,3 +58,20 @@ pub fn ints(df: &polars::prelude::DataFrame, col: &str) -> Vec<u64> {
         .map(|o| o.expect("non-null"))
         .collect()
 }
+
+/// `rhetor run corpus EXTRA… --out <tmp>/demo` with `threads` rayon threads; the run must
+/// succeed. Keep the TempDir alive while reading the output.
+pub fn run_demo(threads: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo");
+    rhetor()
+        .env("RAYON_NUM_THREADS", threads)
+        .arg("run")
+        .arg(demo_corpus())
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    (dir, out)
+}

@@ -1,7 +1,7 @@
 //! The comparison and the report: tables, re-rendering, grouping errors, and the
 //! calibration of the divergence test on real speeches.
 
-use crate::common::{demo_corpus, read, rhetor, shared_data, strings};
+use crate::common::{demo_corpus, read, rhetor, run_demo, shared_data, strings};
 use predicates::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -13,15 +13,7 @@ use rhetor::progress::NoProgress;
 
 #[test]
 fn run_writes_comparison_tables_and_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    rhetor()
-        .arg("run")
-        .arg(demo_corpus())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    let (_dir, out) = run_demo("2", &[]);
     let shares = read(&out.join("doc_labels.parquet"));
     let groups = strings(&shares, "group");
     assert_eq!(

@@ -1,20 +1,12 @@
 //! Codebook labelling: the demo run labels every paragraph on the three shipped codebooks;
 //! codebook errors name the file and the label.
 
-use crate::common::{demo_corpus, read, rhetor, strings};
+use crate::common::{demo_corpus, read, rhetor, run_demo, strings};
 use predicates::prelude::*;
 
 #[test]
 fn demo_run_labels_every_paragraph_on_three_codebooks() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    rhetor()
-        .arg("run")
-        .arg(demo_corpus())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    let (_dir, out) = run_demo("2", &[]);
     let paras = read(&out.join("paragraphs.parquet"));
     for dim in ["frame", "collective_action", "stance"] {
         let labels = strings(&paras, dim);

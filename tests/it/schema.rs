@@ -1,7 +1,7 @@
 //! The table contract: docs/schema.md is generated from src/schema.rs, and every table a
 //! run writes matches it.
 
-use crate::common::{demo_corpus, read, rhetor};
+use crate::common::{demo_corpus, read, rhetor, run_demo};
 
 #[test]
 fn docs_schema_md_is_the_generated_schema() {
@@ -17,15 +17,7 @@ fn docs_schema_md_is_the_generated_schema() {
 
 #[test]
 fn every_table_of_a_run_matches_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    rhetor()
-        .arg("run")
-        .arg(demo_corpus())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    let (_dir, out) = run_demo("2", &[]);
     let mut problems = Vec::new();
     for t in rhetor::schema::TABLES {
         let df = read(&out.join(t.file));

@@ -1,23 +1,8 @@
 //! Topics: `rhetor run` writes topics, topic columns and embeddings; identical for any
 //! thread count; small and degenerate corpora.
 
-use crate::common::{demo_corpus, ints, read, rhetor, strings};
+use crate::common::{demo_corpus, ints, read, rhetor, run_demo, strings};
 use predicates::prelude::*;
-
-fn run_demo(threads: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("demo");
-    rhetor()
-        .env("RAYON_NUM_THREADS", threads)
-        .arg("run")
-        .arg(demo_corpus())
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
-    (dir, out)
-}
 
 #[test]
 fn run_writes_topics_and_topic_columns() {
