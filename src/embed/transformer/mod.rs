@@ -12,13 +12,16 @@
 //! `models/manifest.toml`, checked by sha256) into a models directory
 //! ([`fetch::default_models_dir`]).
 //!
-//! Texts are embedded in batches sorted by token length (less padding); rows come back in
-//! input order. An empty text (one with no tokens, e.g. `""` or only whitespace) is an
+//! Two engines run the BERT encoder ([`Engine`]): rhetor's own (`native`, the default: no
+//! padding, packed AVX-512 matrix products, bf16 with AVX512-BF16) and candle's `BertModel`
+//! (`candle`, f32, padded batches; kept as the reference implementation).
+//!
+//! Texts are embedded in batches sorted by token length; rows come back in input order. An empty text (one with no tokens, e.g. `""` or only whitespace) is an
 //! error ([`TransformerError::EmptyText`]): it never reaches the model.
 
-mod bf16;
 mod config;
 pub mod fetch;
+mod native;
 pub mod pooling;
 #[cfg(test)]
 mod tests;
@@ -59,9 +62,23 @@ pub enum Precision {
     /// 32-bit floats throughout (matches sentence-transformers).
     #[default]
     F32,
-    /// Weights and activations in bfloat16. Falls back to f32 when candle's CPU backend cannot
-    /// multiply bf16 matrices ([`Embedder::precision`] tells which one runs).
+    /// Matrix products in bfloat16 (weights and the activations entering each product rounded
+    /// to bf16, f32 accumulation; attention, softmax, LayerNorm, GELU in f32), with the CPU's
+    /// AVX512-BF16 instructions. Where the CPU lacks them, or with the candle engine, the
+    /// encoder runs in f32 instead ([`Embedder::precision`] tells which one runs).
     Bf16,
+}
+
+/// Which implementation runs the encoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// rhetor's own encoder (see the `native` module): unpadded batches, packed AVX-512
+    /// matrix products, bf16 support.
+    #[default]
+    Native,
+    /// candle's `BertModel` in f32 on padded batches: the reference implementation.
+    Candle,
 }
 
 /// Parameters of the transformer embedder (the `[embed]` section with `type = "transformer"`).
@@ -84,6 +101,8 @@ pub struct TransformerParams {
     pub threads: Option<usize>,
     /// Number type of the encoder.
     pub precision: Precision,
+    /// Implementation of the encoder.
+    pub engine: Engine,
 }
 
 impl Default for TransformerParams {
@@ -95,6 +114,7 @@ impl Default for TransformerParams {
             long: Long::Truncate,
             threads: None,
             precision: Precision::F32,
+            engine: Engine::Native,
         }
     }
 }
@@ -320,10 +340,10 @@ struct SentenceBertConfig {
     do_lower_case: bool,
 }
 
-/// The encoder: candle's `BertModel` in f32, or the bf16 variant (see `bf16.rs`).
+/// The encoder.
 enum Encoder {
-    F32(BertModel),
-    Bf16(bf16::Bf16Bert),
+    Native(native::NativeBert),
+    Candle(BertModel),
 }
 
 /// A loaded sentence-transformers model, ready to embed texts.
@@ -479,30 +499,40 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
     if !weights.is_file() {
         return Err(TransformerError::MissingFile { path: weights });
     }
-    let device = Device::Cpu;
-    let precision = match params.precision {
-        Precision::F32 => Precision::F32,
-        Precision::Bf16 if bf16_matmul_works(&device) => Precision::Bf16,
-        Precision::Bf16 => {
-            tracing::warn!("candle cannot multiply bf16 matrices on this CPU; using f32");
+    let precision = match (params.precision, params.engine) {
+        (Precision::F32, _) => Precision::F32,
+        (Precision::Bf16, Engine::Native) if native::gemm::bf16_supported() => Precision::Bf16,
+        (Precision::Bf16, Engine::Native) => {
+            tracing::warn!("this CPU has no AVX512-BF16 instructions; the encoder runs in f32");
+            Precision::F32
+        }
+        (Precision::Bf16, Engine::Candle) => {
+            tracing::warn!("the candle engine runs in f32 only; use engine = \"native\" for bf16");
             Precision::F32
         }
     };
-    let dtype = match precision {
-        Precision::F32 => DType::F32,
-        Precision::Bf16 => DType::BF16,
-    };
-    let corrupt = |e: candle_core::Error| TransformerError::CorruptWeights {
-        path: weights.clone(),
-        message: e.to_string(),
-    };
-    // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while a
-    // model is loaded (changing the file underneath is undefined, as for any mmap).
-    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], dtype, &device) }
-        .map_err(corrupt)?;
-    let model = match precision {
-        Precision::F32 => Encoder::F32(BertModel::load(vb, &bert_config).map_err(corrupt)?),
-        Precision::Bf16 => Encoder::Bf16(bf16::Bf16Bert::load(vb, &bert_config).map_err(corrupt)?),
+    let model = match params.engine {
+        Engine::Native => Encoder::Native(
+            native::NativeBert::load(&weights, &model_config, precision == Precision::Bf16)
+                .map_err(|message| TransformerError::CorruptWeights {
+                    path: weights.clone(),
+                    message,
+                })?,
+        ),
+        Engine::Candle => {
+            let corrupt = |e: candle_core::Error| TransformerError::CorruptWeights {
+                path: weights.clone(),
+                message: e.to_string(),
+            };
+            // SAFETY: the file is memory-mapped read-only; rhetor never writes model files
+            // while a model is loaded (changing the file underneath is undefined, as for any
+            // mmap).
+            let vb = unsafe {
+                VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &Device::Cpu)
+            }
+            .map_err(corrupt)?;
+            Encoder::Candle(BertModel::load(vb, &bert_config).map_err(corrupt)?)
+        }
     };
 
     let pool = match params.threads {
@@ -530,19 +560,6 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
         pad_id,
         dir: dir.to_path_buf(),
     })
-}
-
-/// Whether candle's CPU backend multiplies bf16 matrices (natively or by widening to f32).
-fn bf16_matmul_works(device: &Device) -> bool {
-    let attempt = || -> candle_core::Result<f32> {
-        let a = Tensor::ones((2, 3), DType::BF16, device)?;
-        let b = Tensor::ones((3, 2), DType::BF16, device)?;
-        a.matmul(&b)?
-            .to_dtype(DType::F32)?
-            .sum_all()?
-            .to_scalar::<f32>()
-    };
-    matches!(attempt(), Ok(v) if v == 12.0)
 }
 
 /// One sequence fed to the model: a text, or one window of a long text.
@@ -637,8 +654,26 @@ impl Embedder {
         order.sort_by_key(|&i| sequences[i].ids.len());
         let hidden = self.model_hidden_size();
         let pooled_dim = self.dim;
+        let padded = matches!(self.model, Encoder::Candle(_));
         let run = || -> Result<Vec<Vec<f32>>, TransformerError> {
             let mut pooled = vec![Vec::new(); sequences.len()];
+            if let Encoder::Native(model) = &self.model {
+                for chunk in order.chunks(self.batch_size) {
+                    let seqs: Vec<&[u32]> =
+                        chunk.iter().map(|&i| sequences[i].ids.as_slice()).collect();
+                    let out = model.forward(&seqs);
+                    let mut start = 0;
+                    for (&i, s) in chunk.iter().zip(&seqs) {
+                        let rows = &out[start * hidden..(start + s.len()) * hidden];
+                        let view = ArrayView2::from_shape((s.len(), hidden), rows)
+                            .map_err(|e| TransformerError::Model(e.to_string()))?;
+                        let ones = vec![1u32; s.len()];
+                        pooled[i] = pooling::pool_all(view, &ones, &self.modes).to_vec();
+                        start += s.len();
+                    }
+                }
+                return Ok(pooled);
+            }
             for chunk in order.chunks(self.batch_size) {
                 let longest = chunk
                     .iter()
@@ -673,15 +708,19 @@ impl Embedder {
             Some(pool) => pool.install(run)?,
             None => run()?,
         };
-        stats.n_pad_tokens = order
-            .chunks(self.batch_size)
-            .map(|c| {
-                let longest = c.iter().map(|&i| sequences[i].ids.len()).max().unwrap_or(0);
-                c.iter()
-                    .map(|&i| longest - sequences[i].ids.len())
-                    .sum::<usize>()
-            })
-            .sum();
+        stats.n_pad_tokens = if !padded {
+            0
+        } else {
+            order
+                .chunks(self.batch_size)
+                .map(|c| {
+                    let longest = c.iter().map(|&i| sequences[i].ids.len()).max().unwrap_or(0);
+                    c.iter()
+                        .map(|&i| longest - sequences[i].ids.len())
+                        .sum::<usize>()
+                })
+                .sum()
+        };
 
         // Gather per text (mean over windows), normalise.
         let mut out = Array2::<f32>::zeros((texts.len(), pooled_dim));
@@ -705,7 +744,10 @@ impl Embedder {
     }
 
     fn model_hidden_size(&self) -> usize {
-        self.dim / self.modes.len().max(1)
+        match &self.model {
+            Encoder::Native(m) => m.hidden(),
+            Encoder::Candle(_) => self.dim / self.modes.len().max(1),
+        }
     }
 
     /// Runs the encoder on one padded batch; returns `b × len × hidden` f32 values.
@@ -721,8 +763,12 @@ impl Embedder {
         let type_ids = ids.zeros_like()?;
         let mask = Tensor::from_slice(mask, (b, len), device)?;
         let out = match &self.model {
-            Encoder::F32(model) => model.forward(&ids, &type_ids, Some(&mask))?,
-            Encoder::Bf16(model) => model.forward(&ids, &type_ids, &mask)?,
+            Encoder::Candle(model) => model.forward(&ids, &type_ids, Some(&mask))?,
+            Encoder::Native(_) => {
+                return Err(TransformerError::Model(
+                    "padded batches are for the candle engine only".into(),
+                ))
+            }
         };
         Ok(out.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
     }

@@ -1,0 +1,616 @@
+//! Matrix products `C = A · B (+ bias)` for the native encoder, with `B` packed once.
+//!
+//! Why our own: candle's CPU matmul (the `gemm` crate) runs its AVX2 kernels unless a
+//! crate feature switches on AVX-512, has no bf16 dot-product kernel (candle 0.11 widens bf16
+//! to f32), and needs padded, equally long sequences. A BERT encoder spends ~90 % of its time
+//! in a handful of products with fixed weights, so a small, specialised kernel pays:
+//!
+//! * **Layout.** `B` is packed once into panels of [`NR`] = 32 columns, k-major (32
+//!   contiguous values per `k`), zero-padded to whole panels. `A` (activations, row-major) is
+//!   packed per block into micro-panels of [`MR`] = 12 rows, k-major.
+//! * **Micro-kernel.** 12 × 32 outputs in 24 AVX-512 accumulators; per `k`: two loads of `B`,
+//!   12 broadcasts of `A`, 24 fused multiply-adds. In bf16 ([`Packed::Bf16`]) the kernel
+//!   takes `k` in pairs with `vdpbf16ps` (AVX512-BF16): twice the multiply-adds per
+//!   instruction, f32 accumulation.
+//! * **Blocking** (GotoBLAS order): rows in blocks of [`MC`], depth in blocks of [`KC`] (a
+//!   packed `B` slice of 32 × 256 f32 = 32 KiB and a packed `A` micro-panel of 12 KiB stay in
+//!   the 48 KiB L1), all panels of `B` per row block. Row blocks run in parallel (rayon).
+//! * **Determinism.** Every output element is `init`, then one fused multiply-add per `k` in
+//!   increasing `k` (pairs of `k` in bf16), whatever the block, thread or tile it falls in:
+//!   edge tiles run the same kernel on zero-padded copies. So a row's result depends only on
+//!   that row and `B`: it is bit-identical for any thread count, any batch composition and
+//!   any number of rows.
+//! * **Fallback.** Without AVX-512 a portable kernel computes the same sums in the same order
+//!   (`f32::mul_add`); bf16 needs AVX512-BF16 and is refused by [`bf16_supported`] otherwise.
+
+use rayon::prelude::*;
+
+/// Columns of `B` per packed panel.
+pub(crate) const NR: usize = 32;
+/// Rows of `A` per micro-tile.
+pub(crate) const MR: usize = 12;
+/// Rows of `A` per block (a multiple of [`MR`]); the unit of parallel work.
+pub(crate) const MC: usize = 72;
+/// Depth per block (even, for bf16 pairs).
+pub(crate) const KC: usize = 256;
+
+/// Whether this CPU runs the AVX-512 f32 kernel.
+pub(crate) fn avx512_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether this CPU multiplies bf16 natively (AVX512-BF16).
+pub(crate) fn bf16_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// f32 → bf16 bits, rounding to nearest even (as torch and `half` do for finite values;
+/// NaN stays NaN).
+#[inline]
+pub(crate) fn bf16_bits(x: f32) -> u16 {
+    let u = x.to_bits();
+    if x.is_nan() {
+        return ((u >> 16) | 0x40) as u16;
+    }
+    let round = ((u >> 16) & 1) + 0x7FFF;
+    (u.wrapping_add(round) >> 16) as u16
+}
+
+/// bf16 bits → f32.
+#[inline]
+pub(crate) fn bf16_to_f32(b: u16) -> f32 {
+    f32::from_bits(u32::from(b) << 16)
+}
+
+/// `B` (k × n) packed into panels of [`NR`] columns.
+pub(crate) enum Packed {
+    /// f32: panel `p` holds, for each `kk`, `B[kk][p·NR .. p·NR + NR]`.
+    F32 { n: usize, k: usize, data: Vec<f32> },
+    /// bf16: panel `p` holds, for each pair `kk = 2q, 2q+1`, the 32 pairs
+    /// `(B[2q][j], B[2q+1][j])` as `u32` (low half = even `k`); `k` padded to even.
+    Bf16 { n: usize, k: usize, data: Vec<u32> },
+}
+
+impl Packed {
+    /// Packs `B = Wᵀ` from `W` (n × k, row `j` at `w[j·ldw ..][..k]`: the layout of a
+    /// PyTorch `Linear` weight, out × in). With `bf16`, values are rounded to bf16.
+    pub(crate) fn from_rows(w: &[f32], n: usize, k: usize, ldw: usize, bf16: bool) -> Self {
+        Self::pack(n, k, bf16, |kk, j| w[j * ldw + kk])
+    }
+
+    /// Packs `B` given as k × n row-major (`B[kk][j] = b[kk·ldb + j]`), in f32.
+    pub(crate) fn from_kn(b: &[f32], k: usize, n: usize, ldb: usize) -> Self {
+        Self::pack(n, k, false, |kk, j| b[kk * ldb + j])
+    }
+
+    fn pack(n: usize, k: usize, bf16: bool, at: impl Fn(usize, usize) -> f32) -> Self {
+        let panels = n.div_ceil(NR);
+        if bf16 {
+            let kp = k.div_ceil(2);
+            let mut data = vec![0u32; panels * kp * NR];
+            for p in 0..panels {
+                let panel = &mut data[p * kp * NR..(p + 1) * kp * NR];
+                for q in 0..kp {
+                    for c in 0..NR {
+                        let j = p * NR + c;
+                        if j >= n {
+                            continue;
+                        }
+                        let lo = bf16_bits(at(2 * q, j));
+                        let hi = if 2 * q + 1 < k {
+                            bf16_bits(at(2 * q + 1, j))
+                        } else {
+                            0
+                        };
+                        panel[q * NR + c] = u32::from(lo) | (u32::from(hi) << 16);
+                    }
+                }
+            }
+            Packed::Bf16 { n, k, data }
+        } else {
+            let mut data = vec![0.0f32; panels * k * NR];
+            for p in 0..panels {
+                let panel = &mut data[p * k * NR..(p + 1) * k * NR];
+                for kk in 0..k {
+                    for c in 0..NR {
+                        let j = p * NR + c;
+                        if j < n {
+                            panel[kk * NR + c] = at(kk, j);
+                        }
+                    }
+                }
+            }
+            Packed::F32 { n, k, data }
+        }
+    }
+
+    /// Columns of `B`.
+    pub(crate) fn n(&self) -> usize {
+        match self {
+            Packed::F32 { n, .. } | Packed::Bf16 { n, .. } => *n,
+        }
+    }
+
+    /// Rows of `B` (the shared dimension).
+    pub(crate) fn k(&self) -> usize {
+        match self {
+            Packed::F32 { k, .. } | Packed::Bf16 { k, .. } => *k,
+        }
+    }
+}
+
+/// `C[i][j] = init(j) + Σ_kk A[i][kk] · B[kk][j]` for `i < m`, `j < b.n()`; `A[i][kk]` is
+/// `a[i·lda + kk]`, `C[i][j]` is `c[i·ldc + j]`; `init` is `bias[j]`, or 0 without a bias.
+/// Row blocks run in parallel when `parallel` (results are the same either way).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    a: &[f32],
+    lda: usize,
+    m: usize,
+    b: &Packed,
+    c: &mut [f32],
+    ldc: usize,
+    bias: Option<&[f32]>,
+    parallel: bool,
+) {
+    let n = b.n();
+    let k = b.k();
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(lda >= k && ldc >= n, "gemm: leading dimensions too small");
+    assert!(a.len() >= (m - 1) * lda + k, "gemm: A too short");
+    assert!(c.len() >= (m - 1) * ldc + n, "gemm: C too short");
+    if let Some(bias) = bias {
+        assert!(bias.len() >= n, "gemm: bias too short");
+    }
+    let avx512 = avx512_supported();
+    let block = |(blk, c_rows): (usize, &mut [f32])| {
+        let i0 = blk * MC;
+        let rows = MC.min(m - i0);
+        row_block(&a[i0 * lda..], lda, rows, b, c_rows, ldc, bias, avx512);
+    };
+    // Each block owns rows [blk·MC, blk·MC + MC) of C; the last one may be shorter and need
+    // not extend to a whole `ldc` (C may end right after the last valid column).
+    let c = &mut c[..(m - 1) * ldc + n];
+    if parallel && m > MC {
+        c.par_chunks_mut(MC * ldc).enumerate().for_each(block);
+    } else {
+        c.chunks_mut(MC * ldc).enumerate().for_each(block);
+    }
+}
+
+/// One block of at most [`MC`] rows: every panel of `B`, depth in blocks of [`KC`].
+#[allow(clippy::too_many_arguments)]
+fn row_block(
+    a: &[f32],
+    lda: usize,
+    rows: usize,
+    b: &Packed,
+    c: &mut [f32],
+    ldc: usize,
+    bias: Option<&[f32]>,
+    avx512: bool,
+) {
+    let n = b.n();
+    let k = b.k();
+    // Initialise C with the bias (or zeros); the kernels accumulate into it.
+    for i in 0..rows {
+        let row = &mut c[i * ldc..i * ldc + n];
+        match bias {
+            Some(bias) => row.copy_from_slice(&bias[..n]),
+            None => row.fill(0.0),
+        }
+    }
+    let tiles = rows.div_ceil(MR);
+    let panels = n.div_ceil(NR);
+    let mut edge = [0.0f32; MR * NR];
+    match b {
+        Packed::F32 { data, .. } => {
+            let mut apack = vec![0.0f32; tiles * MR * KC];
+            let mut k0 = 0;
+            while k0 < k {
+                let kc = KC.min(k - k0);
+                pack_a_f32(a, lda, rows, k0, kc, &mut apack);
+                for p in 0..panels {
+                    let bpanel = &data[(p * k + k0) * NR..(p * k + k0 + kc) * NR];
+                    for t in 0..tiles {
+                        let atile = &apack[t * MR * kc..(t + 1) * MR * kc];
+                        tile(
+                            c,
+                            ldc,
+                            rows,
+                            n,
+                            t,
+                            p,
+                            &mut edge,
+                            |cp: &mut [f32], ld: usize| {
+                                kernel_f32(kc, atile, bpanel, cp, ld, avx512)
+                            },
+                        );
+                    }
+                }
+                k0 += kc;
+            }
+        }
+        Packed::Bf16 { data, .. } => {
+            let kp_all = k.div_ceil(2);
+            let mut apack = vec![0u32; tiles * MR * KC / 2];
+            let mut k0 = 0;
+            while k0 < k {
+                let kc = KC.min(k - k0);
+                let kp = kc.div_ceil(2);
+                pack_a_bf16(a, lda, rows, k0, kc, &mut apack);
+                for p in 0..panels {
+                    let q0 = k0 / 2;
+                    let bpanel = &data[(p * kp_all + q0) * NR..(p * kp_all + q0 + kp) * NR];
+                    for t in 0..tiles {
+                        let atile = &apack[t * MR * kp..(t + 1) * MR * kp];
+                        tile(
+                            c,
+                            ldc,
+                            rows,
+                            n,
+                            t,
+                            p,
+                            &mut edge,
+                            |cp: &mut [f32], ld: usize| kernel_bf16(kp, atile, bpanel, cp, ld),
+                        );
+                    }
+                }
+                k0 += kc;
+            }
+        }
+    }
+}
+
+/// Runs `kernel` on tile `t` (rows) × panel `p` (columns) of C: in place when the tile is
+/// whole, else on a zero-padded copy whose valid part is copied back.
+#[allow(clippy::too_many_arguments)]
+fn tile(
+    c: &mut [f32],
+    ldc: usize,
+    rows: usize,
+    n: usize,
+    t: usize,
+    p: usize,
+    edge: &mut [f32; MR * NR],
+    kernel: impl FnOnce(&mut [f32], usize),
+) {
+    let i0 = t * MR;
+    let j0 = p * NR;
+    let mr = MR.min(rows - i0);
+    let nr = NR.min(n - j0);
+    let whole = mr == MR && nr == NR && c.len() >= (i0 + MR - 1) * ldc + j0 + NR;
+    if whole {
+        kernel(&mut c[i0 * ldc + j0..], ldc);
+    } else {
+        edge.fill(0.0);
+        for i in 0..mr {
+            edge[i * NR..i * NR + nr].copy_from_slice(&c[(i0 + i) * ldc + j0..][..nr]);
+        }
+        kernel(edge, NR);
+        for i in 0..mr {
+            c[(i0 + i) * ldc + j0..][..nr].copy_from_slice(&edge[i * NR..i * NR + nr]);
+        }
+    }
+}
+
+/// Packs rows `0..rows`, depth `k0..k0+kc` of `A` into micro-panels of [`MR`] rows, k-major,
+/// zero-padded to whole panels.
+fn pack_a_f32(a: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, out: &mut [f32]) {
+    let tiles = rows.div_ceil(MR);
+    for t in 0..tiles {
+        let panel = &mut out[t * MR * kc..(t + 1) * MR * kc];
+        for r in 0..MR {
+            let i = t * MR + r;
+            if i < rows {
+                let row = &a[i * lda + k0..i * lda + k0 + kc];
+                for (kk, &v) in row.iter().enumerate() {
+                    panel[kk * MR + r] = v;
+                }
+            } else {
+                for kk in 0..kc {
+                    panel[kk * MR + r] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// As [`pack_a_f32`], in bf16 pairs of `k` (low half = even `k`; an odd `kc` is padded).
+fn pack_a_bf16(a: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, out: &mut [u32]) {
+    let tiles = rows.div_ceil(MR);
+    let kp = kc.div_ceil(2);
+    for t in 0..tiles {
+        let panel = &mut out[t * MR * kp..(t + 1) * MR * kp];
+        for r in 0..MR {
+            let i = t * MR + r;
+            if i < rows {
+                let row = &a[i * lda + k0..i * lda + k0 + kc];
+                for q in 0..kp {
+                    let lo = bf16_bits(row[2 * q]);
+                    let hi = row.get(2 * q + 1).map_or(0, |&v| bf16_bits(v));
+                    panel[q * MR + r] = u32::from(lo) | (u32::from(hi) << 16);
+                }
+            } else {
+                for q in 0..kp {
+                    panel[q * MR + r] = 0;
+                }
+            }
+        }
+    }
+}
+
+/// `C[0..MR][0..NR] += Apanel · Bpanel` over depth `kc` (f32).
+fn kernel_f32(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, avx512: bool) {
+    debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
+    debug_assert!(c.len() >= (MR - 1) * ldc + NR);
+    #[cfg(target_arch = "x86_64")]
+    if avx512 {
+        // SAFETY: AVX-512F is present (checked by the caller); the slices hold the lengths
+        // asserted above.
+        unsafe { kernel_f32_avx512(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc) };
+        return;
+    }
+    let _ = avx512;
+    kernel_f32_portable(kc, a, b, c, ldc);
+}
+
+/// The portable kernel: the same fused multiply-adds in the same order as the AVX-512 one.
+fn kernel_f32_portable(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize) {
+    let mut acc = [[0.0f32; NR]; MR];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row.copy_from_slice(&c[r * ldc..r * ldc + NR]);
+    }
+    for kk in 0..kc {
+        let bk = &b[kk * NR..kk * NR + NR];
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av = a[kk * MR + r];
+            for (o, &bv) in row.iter_mut().zip(bk) {
+                *o = av.mul_add(bv, *o);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        c[r * ldc..r * ldc + NR].copy_from_slice(row);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel_f32_avx512(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row[0] = _mm512_loadu_ps(c.add(r * ldc));
+        row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+    }
+    for kk in 0..kc {
+        let b0 = _mm512_loadu_ps(b.add(kk * NR));
+        let b1 = _mm512_loadu_ps(b.add(kk * NR + 16));
+        let ak = a.add(kk * MR);
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av = _mm512_set1_ps(*ak.add(r));
+            row[0] = _mm512_fmadd_ps(av, b0, row[0]);
+            row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        _mm512_storeu_ps(c.add(r * ldc), row[0]);
+        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+    }
+}
+
+/// `C[0..MR][0..NR] += Apanel · Bpanel` over `kp` pairs of depth (bf16, f32 accumulation).
+/// Only called after [`bf16_supported`] said yes (a [`Packed::Bf16`] is only built then).
+fn kernel_bf16(kp: usize, a: &[u32], b: &[u32], c: &mut [f32], ldc: usize) {
+    debug_assert!(a.len() >= kp * MR && b.len() >= kp * NR);
+    debug_assert!(c.len() >= (MR - 1) * ldc + NR);
+    #[cfg(target_arch = "x86_64")]
+    if bf16_supported() {
+        // SAFETY: AVX-512F and AVX512-BF16 are present; lengths as asserted above.
+        unsafe { kernel_bf16_avx512(kp, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc) };
+        return;
+    }
+    kernel_bf16_portable(kp, a, b, c, ldc);
+}
+
+/// Reference for the bf16 kernel (tests; never chosen at run time, see [`kernel_bf16`]):
+/// each pair's two products summed exactly, then added, as `vdpbf16ps` does up to its
+/// rounding.
+fn kernel_bf16_portable(kp: usize, a: &[u32], b: &[u32], c: &mut [f32], ldc: usize) {
+    let split = |v: u32| (bf16_to_f32(v as u16), bf16_to_f32((v >> 16) as u16));
+    for r in 0..MR {
+        for j in 0..NR {
+            let mut acc = c[r * ldc + j];
+            for q in 0..kp {
+                let (a0, a1) = split(a[q * MR + r]);
+                let (b0, b1) = split(b[q * NR + j]);
+                acc = a1.mul_add(b1, a0.mul_add(b0, acc));
+            }
+            c[r * ldc + j] = acc;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn kernel_bf16_avx512(kp: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usize) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row[0] = _mm512_loadu_ps(c.add(r * ldc));
+        row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+    }
+    for q in 0..kp {
+        let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR) as *const _));
+        let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR + 16) as *const _));
+        let aq = a.add(q * MR);
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*aq.add(r) as i32));
+            row[0] = _mm512_dpbf16_ps(row[0], av, b0);
+            row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        _mm512_storeu_ps(c.add(r * ldc), row[0]);
+        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect()
+    }
+
+    /// Plain triple loop in f64.
+    fn reference(a: &[f32], m: usize, k: usize, w: &[f32], n: usize, bias: &[f32]) -> Vec<f64> {
+        let mut out = vec![0.0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = f64::from(bias[j]);
+                for kk in 0..k {
+                    s += f64::from(a[i * k + kk]) * f64::from(w[j * k + kk]);
+                }
+                out[i * n + j] = s;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn f32_matches_reference_on_odd_shapes() {
+        // Shapes with edge tiles, several depth blocks, and a strided C.
+        for &(m, k, n) in &[(1, 1, 1), (13, 7, 33), (75, 300, 40), (150, 513, 64)] {
+            let a = random(m * k, 1);
+            let w = random(n * k, 2);
+            let bias = random(n, 3);
+            let b = Packed::from_rows(&w, n, k, k, false);
+            let ldc = n + 5;
+            let mut c = vec![f32::NAN; m * ldc];
+            gemm(&a, k, m, &b, &mut c, ldc, Some(&bias), true);
+            let want = reference(&a, m, k, &w, n, &bias);
+            for i in 0..m {
+                for j in 0..n {
+                    let d = (f64::from(c[i * ldc + j]) - want[i * n + j]).abs();
+                    assert!(d < 1e-4, "({m},{k},{n}) at ({i},{j}): diff {d}");
+                }
+                // Padding columns of C are left alone.
+                assert!(c[i * ldc + n].is_nan());
+            }
+        }
+    }
+
+    #[test]
+    fn rows_do_not_depend_on_batch_or_threads() {
+        let (m, k, n) = (100, 384, 96);
+        let a = random(m * k, 4);
+        let w = random(n * k, 5);
+        let b = Packed::from_rows(&w, n, k, k, false);
+        let mut all = vec![0.0; m * n];
+        gemm(&a, k, m, &b, &mut all, n, None, true);
+        let mut serial = vec![0.0; m * n];
+        gemm(&a, k, m, &b, &mut serial, n, None, false);
+        assert_eq!(all, serial);
+        // Rows 37..41 alone (different tile and block positions) give the same bits.
+        let mut part = vec![0.0; 4 * n];
+        gemm(&a[37 * k..], k, 4, &b, &mut part, n, None, false);
+        assert_eq!(&all[37 * n..41 * n], &part[..]);
+    }
+
+    #[test]
+    fn avx512_and_portable_kernels_agree_bitwise() {
+        if !avx512_supported() {
+            eprintln!("SKIPPED: no AVX-512 on this CPU");
+            return;
+        }
+        let kc = 77;
+        let a = random(kc * MR, 6);
+        let b = random(kc * NR, 7);
+        let init = random(MR * NR, 8);
+        let mut c1 = init.clone();
+        let mut c2 = init;
+        kernel_f32(kc, &a, &b, &mut c1, NR, true);
+        kernel_f32_portable(kc, &a, &b, &mut c2, NR);
+        assert_eq!(c1, c2);
+    }
+
+    #[test]
+    fn bf16_close_to_f32() {
+        if !bf16_supported() {
+            eprintln!("SKIPPED: no AVX512-BF16 on this CPU");
+            return;
+        }
+        let (m, k, n) = (30, 385, 70);
+        let a = random(m * k, 9);
+        let w = random(n * k, 10);
+        let bias = random(n, 11);
+        let b = Packed::from_rows(&w, n, k, k, true);
+        let mut c = vec![0.0; m * n];
+        gemm(&a, k, m, &b, &mut c, n, Some(&bias), true);
+        // Against the exact product of the bf16-rounded inputs.
+        let round =
+            |v: &[f32]| -> Vec<f32> { v.iter().map(|&x| bf16_to_f32(bf16_bits(x))).collect() };
+        let want = reference(&round(&a), m, k, &round(&w), n, &bias);
+        for (got, want) in c.iter().zip(&want) {
+            assert!((f64::from(*got) - want).abs() < 1e-3, "{got} vs {want}");
+        }
+        // And the portable reference kernel agrees closely.
+        let mut apack = vec![0u32; MR * k.div_ceil(2)];
+        pack_a_bf16(&a, k, MR, 0, k, &mut apack);
+        let Packed::Bf16 { data, .. } = &b else {
+            unreachable!()
+        };
+        let mut c1 = vec![0.0; MR * NR];
+        let mut c2 = vec![0.0; MR * NR];
+        kernel_bf16(
+            k.div_ceil(2),
+            &apack,
+            &data[..k.div_ceil(2) * NR],
+            &mut c1,
+            NR,
+        );
+        kernel_bf16_portable(
+            k.div_ceil(2),
+            &apack,
+            &data[..k.div_ceil(2) * NR],
+            &mut c2,
+            NR,
+        );
+        for (x, y) in c1.iter().zip(&c2) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn bf16_rounding() {
+        assert_eq!(bf16_bits(1.0), 0x3F80);
+        // 1 + 2^-8 is halfway between bf16 1.0 and 1.0078125: ties to even (1.0).
+        assert_eq!(bf16_bits(1.0 + 1.0 / 256.0), 0x3F80);
+        assert_eq!(bf16_bits(1.0 + 3.0 / 256.0), 0x3F82);
+        assert_eq!(bf16_to_f32(bf16_bits(-2.5)), -2.5);
+        assert!(bf16_to_f32(bf16_bits(f32::NAN)).is_nan());
+    }
+}

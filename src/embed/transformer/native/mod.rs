@@ -1,0 +1,326 @@
+//! rhetor's own BERT encoder for the CPU: the default engine of the transformer embedder.
+//!
+//! Same model, same weights and same arithmetic as candle's (and sentence-transformers')
+//! `BertModel` in inference: embeddings (word + position + token type 0) → LayerNorm → per
+//! layer self-attention (fused Q/K/V product, softmax(QKᵀ/√d)·V per head), output product,
+//! residual + LayerNorm, feed-forward with the configured activation, residual + LayerNorm.
+//! What differs is how it runs:
+//!
+//! * **No padding.** A batch is the concatenation of its sequences: every product with a
+//!   weight matrix runs on all tokens at once, attention runs per sequence on its own length.
+//!   (A padded batch spends time on pad tokens: 44 % of all tokens on the demo corpus.)
+//! * **Own matrix products** ([`gemm`]): weights packed once at load, AVX-512 micro-kernel in
+//!   f32, and `vdpbf16ps` in bf16 ([`super::Precision::Bf16`]: weights and the activations
+//!   entering each product rounded to bf16, f32 accumulation; attention, softmax, LayerNorm
+//!   and GELU stay f32).
+//! * **Vectorised softmax and GELU** ([`ops`]).
+//!
+//! A row of every product depends only on its own inputs (see [`gemm`]), and attention is per
+//! sequence, so a text's vector is bit-identical whatever the batch size, the batch's other
+//! texts or the thread count.
+
+pub(crate) mod gemm;
+pub(crate) mod ops;
+
+use std::path::Path;
+
+use candle_core::safetensors::MmapedSafetensors;
+use candle_core::{DType, Device};
+use rayon::prelude::*;
+
+use super::config::ModelConfig;
+use gemm::{gemm, Packed};
+use ops::Activation;
+
+/// Rows per parallel task in the row-wise steps (embeddings, LayerNorm, activation).
+const ROWS_PER_TASK: usize = 64;
+
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+}
+
+struct Linear {
+    w: Packed,
+    b: Vec<f32>,
+}
+
+struct Layer {
+    qkv: Linear,
+    attn_out: Linear,
+    ln_attn: Norm,
+    up: Linear,
+    down: Linear,
+    ln_out: Norm,
+}
+
+/// A BERT encoder with packed weights.
+pub(crate) struct NativeBert {
+    hidden: usize,
+    heads: usize,
+    inter: usize,
+    eps: f32,
+    act: Activation,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    type0: Vec<f32>,
+    max_positions: usize,
+    emb_ln: Norm,
+    layers: Vec<Layer>,
+}
+
+/// Tensors of a safetensors file by name, with the `bert.` prefix some checkpoints use.
+struct Weights {
+    st: MmapedSafetensors,
+    prefix: String,
+}
+
+impl Weights {
+    fn open(path: &Path) -> Result<Self, String> {
+        // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while
+        // a model is loaded (changing the file underneath is undefined, as for any mmap).
+        let st = unsafe { MmapedSafetensors::new(path) }.map_err(|e| e.to_string())?;
+        let prefix = if st.get("embeddings.word_embeddings.weight").is_ok() {
+            String::new()
+        } else {
+            "bert.".to_string()
+        };
+        Ok(Self { st, prefix })
+    }
+
+    /// The tensor `name` as f32 values, checked to have `shape`.
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, String> {
+        let full = format!("{}{name}", self.prefix);
+        let t = self
+            .st
+            .load(&full, &Device::Cpu)
+            .map_err(|e| format!("tensor {full}: {e}"))?;
+        if t.dims() != shape {
+            return Err(format!(
+                "tensor {full} has shape {:?}, config.json implies {shape:?}",
+                t.dims()
+            ));
+        }
+        t.to_dtype(DType::F32)
+            .and_then(|t| t.flatten_all())
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| format!("tensor {full}: {e}"))
+    }
+
+    /// A LayerNorm's weight and bias (`weight`/`bias`, or the older `gamma`/`beta`).
+    fn norm(&self, name: &str, h: usize) -> Result<Norm, String> {
+        match (
+            self.get(&format!("{name}.weight"), &[h]),
+            self.get(&format!("{name}.bias"), &[h]),
+        ) {
+            (Ok(gamma), Ok(beta)) => Ok(Norm { gamma, beta }),
+            (Err(e), _) | (_, Err(e)) => match (
+                self.get(&format!("{name}.gamma"), &[h]),
+                self.get(&format!("{name}.beta"), &[h]),
+            ) {
+                (Ok(gamma), Ok(beta)) => Ok(Norm { gamma, beta }),
+                _ => Err(e),
+            },
+        }
+    }
+
+    fn linear(&self, name: &str, out: usize, inp: usize, bf16: bool) -> Result<Linear, String> {
+        let w = self.get(&format!("{name}.weight"), &[out, inp])?;
+        let b = self.get(&format!("{name}.bias"), &[out])?;
+        Ok(Linear {
+            w: Packed::from_rows(&w, out, inp, inp, bf16),
+            b,
+        })
+    }
+}
+
+impl NativeBert {
+    /// Loads `model.safetensors` for the model `config.json` describes; with `bf16`, the
+    /// weight matrices are packed in bf16 (the caller checks [`gemm::bf16_supported`]).
+    /// Errors are messages for [`super::TransformerError::CorruptWeights`].
+    pub(crate) fn load(path: &Path, cfg: &ModelConfig, bf16: bool) -> Result<Self, String> {
+        let act = match cfg.hidden_act.as_str() {
+            "gelu" => Activation::GeluErf,
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
+            "relu" => Activation::Relu,
+            other => return Err(format!("hidden_act {other:?} is not supported")),
+        };
+        let w = Weights::open(path)?;
+        let h = cfg.hidden_size;
+        let inter = cfg.intermediate_size;
+        let word = w.get("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?;
+        let position = w.get(
+            "embeddings.position_embeddings.weight",
+            &[cfg.max_position_embeddings, h],
+        )?;
+        let types = w.get(
+            "embeddings.token_type_embeddings.weight",
+            &[cfg.type_vocab_size, h],
+        )?;
+        let emb_ln = w.norm("embeddings.LayerNorm", h)?;
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("encoder.layer.{i}");
+            // Q, K and V stacked into one (3h × h) product.
+            let mut wqkv = Vec::with_capacity(3 * h * h);
+            let mut bqkv = Vec::with_capacity(3 * h);
+            for part in ["query", "key", "value"] {
+                wqkv.extend(w.get(&format!("{p}.attention.self.{part}.weight"), &[h, h])?);
+                bqkv.extend(w.get(&format!("{p}.attention.self.{part}.bias"), &[h])?);
+            }
+            layers.push(Layer {
+                qkv: Linear {
+                    w: Packed::from_rows(&wqkv, 3 * h, h, h, bf16),
+                    b: bqkv,
+                },
+                attn_out: w.linear(&format!("{p}.attention.output.dense"), h, h, bf16)?,
+                ln_attn: w.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
+                up: w.linear(&format!("{p}.intermediate.dense"), inter, h, bf16)?,
+                down: w.linear(&format!("{p}.output.dense"), h, inter, bf16)?,
+                ln_out: w.norm(&format!("{p}.output.LayerNorm"), h)?,
+            });
+        }
+        Ok(Self {
+            hidden: h,
+            heads: cfg.num_attention_heads,
+            inter,
+            eps: cfg.layer_norm_eps as f32,
+            act,
+            word,
+            position,
+            type0: types[..h].to_vec(),
+            max_positions: cfg.max_position_embeddings,
+            emb_ln,
+            layers,
+        })
+    }
+
+    /// Hidden size.
+    pub(crate) fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// Runs the encoder on `seqs` (token ids, at most `max_position_embeddings` each, every
+    /// id below `vocab_size`): returns the last hidden states of all tokens, sequence after
+    /// sequence (`Σ len × hidden`).
+    pub(crate) fn forward(&self, seqs: &[&[u32]]) -> Vec<f32> {
+        let h = self.hidden;
+        let mut starts = Vec::with_capacity(seqs.len() + 1);
+        let mut t = 0;
+        for s in seqs {
+            starts.push(t);
+            t += s.len();
+        }
+        starts.push(t);
+        let ids: Vec<(u32, usize)> = seqs
+            .iter()
+            .flat_map(|s| s.iter().enumerate().map(|(p, &id)| (id, p)))
+            .collect();
+
+        // Embeddings + LayerNorm.
+        let mut x = vec![0.0f32; t * h];
+        x.par_chunks_mut(ROWS_PER_TASK * h)
+            .zip(ids.par_chunks(ROWS_PER_TASK))
+            .for_each(|(rows, ids)| {
+                for (row, &(id, p)) in rows.chunks_mut(h).zip(ids) {
+                    let word = &self.word[id as usize * h..][..h];
+                    let pos = &self.position[p.min(self.max_positions - 1) * h..][..h];
+                    for (((o, &a), &b), &c) in row.iter_mut().zip(word).zip(pos).zip(&self.type0) {
+                        *o = a + c + b;
+                    }
+                }
+                ops::add_layer_norm(
+                    rows,
+                    None,
+                    h,
+                    &self.emb_ln.gamma,
+                    &self.emb_ln.beta,
+                    self.eps,
+                );
+            });
+
+        let mut qkv = vec![0.0f32; t * 3 * h];
+        let mut ctx = vec![0.0f32; t * h];
+        let mut tmp = vec![0.0f32; t * h];
+        let mut up = vec![0.0f32; t * self.inter];
+        for l in &self.layers {
+            gemm(&x, h, t, &l.qkv.w, &mut qkv, 3 * h, Some(&l.qkv.b), true);
+            self.attention(&qkv, &starts, &mut ctx);
+            gemm(
+                &ctx,
+                h,
+                t,
+                &l.attn_out.w,
+                &mut tmp,
+                h,
+                Some(&l.attn_out.b),
+                true,
+            );
+            self.residual_norm(&mut x, &tmp, &l.ln_attn);
+            gemm(&x, h, t, &l.up.w, &mut up, self.inter, Some(&l.up.b), true);
+            up.par_chunks_mut(ROWS_PER_TASK * self.inter)
+                .for_each(|c| ops::activate(c, self.act));
+            gemm(
+                &up,
+                self.inter,
+                t,
+                &l.down.w,
+                &mut tmp,
+                h,
+                Some(&l.down.b),
+                true,
+            );
+            self.residual_norm(&mut x, &tmp, &l.ln_out);
+        }
+        x
+    }
+
+    /// `x = LayerNorm(x + y)`, rows in parallel.
+    fn residual_norm(&self, x: &mut [f32], y: &[f32], norm: &Norm) {
+        let h = self.hidden;
+        x.par_chunks_mut(ROWS_PER_TASK * h)
+            .zip(y.par_chunks(ROWS_PER_TASK * h))
+            .for_each(|(x, y)| {
+                ops::add_layer_norm(x, Some(y), h, &norm.gamma, &norm.beta, self.eps)
+            });
+    }
+
+    /// Self-attention of every sequence (rows `starts[s]..starts[s+1]` of `qkv`, whose row is
+    /// `[q | k | v]`), written to `ctx` (heads side by side), sequences in parallel.
+    fn attention(&self, qkv: &[f32], starts: &[usize], ctx: &mut [f32]) {
+        let h = self.hidden;
+        let dh = h / self.heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        let mut parts = Vec::with_capacity(starts.len() - 1);
+        let mut rest = ctx;
+        for w in starts.windows(2) {
+            let (mine, tail) = rest.split_at_mut((w[1] - w[0]) * h);
+            parts.push((w[0], w[1] - w[0], mine));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(r0, len, out)| {
+            if len == 0 {
+                return;
+            }
+            let base = &qkv[r0 * 3 * h..];
+            let mut scores = vec![0.0f32; len * len];
+            for head in 0..self.heads {
+                let q = &base[head * dh..];
+                let keys = Packed::from_rows(&base[h + head * dh..], len, dh, 3 * h, false);
+                gemm(q, 3 * h, len, &keys, &mut scores, len, None, false);
+                ops::softmax_rows(&mut scores, len, len, len, scale);
+                let values = Packed::from_kn(&base[2 * h + head * dh..], len, dh, 3 * h);
+                gemm(
+                    &scores,
+                    len,
+                    len,
+                    &values,
+                    &mut out[head * dh..],
+                    h,
+                    None,
+                    false,
+                );
+            }
+        });
+    }
+}

@@ -1,0 +1,357 @@
+//! Element-wise and row-wise operations of the encoder: softmax, GELU, layer norm.
+//!
+//! Softmax and GELU run billions of `exp`/`erf` per corpus (a 166-token text needs ~2 M
+//! exponentials and ~1.5 M `erf` in MiniLM-L6), so both have AVX-512 versions: `exp` by
+//! range reduction `eˣ = 2ⁿ·e^f` (|f| ≤ ln2/2, degree-7 polynomial, `vscalefps` for 2ⁿ;
+//! relative error ≤ 2 ulp), `erf` by the rational approximation Eigen and XLA use for f32
+//! (odd degree-13 numerator over even degree-8 denominator on [-4, 4]; erf = ±1 beyond).
+//! Portable versions use the same formulas in scalar code.
+
+use super::gemm::avx512_supported;
+
+/// How the feed-forward activation is computed (`hidden_act` of `config.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// `gelu`: `x · Φ(x)` with the exact (erf) normal CDF.
+    GeluErf,
+    /// `gelu_new` / `gelu_pytorch_tanh`: the tanh approximation.
+    GeluTanh,
+    /// `relu`.
+    Relu,
+}
+
+// Eigen's `generic_fast_erf_float` coefficients.
+const ERF_ALPHA: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_600_1e-3,
+    -1.609_603_3e-2,
+];
+const ERF_BETA: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329_3e-3,
+    -1.426_474e-2,
+];
+
+/// erf(x) in f32 (portable).
+pub(crate) fn erf(x: f32) -> f32 {
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = ERF_ALPHA[0];
+    for &c in &ERF_ALPHA[1..] {
+        p = x2.mul_add(p, c);
+    }
+    let mut q = ERF_BETA[0];
+    for &c in &ERF_BETA[1..] {
+        q = x2.mul_add(q, c);
+    }
+    x * p / q
+}
+
+/// Applies the activation in place.
+pub(crate) fn activate(x: &mut [f32], act: Activation) {
+    match act {
+        Activation::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
+        Activation::GeluTanh => x.iter_mut().for_each(|v| {
+            let u = *v;
+            let t = (0.797_884_6 * (u + 0.044_715 * u * u * u)).tanh();
+            *v = 0.5 * u * (1.0 + t);
+        }),
+        Activation::GeluErf => {
+            #[cfg(target_arch = "x86_64")]
+            if avx512_supported() {
+                // SAFETY: AVX-512F is present.
+                unsafe { gelu_erf_avx512(x) };
+                return;
+            }
+            x.iter_mut()
+                .for_each(|v| *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2)));
+        }
+    }
+}
+
+/// Softmax of each of `rows` rows of `cols` values (row stride `ld`) after multiplying by
+/// `scale`, in place.
+pub(crate) fn softmax_rows(s: &mut [f32], rows: usize, cols: usize, ld: usize, scale: f32) {
+    for r in 0..rows {
+        let row = &mut s[r * ld..r * ld + cols];
+        #[cfg(target_arch = "x86_64")]
+        if avx512_supported() {
+            // SAFETY: AVX-512F is present.
+            unsafe { softmax_avx512(row, scale) };
+            continue;
+        }
+        let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v * scale));
+        let mut sum = 0.0f32;
+        for v in row.iter_mut() {
+            *v = (*v * scale - max).exp();
+            sum += *v;
+        }
+        let inv = 1.0 / sum;
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+}
+
+/// `x = LayerNorm(x + y)` row by row (`h` values per row), with `gamma`, `beta`, `eps` as
+/// torch's `LayerNorm` (biased variance, two passes, f32).
+pub(crate) fn add_layer_norm(
+    x: &mut [f32],
+    y: Option<&[f32]>,
+    h: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) {
+    let rows = x.len() / h;
+    for r in 0..rows {
+        let row = &mut x[r * h..(r + 1) * h];
+        if let Some(y) = y {
+            row.iter_mut()
+                .zip(&y[r * h..(r + 1) * h])
+                .for_each(|(a, &b)| *a += b);
+        }
+        let mean = sum8(row) / h as f32;
+        let mut sq = [0.0f32; 8];
+        for (i, &v) in row.iter().enumerate() {
+            let d = v - mean;
+            sq[i % 8] += d * d;
+        }
+        let var = sq.iter().sum::<f32>() / h as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        for ((v, &g), &b) in row.iter_mut().zip(gamma).zip(beta) {
+            *v = (*v - mean) * inv * g + b;
+        }
+    }
+}
+
+/// Sum in eight interleaved partial sums (vectorisable, fixed order).
+fn sum8(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    for (i, &x) in v.iter().enumerate() {
+        acc[i % 8] += x;
+    }
+    acc.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// eˣ for 16 lanes.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn exp(x: __m512) -> __m512 {
+        let x = _mm512_max_ps(
+            _mm512_min_ps(x, _mm512_set1_ps(88.722_84)),
+            _mm512_set1_ps(-103.0),
+        );
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+            _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E)),
+        );
+        // f = x − n·ln2 in two steps (Cody–Waite).
+        let f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693_359_4), x);
+        let f = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.121_944_4e-4), f);
+        let mut p = _mm512_set1_ps(1.0 / 5040.0);
+        for c in [
+            1.0 / 720.0,
+            1.0 / 120.0,
+            1.0 / 24.0,
+            1.0 / 6.0,
+            0.5,
+            1.0,
+            1.0,
+        ] {
+            p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(c));
+        }
+        _mm512_scalef_ps(p, n)
+    }
+
+    /// erf(x) for 16 lanes (the same rational function as the portable `erf`).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn erf(x: __m512) -> __m512 {
+        let x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(4.0)), _mm512_set1_ps(-4.0));
+        let x2 = _mm512_mul_ps(x, x);
+        let mut p = _mm512_set1_ps(super::ERF_ALPHA[0]);
+        for &c in &super::ERF_ALPHA[1..] {
+            p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(c));
+        }
+        let mut q = _mm512_set1_ps(super::ERF_BETA[0]);
+        for &c in &super::ERF_BETA[1..] {
+            q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(c));
+        }
+        _mm512_div_ps(_mm512_mul_ps(x, p), q)
+    }
+
+    /// Mask of the first `n` (< 16) lanes.
+    #[inline]
+    pub(super) fn tail(n: usize) -> __mmask16 {
+        ((1u32 << n) - 1) as __mmask16
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gelu_erf_avx512(x: &mut [f32]) {
+    use std::arch::x86_64::*;
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn f(v: __m512) -> __m512 {
+        let e = avx512::erf(_mm512_mul_ps(
+            v,
+            _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2),
+        ));
+        _mm512_mul_ps(
+            _mm512_mul_ps(_mm512_set1_ps(0.5), v),
+            _mm512_add_ps(_mm512_set1_ps(1.0), e),
+        )
+    }
+    let mut chunks = x.chunks_exact_mut(16);
+    for c in &mut chunks {
+        let v = _mm512_loadu_ps(c.as_ptr());
+        _mm512_storeu_ps(c.as_mut_ptr(), f(v));
+    }
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        let m = avx512::tail(rest.len());
+        let v = _mm512_maskz_loadu_ps(m, rest.as_ptr());
+        _mm512_mask_storeu_ps(rest.as_mut_ptr(), m, f(v));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_avx512(row: &mut [f32], scale: f32) {
+    use std::arch::x86_64::*;
+    let n = row.len();
+    let sc = _mm512_set1_ps(scale);
+    let full = n / 16 * 16;
+    let m_tail = avx512::tail(n - full);
+    // Max of the scaled values.
+    let mut vmax = _mm512_set1_ps(f32::NEG_INFINITY);
+    for i in (0..full).step_by(16) {
+        vmax = _mm512_max_ps(
+            vmax,
+            _mm512_mul_ps(_mm512_loadu_ps(row.as_ptr().add(i)), sc),
+        );
+    }
+    if full < n {
+        let v = _mm512_mask_loadu_ps(vmax, m_tail, row.as_ptr().add(full));
+        vmax = _mm512_max_ps(vmax, _mm512_mul_ps(v, sc));
+    }
+    let max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    // exp(x·scale − max) and the sum.
+    let mut vsum = _mm512_setzero_ps();
+    for i in (0..full).step_by(16) {
+        let p = row.as_mut_ptr().add(i);
+        let e = avx512::exp(_mm512_fmsub_ps(_mm512_loadu_ps(p), sc, max));
+        vsum = _mm512_add_ps(vsum, e);
+        _mm512_storeu_ps(p, e);
+    }
+    if full < n {
+        let p = row.as_mut_ptr().add(full);
+        let e = avx512::exp(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m_tail, p), sc, max));
+        let e = _mm512_maskz_mov_ps(m_tail, e);
+        vsum = _mm512_add_ps(vsum, e);
+        _mm512_mask_storeu_ps(p, m_tail, e);
+    }
+    let inv = _mm512_set1_ps(1.0 / _mm512_reduce_add_ps(vsum));
+    for i in (0..full).step_by(16) {
+        let p = row.as_mut_ptr().add(i);
+        _mm512_storeu_ps(p, _mm512_mul_ps(_mm512_loadu_ps(p), inv));
+    }
+    if full < n {
+        let p = row.as_mut_ptr().add(full);
+        _mm512_mask_storeu_ps(
+            p,
+            m_tail,
+            _mm512_mul_ps(_mm512_maskz_loadu_ps(m_tail, p), inv),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_known_values() {
+        for (x, want) in [
+            (0.0f64, 0.0f64),
+            (0.1, 0.112_462_916_018_284_9),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (3.0, 0.999_977_909_503_001_4),
+            (-1.5, -0.966_105_146_475_310_7),
+            (10.0, 1.0),
+        ] {
+            let got = f64::from(erf(x as f32));
+            assert!((got - want).abs() < 5e-7, "erf({x}) = {got}, want {want}");
+        }
+    }
+
+    #[test]
+    fn gelu_vector_matches_scalar() {
+        let xs: Vec<f32> = (-700..700).map(|i| i as f32 * 0.013).collect();
+        let mut v = xs.clone();
+        activate(&mut v, Activation::GeluErf);
+        for (&x, &g) in xs.iter().zip(&v) {
+            let want =
+                0.5 * f64::from(x) * (1.0 + f64::from(erf(x * std::f32::consts::FRAC_1_SQRT_2)));
+            assert!(
+                (f64::from(g) - want).abs() < 1e-6,
+                "gelu({x}) = {g}, want {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_match_exp() {
+        let cols = 37;
+        let mut s: Vec<f32> = (0..2 * 40)
+            .map(|i| ((i * 7919) % 97) as f32 * 0.3 - 10.0)
+            .collect();
+        let orig = s.clone();
+        softmax_rows(&mut s, 2, cols, 40, 0.5);
+        for r in 0..2 {
+            let row = &orig[r * 40..r * 40 + cols];
+            let max = row
+                .iter()
+                .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v) * 0.5));
+            let z: f64 = row.iter().map(|&v| (f64::from(v) * 0.5 - max).exp()).sum();
+            for (j, &v) in row.iter().enumerate() {
+                let want = (f64::from(v) * 0.5 - max).exp() / z;
+                let got = f64::from(s[r * 40 + j]);
+                assert!(
+                    (got - want).abs() <= 1e-6 * want.max(1e-3),
+                    "{got} vs {want}"
+                );
+            }
+            // Values past `cols` are untouched.
+            assert_eq!(
+                &s[r * 40 + cols..r * 40 + 40],
+                &orig[r * 40 + cols..r * 40 + 40]
+            );
+        }
+    }
+
+    #[test]
+    fn layer_norm_normalises() {
+        let h = 10;
+        let mut x: Vec<f32> = (0..20).map(|i| i as f32).collect();
+        let y = vec![1.0f32; 20];
+        add_layer_norm(&mut x, Some(&y), h, &[1.0; 10], &[0.0; 10], 1e-12);
+        for r in 0..2 {
+            let row = &x[r * h..(r + 1) * h];
+            let mean: f32 = row.iter().sum::<f32>() / h as f32;
+            let var: f32 = row.iter().map(|v| v * v).sum::<f32>() / h as f32;
+            assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
+        }
+    }
+}
