@@ -458,6 +458,9 @@ pub fn run(
                         "n_truncated": stats.n_truncated,
                         "n_tokens": stats.n_tokens,
                         "n_pad_tokens": stats.n_pad_tokens,
+                        "n_cached": stats.n_cached,
+                        "engine": format!("{:?}", tp.engine).to_lowercase(),
+                        "cache": embedder.cache_path().map(|p| p.display().to_string()),
                         "tfidf_features_for_topic_terms": vectorizer.vocabulary().len(),
                     }),
                 );
@@ -709,10 +712,15 @@ fn report_data(
         ),
         embedding: match &c.embed {
             crate::embed::EmbedConfig::Transformer(tp) => format!(
-                "Paragraphs were embedded with the sentence-transformer model {} ({}-dimensional, mean pooling and l2 normalisation as the model's sentence-transformers configuration says; texts longer than the model's maximum length were {}), computed in Rust with candle; the vectors are clustered directly. Topic terms use TF-IDF counts.",
+                "Paragraphs were embedded with the sentence-transformer model {} ({}-dimensional, mean pooling and l2 normalisation as the model's sentence-transformers configuration says; texts longer than the model's maximum length were {}), computed in Rust with {}; the vectors are clustered directly. Topic terms use TF-IDF counts.",
                 tp.model,
                 details["embed"]["dimension"],
-                if matches!(tp.long, crate::embed::transformer::Long::Truncate) { "truncated, as sentence-transformers does" } else { "embedded as the mean of windows" }
+                if matches!(tp.long, crate::embed::transformer::Long::Truncate) { "truncated, as sentence-transformers does" } else { "embedded as the mean of windows" },
+                match (tp.engine, details["embed"]["precision"].as_str()) {
+                    (crate::embed::transformer::Engine::Candle, _) => "candle's BERT implementation",
+                    (_, Some("Bf16")) => "rhetor's own BERT encoder with bfloat16 matrix products (cosine ≥ 0.999 to f32)",
+                    _ => "rhetor's own BERT encoder in f32 (cosine ≥ 0.9999 to sentence-transformers)",
+                }
             ),
             crate::embed::EmbedConfig::Tfidf(_) => format!(
             "Paragraphs were represented as TF-IDF vectors (scikit-learn-compatible: {} n-grams {:?}, min_df = {}, max_df = {}, {}sublinear tf, smooth idf, l2 norm; {} features), reduced to {} dimensions by randomized truncated SVD (LSA) and l2-normalised.",

@@ -127,6 +127,9 @@ pub struct RunArgs {
     /// Transformer precision [default: f32].
     #[arg(long, value_enum)]
     pub precision: Option<PrecisionArg>,
+    /// Do not read or write the transformer embedding cache (models/cache/) for this run.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Number of topics (run, cluster) [default: chosen automatically by silhouette].
     #[arg(long)]
     pub k: Option<usize>,

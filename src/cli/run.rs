@@ -59,8 +59,11 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
                 super::args::PrecisionArg::Bf16 => rhetor::embed::transformer::Precision::Bf16,
             };
         }
-    } else if a.model.is_some() || a.precision.is_some() {
-        anyhow::bail!("--model and --precision need --embed transformer");
+        if a.no_cache {
+            t.cache = false;
+        }
+    } else if a.model.is_some() || a.precision.is_some() || a.no_cache {
+        anyhow::bail!("--model, --precision and --no-cache need --embed transformer");
     }
     if let Some(k) = a.k {
         cfg.cluster.k = Some(k);

@@ -19,6 +19,7 @@
 //! Texts are embedded in batches sorted by token length; rows come back in input order. An empty text (one with no tokens, e.g. `""` or only whitespace) is an
 //! error ([`TransformerError::EmptyText`]): it never reaches the model.
 
+mod cache;
 mod config;
 pub mod fetch;
 mod native;
@@ -103,6 +104,11 @@ pub struct TransformerParams {
     pub precision: Precision,
     /// Implementation of the encoder.
     pub engine: Engine,
+    /// Keep computed vectors in an on-disk cache keyed by (model, settings, text) and reuse
+    /// them on later runs (see the `cache` module).
+    pub cache: bool,
+    /// Folder of the cache; `None` = `cache/` in the models directory.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for TransformerParams {
@@ -115,6 +121,8 @@ impl Default for TransformerParams {
             threads: None,
             precision: Precision::F32,
             engine: Engine::Native,
+            cache: true,
+            cache_dir: None,
         }
     }
 }
@@ -149,8 +157,10 @@ pub struct EmbedStats {
     pub n_truncated: usize,
     /// Tokens fed to the model, special tokens included, padding excluded.
     pub n_tokens: usize,
-    /// Padding tokens added to fill batches.
+    /// Padding tokens added to fill batches (the native engine never pads).
     pub n_pad_tokens: usize,
+    /// Texts whose vectors came from the cache (their tokens are counted above all the same).
+    pub n_cached: usize,
 }
 
 /// Errors of the transformer embedder. Each names the file at fault and what to do.
@@ -294,6 +304,14 @@ pub enum TransformerError {
     /// candle failed while running the model.
     #[error("the encoder failed: {0}")]
     Model(String),
+    /// The embedding cache cannot be used.
+    #[error("embedding cache {}: {message}", path.display())]
+    Cache {
+        /// The cache file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl From<candle_core::Error> for TransformerError {
@@ -358,6 +376,7 @@ pub struct Embedder {
     long: Long,
     pool: Option<rayon::ThreadPool>,
     precision: Precision,
+    cache: Option<cache::EmbeddingCache>,
     dim: usize,
     pad_id: u32,
     dir: PathBuf,
@@ -404,7 +423,15 @@ pub fn load(models_dir: &Path, params: &TransformerParams) -> Result<Embedder, T
     if by_name {
         fetch::verify_installed(models_dir, &params.model, &dir)?;
     }
-    load_folder(&dir, params)
+    let mut embedder = load_folder(&dir, params)?;
+    if params.cache {
+        let cache_dir = params
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| models_dir.join("cache"));
+        embedder.cache = Some(embedder.open_cache(&cache_dir, &params.model)?);
+    }
+    Ok(embedder)
 }
 
 fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
@@ -556,6 +583,7 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
         long: params.long,
         pool,
         precision,
+        cache: None,
         dim,
         pad_id,
         dir: dir.to_path_buf(),
@@ -594,6 +622,56 @@ impl Embedder {
         &self.dir
     }
 
+    /// The cache file, when vectors are cached.
+    pub fn cache_path(&self) -> Option<&Path> {
+        self.cache.as_ref().map(|c| c.path())
+    }
+
+    /// Opens the cache file for this model and these settings in `dir`.
+    fn open_cache(
+        &self,
+        dir: &Path,
+        model: &str,
+    ) -> Result<cache::EmbeddingCache, TransformerError> {
+        let modules: Vec<Module> = read_json(&self.dir.join("modules.json"))?;
+        let pooling_dir = modules
+            .iter()
+            .find(|m| m.kind.ends_with("models.Pooling") || m.kind == "Pooling")
+            .map(|m| m.path.clone())
+            .unwrap_or_else(|| "1_Pooling".to_string());
+        let files: Vec<PathBuf> = [
+            "config.json",
+            "tokenizer.json",
+            "model.safetensors",
+            "modules.json",
+            "sentence_bert_config.json",
+        ]
+        .iter()
+        .map(|f| self.dir.join(f))
+        .chain(std::iter::once(
+            self.dir.join(pooling_dir).join("config.json"),
+        ))
+        .collect();
+        let engine = match self.model {
+            Encoder::Native(_) => "native",
+            Encoder::Candle(_) => "candle",
+        };
+        let settings = format!(
+            "rhetor-embedding-cache-v1;engine={engine};precision={:?};max_length={};long={:?};\
+             avx512={}",
+            self.precision,
+            self.max_length,
+            self.long,
+            native::gemm::avx512_supported()
+        );
+        let key = cache::model_key(&files, &settings)?;
+        let name = Path::new(model)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        cache::EmbeddingCache::open(dir, &name, &key, self.dim)
+    }
+
     /// Embeds `texts`: one row per text, in input order.
     ///
     /// Errors with [`TransformerError::EmptyText`] when a text has no tokens (nothing is
@@ -601,6 +679,81 @@ impl Embedder {
     /// differ by float rounding only (padding changes the shapes of the matrix products:
     /// max |difference| 2.4e-7 on the reference sentences).
     pub fn embed(&self, texts: &[&str]) -> Result<(Array2<f32>, EmbedStats), TransformerError> {
+        let Some(cache) = &self.cache else {
+            let (out, stats, _) = self.embed_uncached(texts)?;
+            return Ok((out, stats));
+        };
+        let hashes: Vec<[u8; 32]> = texts.iter().map(|t| cache::text_hash(t)).collect();
+        let cached = cache.lookup(&hashes)?;
+        // Texts to compute: each distinct missing text once.
+        let mut first: std::collections::HashMap<[u8; 32], usize> = Default::default();
+        let mut missing: Vec<usize> = Vec::new();
+        for (i, c) in cached.iter().enumerate() {
+            if c.is_none() && !first.contains_key(&hashes[i]) {
+                first.insert(hashes[i], missing.len());
+                missing.push(i);
+            }
+        }
+        let todo: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
+        let (fresh, fresh_stats, info) = self.embed_uncached(&todo).map_err(|e| match e {
+            TransformerError::EmptyText { index } => TransformerError::EmptyText {
+                index: missing[index],
+            },
+            TransformerError::Tokenize { index, message } => TransformerError::Tokenize {
+                index: missing[index],
+                message,
+            },
+            other => other,
+        })?;
+        let new_entries: Vec<([u8; 32], cache::Entry)> = missing
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| {
+                (
+                    hashes[i],
+                    cache::Entry {
+                        n_tokens: info[j].0 as u32,
+                        truncated: info[j].1,
+                        vector: fresh.row(j).to_vec(),
+                    },
+                )
+            })
+            .collect();
+        cache.append(&new_entries)?;
+        let mut out = Array2::<f32>::zeros((texts.len(), self.dim));
+        let mut stats = EmbedStats {
+            n_texts: texts.len(),
+            n_pad_tokens: fresh_stats.n_pad_tokens,
+            ..EmbedStats::default()
+        };
+        for (i, c) in cached.iter().enumerate() {
+            let (n_tokens, truncated) = match c {
+                Some(e) => {
+                    out.row_mut(i)
+                        .assign(&ndarray::ArrayView1::from(e.vector.as_slice()));
+                    stats.n_cached += 1;
+                    (e.n_tokens as usize, e.truncated)
+                }
+                None => {
+                    let j = first[&hashes[i]];
+                    out.row_mut(i).assign(&fresh.row(j));
+                    info[j]
+                }
+            };
+            stats.n_tokens += n_tokens;
+            stats.n_truncated += usize::from(truncated);
+        }
+        Ok((out, stats))
+    }
+
+    /// Embeds without the cache; also returns each text's token count and whether it was
+    /// truncated.
+    #[allow(clippy::type_complexity)]
+    fn embed_uncached(
+        &self,
+        texts: &[&str],
+    ) -> Result<(Array2<f32>, EmbedStats, Vec<(usize, bool)>), TransformerError> {
+        let mut info = vec![(0usize, false); texts.len()];
         let mut stats = EmbedStats {
             n_texts: texts.len(),
             ..EmbedStats::default()
@@ -633,6 +786,7 @@ impl Embedder {
             let overflow = enc.get_overflowing();
             if !overflow.is_empty() {
                 stats.n_truncated += 1;
+                info[index].1 = true;
             }
             if self.long == Long::WindowMean {
                 for o in overflow {
@@ -648,6 +802,9 @@ impl Embedder {
             });
         }
         stats.n_tokens = sequences.iter().map(|s| s.ids.len()).sum();
+        for s in &sequences {
+            info[s.text].0 += s.ids.len();
+        }
 
         // Sort by length (stable: ties keep input order), batch, pool.
         let mut order: Vec<usize> = (0..sequences.len()).collect();
@@ -740,7 +897,7 @@ impl Embedder {
                 }
             }
         }
-        Ok((out, stats))
+        Ok((out, stats, info))
     }
 
     fn model_hidden_size(&self) -> usize {

@@ -177,6 +177,7 @@ fn tiny_folder_embeds_in_input_order_with_stats() {
             n_tokens: 6 + 3 + 5 + 4,
             // The native engine does not pad.
             n_pad_tokens: 0,
+            n_cached: 0,
         }
     );
     // candle pads: batch of 32 = one batch, padded to 6.
@@ -257,6 +258,66 @@ fn tiny_folder_batch_size_invariance_and_sorting() {
     let (d, sd) = candle2.embed(&texts).unwrap();
     assert!(max_abs_diff(&a, &d) < 1e-5);
     assert_eq!(sd.n_pad_tokens, 4);
+}
+
+#[test]
+fn cache_reuses_vectors_and_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tiny");
+    write_tiny_folder(&dir, 6);
+    let cache_dir = tmp.path().join("cachedir");
+    let params = TransformerParams {
+        cache_dir: Some(cache_dir.clone()),
+        ..tiny_params(&dir)
+    };
+    let texts = ["the cat sat on the mat a dog", "cat", "the dog ran", "cat"];
+    let e = load(tmp.path(), &params).unwrap();
+    let path = e.cache_path().unwrap().to_path_buf();
+    assert!(path.starts_with(&cache_dir));
+    let (a, sa) = e.embed(&texts).unwrap();
+    assert_eq!(
+        (sa.n_cached, sa.n_truncated, sa.n_tokens),
+        (0, 1, 6 + 3 + 5 + 3)
+    );
+    // Three distinct texts were computed and stored.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(size, 16 + 3 * (40 + 4 * 8));
+    // A second embedder (a re-run) takes them from the cache: same bits, same counts.
+    let e2 = load(tmp.path(), &params).unwrap();
+    let (b, sb) = e2.embed(&texts[..3]).unwrap();
+    assert_eq!(b, a.slice(ndarray::s![..3, ..]));
+    assert_eq!(
+        (sb.n_cached, sb.n_truncated, sb.n_tokens),
+        (3, 1, 6 + 3 + 5)
+    );
+    // Mixed: one new text; an empty text is still an error, with its own index.
+    let (c, sc) = e2.embed(&["a mat", "cat"]).unwrap();
+    assert_eq!(sc.n_cached, 1);
+    assert_eq!(c.row(1), a.row(1));
+    assert!(matches!(
+        e2.embed(&["cat", " "]).unwrap_err(),
+        TransformerError::EmptyText { index: 1 }
+    ));
+    // Other settings, other file; without the cache, nothing is written.
+    let e3 = load(
+        tmp.path(),
+        &TransformerParams {
+            max_length: Some(5),
+            ..params.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(e3.cache_path().unwrap(), path);
+    let off = load(
+        tmp.path(),
+        &TransformerParams {
+            cache: false,
+            ..params.clone()
+        },
+    )
+    .unwrap();
+    assert!(off.cache_path().is_none());
+    assert_eq!(off.embed(&texts).unwrap().0, a);
 }
 
 #[test]
@@ -484,6 +545,14 @@ fn install_with_bad_checksum_leaves_nothing() {
 
 // ---- the real model ---------------------------------------------------------------------
 
+/// Params without the embedding cache (tests of the encoder must compute every vector).
+fn nocache() -> TransformerParams {
+    TransformerParams {
+        cache: false,
+        ..TransformerParams::default()
+    }
+}
+
 fn real_models_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("RHETOR_MODELS") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
@@ -529,7 +598,7 @@ fn equivalence_with_sentence_transformers() {
             &models,
             &TransformerParams {
                 engine,
-                ..Default::default()
+                ..nocache()
             },
         )
         .unwrap();
@@ -573,16 +642,16 @@ fn real_model_batch_and_thread_invariance_and_bf16() {
     let run = |params: TransformerParams| load(&models, &params).unwrap().embed(&texts).unwrap().0;
     let b32 = run(TransformerParams {
         threads: Some(2),
-        ..Default::default()
+        ..nocache()
     });
     let b1 = run(TransformerParams {
         batch_size: 1,
         threads: Some(2),
-        ..Default::default()
+        ..nocache()
     });
     let t1 = run(TransformerParams {
         threads: Some(1),
-        ..Default::default()
+        ..nocache()
     });
     let d_batch = max_abs_diff(&b32, &b1);
     let d_threads = max_abs_diff(&b32, &t1);
@@ -599,7 +668,7 @@ fn real_model_batch_and_thread_invariance_and_bf16() {
         &models,
         &TransformerParams {
             precision: Precision::Bf16,
-            ..Default::default()
+            ..nocache()
         },
     )
     .unwrap();
@@ -622,7 +691,7 @@ fn real_model_batch_and_thread_invariance_and_bf16() {
             precision: Precision::Bf16,
             batch_size: 1,
             threads: Some(1),
-            ..Default::default()
+            ..nocache()
         },
     )
     .unwrap();
@@ -788,7 +857,7 @@ fn throughput() {
         max_length: Some(env("RHETOR_BENCH_MAX_LENGTH", "256").parse().unwrap()),
         threads: Some(env("RHETOR_BENCH_THREADS", "2").parse().unwrap()),
         precision,
-        ..Default::default()
+        ..nocache()
     };
     let t0 = std::time::Instant::now();
     let e = load(&models, &params).unwrap();
