@@ -250,12 +250,17 @@ fn row_block(
         }
         Packed::Bf16 { data, .. } => {
             let kp_all = k.div_ceil(2);
+            // The block's rows in bf16 pairs, converted once (vectorised).
+            let mut abf = vec![0u32; rows * kp_all];
+            for (i, out) in abf.chunks_exact_mut(kp_all).enumerate() {
+                to_bf16_pairs(&a[i * lda..i * lda + k], out);
+            }
             let mut apack = vec![0u32; tiles * MR * KC / 2];
             let mut k0 = 0;
             while k0 < k {
                 let kc = KC.min(k - k0);
                 let kp = kc.div_ceil(2);
-                pack_a_bf16(a, lda, rows, k0, kc, &mut apack);
+                pack_a_pairs(&abf, kp_all, rows, k0 / 2, kp, &mut apack);
                 for p in 0..panels {
                     let q0 = k0 / 2;
                     let bpanel = &data[(p * kp_all + q0) * NR..(p * kp_all + q0 + kp) * NR];
@@ -333,20 +338,51 @@ fn pack_a_f32(a: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, out: &mu
     }
 }
 
-/// As [`pack_a_f32`], in bf16 pairs of `k` (low half = even `k`; an odd `kc` is padded).
-fn pack_a_bf16(a: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, out: &mut [u32]) {
+/// A row of f32 as bf16 pairs (`out[q]` = `(row[2q], row[2q+1])`, low half = even `k`; an
+/// odd length is padded with 0).
+fn to_bf16_pairs(row: &[f32], out: &mut [u32]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if bf16_supported() {
+        // SAFETY: AVX-512F and AVX512-BF16 are present.
+        done = unsafe { to_bf16_pairs_avx512(row, out) };
+    }
+    for q in done / 2..out.len() {
+        let lo = bf16_bits(row[2 * q]);
+        let hi = row.get(2 * q + 1).map_or(0, |&v| bf16_bits(v));
+        out[q] = u32::from(lo) | (u32::from(hi) << 16);
+    }
+}
+
+/// Converts the first multiple of 32 values of `row` (round to nearest even, as
+/// [`bf16_bits`] for normal numbers); returns how many.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn to_bf16_pairs_avx512(row: &[f32], out: &mut [u32]) -> usize {
+    use std::arch::x86_64::*;
+    let n = row.len() / 32 * 32;
+    for i in (0..n).step_by(32) {
+        let lo = _mm512_loadu_ps(row.as_ptr().add(i));
+        let hi = _mm512_loadu_ps(row.as_ptr().add(i + 16));
+        // Lower 16 bf16 from the second operand, upper 16 from the first.
+        let v: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+        _mm512_storeu_si512(out.as_mut_ptr().add(i / 2) as *mut _, v);
+    }
+    n
+}
+
+/// As [`pack_a_f32`], from rows already in bf16 pairs (`kp_all` pairs per row), pairs
+/// `q0..q0+kp`.
+fn pack_a_pairs(abf: &[u32], kp_all: usize, rows: usize, q0: usize, kp: usize, out: &mut [u32]) {
     let tiles = rows.div_ceil(MR);
-    let kp = kc.div_ceil(2);
     for t in 0..tiles {
         let panel = &mut out[t * MR * kp..(t + 1) * MR * kp];
         for r in 0..MR {
             let i = t * MR + r;
             if i < rows {
-                let row = &a[i * lda + k0..i * lda + k0 + kc];
-                for q in 0..kp {
-                    let lo = bf16_bits(row[2 * q]);
-                    let hi = row.get(2 * q + 1).map_or(0, |&v| bf16_bits(v));
-                    panel[q * MR + r] = u32::from(lo) | (u32::from(hi) << 16);
+                let row = &abf[i * kp_all + q0..i * kp_all + q0 + kp];
+                for (q, &v) in row.iter().enumerate() {
+                    panel[q * MR + r] = v;
                 }
             } else {
                 for q in 0..kp {
@@ -578,8 +614,13 @@ mod tests {
             assert!((f64::from(*got) - want).abs() < 1e-3, "{got} vs {want}");
         }
         // And the portable reference kernel agrees closely.
-        let mut apack = vec![0u32; MR * k.div_ceil(2)];
-        pack_a_bf16(&a, k, MR, 0, k, &mut apack);
+        let kp = k.div_ceil(2);
+        let mut abf = vec![0u32; MR * kp];
+        for (i, out) in abf.chunks_exact_mut(kp).enumerate() {
+            to_bf16_pairs(&a[i * k..(i + 1) * k], out);
+        }
+        let mut apack = vec![0u32; MR * kp];
+        pack_a_pairs(&abf, kp, MR, 0, kp, &mut apack);
         let Packed::Bf16 { data, .. } = &b else {
             unreachable!()
         };
@@ -601,6 +642,18 @@ mod tests {
         );
         for (x, y) in c1.iter().zip(&c2) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn bf16_pairs_vector_matches_scalar() {
+        let row = random(101, 12);
+        let mut out = vec![0u32; 51];
+        to_bf16_pairs(&row, &mut out);
+        for (q, &v) in out.iter().enumerate() {
+            assert_eq!(v as u16, bf16_bits(row[2 * q]), "pair {q}");
+            let hi = row.get(2 * q + 1).map_or(0, |&x| bf16_bits(x));
+            assert_eq!((v >> 16) as u16, hi, "pair {q}");
         }
     }
 

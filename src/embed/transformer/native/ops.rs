@@ -115,13 +115,8 @@ pub(crate) fn add_layer_norm(
                 .zip(&y[r * h..(r + 1) * h])
                 .for_each(|(a, &b)| *a += b);
         }
-        let mean = sum8(row) / h as f32;
-        let mut sq = [0.0f32; 8];
-        for (i, &v) in row.iter().enumerate() {
-            let d = v - mean;
-            sq[i % 8] += d * d;
-        }
-        let var = sq.iter().sum::<f32>() / h as f32;
+        let mean = sum16(row, 0.0, false) / h as f32;
+        let var = sum16(row, mean, true) / h as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, &g), &b) in row.iter_mut().zip(gamma).zip(beta) {
             *v = (*v - mean) * inv * g + b;
@@ -129,11 +124,19 @@ pub(crate) fn add_layer_norm(
     }
 }
 
-/// Sum in eight interleaved partial sums (vectorisable, fixed order).
-fn sum8(v: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    for (i, &x) in v.iter().enumerate() {
-        acc[i % 8] += x;
+/// `Σ v` (or `Σ (v − mean)²` with `squares`) in sixteen interleaved partial sums
+/// (vectorisable, fixed order).
+fn sum16(v: &[f32], mean: f32, squares: bool) -> f32 {
+    let term = |x: f32| if squares { (x - mean) * (x - mean) } else { x };
+    let mut acc = [0.0f32; 16];
+    let mut chunks = v.chunks_exact(16);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += term(x);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += term(x);
     }
     acc.iter().sum()
 }
