@@ -10,8 +10,7 @@ against the gold labels (mean ± sd over seeds).
 The embeddings are computed once: later seeds read them from rhetor's embedding cache
 (models/cache/), which the script reports (n_cached in each run's manifest).
 
-    bash scripts/venv.sh            # the venv of compare_sklearn.py (numpy, scikit-learn, pyarrow)
-    ~/.cache/rhetor-venv/bin/python benches/transformer_quality.py --rhetor target/release/rhetor
+    bash benches/transformer_quality.sh      # makes the venv, builds release rhetor
 """
 import argparse
 import json

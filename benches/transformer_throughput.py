@@ -6,11 +6,12 @@ Texts: the first N (2,000) non-empty texts of the train split of
 2 threads, all-MiniLM-L6-v2 from the models directory (RHETOR_MODELS or models/).
 
 Each contender runs in its own child process; its peak RSS comes from os.wait4's rusage.
-rhetor runs as the ignored test `embed::transformer::tests::throughput` of the release test
+rhetor runs (native engine; with --with-candle also candle's BertModel) as the ignored test
+`embed::transformer::tests::throughput` of the release test
 binary (built here with `cargo test --release --lib --no-run`). Cosines of rhetor's vectors to
 sentence-transformers' are reported too.
 
-    ~/.cache/rhetor-st-venv/bin/python benches/transformer_throughput.py [--n 2000]
+    bash benches/transformer_throughput.sh [--n 2000] [--with-candle]   (makes the venv)
 """
 import argparse
 import json
@@ -107,6 +108,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=256)
+    ap.add_argument("--with-candle", action="store_true",
+                    help="also time the candle reference engine (f32, padded batches)")
     ap.add_argument("--python", default=sys.executable,
                     help="python with sentence-transformers (default: this one)")
     args = ap.parse_args()
@@ -128,9 +131,13 @@ def main():
                 OMP_NUM_THREADS=str(args.threads), TOKENIZERS_PARALLELISM="false")
     results = {}
     outs = {}
-    for name, precision in [("rhetor_f32", "f32"), ("rhetor_bf16", "bf16")]:
+    runs = [("rhetor_f32", "f32", "native"), ("rhetor_bf16", "bf16", "native")]
+    if args.with_candle:
+        runs.append(("candle_f32", "f32", "candle"))
+    for name, precision, engine in runs:
         outs[name] = os.path.join(work, f"{name}.json")
-        env = dict(base, RHETOR_BENCH_PRECISION=precision, RHETOR_BENCH_OUT=outs[name])
+        env = dict(base, RHETOR_BENCH_PRECISION=precision, RHETOR_BENCH_ENGINE=engine,
+                   RHETOR_BENCH_OUT=outs[name])
         results[name] = run_child_rss(
             [exe, "--exact", "embed::transformer::tests::throughput", "--ignored",
              "--nocapture", "--test-threads", "1"], env)
@@ -141,7 +148,7 @@ def main():
     st = json.load(open(outs["st_f32"]))
     report = {"texts": len(texts), "threads": args.threads, "batch": args.batch,
               "max_length": args.max_length, "results": results}
-    for name in ("rhetor_f32", "rhetor_bf16"):
+    for name, _, _ in runs:
         c = cosines(json.load(open(outs[name])), st)
         r = results[name]
         r["ratio_to_st"] = r["texts_per_s"] / results["st_f32"]["texts_per_s"]
@@ -149,10 +156,12 @@ def main():
         r["cosine_to_st_mean"] = float(c.mean())
     print(json.dumps(report, indent=1))
     print()
-    print(f"{'run':<12} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} {'min cos to ST':>14}")
+    print(f"{'run':<12} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} {'min cos to ST':>14} "
+          f"{'tokens':>8} {'pad tokens':>10}")
     for name, r in results.items():
         print(f"{name:<12} {r['texts_per_s']:>9.1f} {r.get('ratio_to_st', 1.0):>7.2f} "
-              f"{r['peak_rss_mib']:>13.0f} {r.get('cosine_to_st_min', 1.0):>14.6f}")
+              f"{r['peak_rss_mib']:>13.0f} {r.get('cosine_to_st_min', 1.0):>14.6f} "
+              f"{r.get('n_tokens', ''):>8} {r.get('n_pad_tokens', ''):>10}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 #   bash scripts/venv.sh            # -> prints the venv's python path as the last stdout line
 #   PY=$(bash scripts/venv.sh | tail -n1)
 #
-# The venv lives outside the repo at ${RHETOR_VENV:-$HOME/.cache/rhetor-venv}.
+# The venv lives outside the repo at ${RHETOR_VENV:-$HOME/.cache/rhetor-venv}; its
+# requirements file is ${RHETOR_VENV_REQUIREMENTS:-scripts/requirements-bench.txt}.
 # It is (re)built from scripts/requirements-bench.txt whenever the hash of that
 # file (plus the base interpreter's version) differs from the stamp stored in the
 # venv, so re-runs are quiet and cheap. The base interpreter is ${PYTHON:-python3}.
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-req="$here/requirements-bench.txt"
+req="${RHETOR_VENV_REQUIREMENTS:-$here/requirements-bench.txt}"
 venv="${RHETOR_VENV:-$HOME/.cache/rhetor-venv}"
 base_py="${PYTHON:-python3}"
 stamp="$venv/.rhetor-requirements.sha256"

@@ -852,7 +852,12 @@ fn throughput() {
         "bf16" => Precision::Bf16,
         _ => Precision::F32,
     };
+    let engine = match env("RHETOR_BENCH_ENGINE", "native").as_str() {
+        "candle" => Engine::Candle,
+        _ => Engine::Native,
+    };
     let params = TransformerParams {
+        engine,
         batch_size: env("RHETOR_BENCH_BATCH", "32").parse().unwrap(),
         max_length: Some(env("RHETOR_BENCH_MAX_LENGTH", "256").parse().unwrap()),
         threads: Some(env("RHETOR_BENCH_THREADS", "2").parse().unwrap()),
@@ -875,6 +880,7 @@ fn throughput() {
         "THROUGHPUT {}",
         serde_json::json!({
             "precision": format!("{:?}", e.precision()),
+            "engine": format!("{engine:?}"),
             "texts": texts.len(), "seconds": secs, "load_seconds": load_s,
             "texts_per_s": texts.len() as f64 / secs,
             "n_truncated": stats.n_truncated, "n_tokens": stats.n_tokens,
