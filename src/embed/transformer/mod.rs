@@ -815,10 +815,11 @@ impl Embedder {
         let run = || -> Result<Vec<Vec<f32>>, TransformerError> {
             let mut pooled = vec![Vec::new(); sequences.len()];
             if let Encoder::Native(model) = &self.model {
+                let mut ws = native::Workspace::default();
                 for chunk in order.chunks(self.batch_size) {
                     let seqs: Vec<&[u32]> =
                         chunk.iter().map(|&i| sequences[i].ids.as_slice()).collect();
-                    let out = model.forward(&seqs);
+                    let out = model.forward(&seqs, &mut ws);
                     let mut start = 0;
                     for (&i, s) in chunk.iter().zip(&seqs) {
                         let rows = &out[start * hidden..(start + s.len()) * hidden];

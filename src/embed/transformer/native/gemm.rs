@@ -7,17 +7,18 @@
 //!
 //! * **Layout.** `B` is packed once into panels of [`NR`] = 32 columns, k-major (32
 //!   contiguous values per `k`), zero-padded to whole panels. `A` (activations, row-major) is
-//!   packed per block into micro-panels of [`MR`] = 12 rows, k-major.
+//!   read in place (in bf16, each block of rows is first converted to bf16 pairs, once).
 //! * **Micro-kernel.** 12 × 32 outputs in 24 AVX-512 accumulators; per `k`: two loads of `B`,
 //!   12 broadcasts of `A`, 24 fused multiply-adds. In bf16 ([`Packed::Bf16`]) the kernel
 //!   takes `k` in pairs with `vdpbf16ps` (AVX512-BF16): twice the multiply-adds per
 //!   instruction, f32 accumulation.
 //! * **Blocking** (GotoBLAS order): rows in blocks of [`MC`], depth in blocks of [`KC`] (a
-//!   packed `B` slice of 32 × 256 f32 = 32 KiB and a packed `A` micro-panel of 12 KiB stay in
+//!   packed `B` slice of 32 × 256 f32 = 32 KiB and 12 rows × 256 of `A` = 12 KiB stay in
 //!   the 48 KiB L1), all panels of `B` per row block. Row blocks run in parallel (rayon).
+//!   A tile of fewer than 12 rows runs the same kernel instantiated for its row count.
 //! * **Determinism.** Every output element is `init`, then one fused multiply-add per `k` in
 //!   increasing `k` (pairs of `k` in bf16), whatever the block, thread or tile it falls in:
-//!   edge tiles run the same kernel on zero-padded copies. So a row's result depends only on
+//!   edge tiles run the same kernel (on a copy of C where columns run out). So a row's result depends only on
 //!   that row and `B`: it is bit-identical for any thread count, any batch composition and
 //!   any number of rows.
 //! * **Fallback.** Without AVX-512 a portable kernel computes the same sums in the same order
@@ -95,7 +96,19 @@ impl Packed {
 
     /// Packs `B` given as k × n row-major (`B[kk][j] = b[kk·ldb + j]`), in f32.
     pub(crate) fn from_kn(b: &[f32], k: usize, n: usize, ldb: usize) -> Self {
-        Self::pack(n, k, false, |kk, j| b[kk * ldb + j])
+        // Rows of B are already panel rows: copy them (attention packs V this way for
+        // every head of every sequence, so this is kept to slice copies).
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0.0f32; panels * k * NR];
+        for p in 0..panels {
+            let cols = NR.min(n - p * NR);
+            let panel = &mut data[p * k * NR..(p + 1) * k * NR];
+            for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                let src = &b[kk * ldb + p * NR..][..cols];
+                dst[..cols].copy_from_slice(src);
+            }
+        }
+        Packed::F32 { n, k, data }
     }
 
     fn pack(n: usize, k: usize, bf16: bool, at: impl Fn(usize, usize) -> f32) -> Self {
@@ -217,35 +230,22 @@ fn row_block(
             None => row.fill(0.0),
         }
     }
-    let tiles = rows.div_ceil(MR);
     let panels = n.div_ceil(NR);
     let mut edge = [0.0f32; MR * NR];
     match b {
         Packed::F32 { data, .. } => {
-            let mut apack = vec![0.0f32; tiles * MR * KC];
-            let mut k0 = 0;
-            while k0 < k {
+            for k0 in (0..k).step_by(KC) {
                 let kc = KC.min(k - k0);
-                pack_a_f32(a, lda, rows, k0, kc, &mut apack);
                 for p in 0..panels {
                     let bpanel = &data[(p * k + k0) * NR..(p * k + k0 + kc) * NR];
-                    for t in 0..tiles {
-                        let atile = &apack[t * MR * kc..(t + 1) * MR * kc];
-                        tile(
-                            c,
-                            ldc,
-                            rows,
-                            n,
-                            t,
-                            p,
-                            &mut edge,
-                            |cp: &mut [f32], ld: usize| {
-                                kernel_f32(kc, atile, bpanel, cp, ld, avx512)
-                            },
-                        );
+                    for i0 in (0..rows).step_by(MR) {
+                        let mr = MR.min(rows - i0);
+                        let at = &a[i0 * lda + k0..];
+                        tile(c, ldc, i0, mr, n, p, &mut edge, |cp, ld| {
+                            kernel_f32(mr, kc, at, lda, bpanel, cp, ld, avx512)
+                        });
                     }
                 }
-                k0 += kc;
             }
         }
         Packed::Bf16 { data, .. } => {
@@ -255,53 +255,40 @@ fn row_block(
             for (i, out) in abf.chunks_exact_mut(kp_all).enumerate() {
                 to_bf16_pairs(&a[i * lda..i * lda + k], out);
             }
-            let mut apack = vec![0u32; tiles * MR * KC / 2];
-            let mut k0 = 0;
-            while k0 < k {
-                let kc = KC.min(k - k0);
-                let kp = kc.div_ceil(2);
-                pack_a_pairs(&abf, kp_all, rows, k0 / 2, kp, &mut apack);
+            for k0 in (0..k).step_by(KC) {
+                let kp = KC.min(k - k0).div_ceil(2);
+                let q0 = k0 / 2;
                 for p in 0..panels {
-                    let q0 = k0 / 2;
                     let bpanel = &data[(p * kp_all + q0) * NR..(p * kp_all + q0 + kp) * NR];
-                    for t in 0..tiles {
-                        let atile = &apack[t * MR * kp..(t + 1) * MR * kp];
-                        tile(
-                            c,
-                            ldc,
-                            rows,
-                            n,
-                            t,
-                            p,
-                            &mut edge,
-                            |cp: &mut [f32], ld: usize| kernel_bf16(kp, atile, bpanel, cp, ld),
-                        );
+                    for i0 in (0..rows).step_by(MR) {
+                        let mr = MR.min(rows - i0);
+                        let at = &abf[i0 * kp_all + q0..];
+                        tile(c, ldc, i0, mr, n, p, &mut edge, |cp, ld| {
+                            kernel_bf16(mr, kp, at, kp_all, bpanel, cp, ld)
+                        });
                     }
                 }
-                k0 += kc;
             }
         }
     }
 }
 
-/// Runs `kernel` on tile `t` (rows) × panel `p` (columns) of C: in place when the tile is
-/// whole, else on a zero-padded copy whose valid part is copied back.
+/// Runs `kernel` on rows `i0..i0+mr` × panel `p` (columns) of C: in place when the panel's
+/// columns are all inside C, else on a copy whose valid part is copied back.
 #[allow(clippy::too_many_arguments)]
 fn tile(
     c: &mut [f32],
     ldc: usize,
-    rows: usize,
+    i0: usize,
+    mr: usize,
     n: usize,
-    t: usize,
     p: usize,
     edge: &mut [f32; MR * NR],
     kernel: impl FnOnce(&mut [f32], usize),
 ) {
-    let i0 = t * MR;
     let j0 = p * NR;
-    let mr = MR.min(rows - i0);
     let nr = NR.min(n - j0);
-    let whole = mr == MR && nr == NR && c.len() >= (i0 + MR - 1) * ldc + j0 + NR;
+    let whole = nr == NR && c.len() >= (i0 + mr - 1) * ldc + j0 + NR;
     if whole {
         kernel(&mut c[i0 * ldc + j0..], ldc);
     } else {
@@ -312,28 +299,6 @@ fn tile(
         kernel(edge, NR);
         for i in 0..mr {
             c[(i0 + i) * ldc + j0..][..nr].copy_from_slice(&edge[i * NR..i * NR + nr]);
-        }
-    }
-}
-
-/// Packs rows `0..rows`, depth `k0..k0+kc` of `A` into micro-panels of [`MR`] rows, k-major,
-/// zero-padded to whole panels.
-fn pack_a_f32(a: &[f32], lda: usize, rows: usize, k0: usize, kc: usize, out: &mut [f32]) {
-    let tiles = rows.div_ceil(MR);
-    for t in 0..tiles {
-        let panel = &mut out[t * MR * kc..(t + 1) * MR * kc];
-        for r in 0..MR {
-            let i = t * MR + r;
-            if i < rows {
-                let row = &a[i * lda + k0..i * lda + k0 + kc];
-                for (kk, &v) in row.iter().enumerate() {
-                    panel[kk * MR + r] = v;
-                }
-            } else {
-                for kk in 0..kc {
-                    panel[kk * MR + r] = 0.0;
-                }
-            }
         }
     }
 }
@@ -371,68 +336,87 @@ unsafe fn to_bf16_pairs_avx512(row: &[f32], out: &mut [u32]) -> usize {
     n
 }
 
-/// As [`pack_a_f32`], from rows already in bf16 pairs (`kp_all` pairs per row), pairs
-/// `q0..q0+kp`.
-fn pack_a_pairs(abf: &[u32], kp_all: usize, rows: usize, q0: usize, kp: usize, out: &mut [u32]) {
-    let tiles = rows.div_ceil(MR);
-    for t in 0..tiles {
-        let panel = &mut out[t * MR * kp..(t + 1) * MR * kp];
-        for r in 0..MR {
-            let i = t * MR + r;
-            if i < rows {
-                let row = &abf[i * kp_all + q0..i * kp_all + q0 + kp];
-                for (q, &v) in row.iter().enumerate() {
-                    panel[q * MR + r] = v;
-                }
-            } else {
-                for q in 0..kp {
-                    panel[q * MR + r] = 0;
-                }
-            }
+/// Calls `$f::<R>(args)` for the row count `$mr` (1..=12) known only at run time.
+macro_rules! by_rows {
+    ($mr:expr, $f:ident, $($arg:expr),*) => {
+        match $mr {
+            12 => $f::<12>($($arg),*),
+            11 => $f::<11>($($arg),*),
+            10 => $f::<10>($($arg),*),
+            9 => $f::<9>($($arg),*),
+            8 => $f::<8>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            1 => $f::<1>($($arg),*),
+            _ => unreachable!("a tile has 1 to {MR} rows"),
         }
-    }
+    };
 }
 
-/// `C[0..MR][0..NR] += Apanel · Bpanel` over depth `kc` (f32).
-fn kernel_f32(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, avx512: bool) {
-    debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
-    debug_assert!(c.len() >= (MR - 1) * ldc + NR);
+/// `C[0..mr][0..NR] += A[0..mr][0..kc] · Bpanel` (f32); row `r` of A starts at `a[r·lda]`.
+#[allow(clippy::too_many_arguments)]
+fn kernel_f32(
+    mr: usize,
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    avx512: bool,
+) {
+    assert!((1..=MR).contains(&mr) && a.len() >= (mr - 1) * lda + kc && b.len() >= kc * NR);
+    assert!(c.len() >= (mr - 1) * ldc + NR);
     #[cfg(target_arch = "x86_64")]
     if avx512 {
-        // SAFETY: AVX-512F is present (checked by the caller); the slices hold the lengths
-        // asserted above.
-        unsafe { kernel_f32_avx512(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc) };
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        // SAFETY: AVX-512F is present (checked by the caller); the lengths are asserted above.
+        unsafe { by_rows!(mr, kernel_f32_avx512, kc, a, lda, b, c, ldc) };
         return;
     }
     let _ = avx512;
-    kernel_f32_portable(kc, a, b, c, ldc);
+    kernel_f32_portable(mr, kc, a, lda, b, c, ldc);
 }
 
 /// The portable kernel: the same fused multiply-adds in the same order as the AVX-512 one.
-fn kernel_f32_portable(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize) {
-    let mut acc = [[0.0f32; NR]; MR];
-    for (r, row) in acc.iter_mut().enumerate() {
-        row.copy_from_slice(&c[r * ldc..r * ldc + NR]);
-    }
-    for kk in 0..kc {
-        let bk = &b[kk * NR..kk * NR + NR];
-        for (r, row) in acc.iter_mut().enumerate() {
-            let av = a[kk * MR + r];
-            for (o, &bv) in row.iter_mut().zip(bk) {
+fn kernel_f32_portable(
+    mr: usize,
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
+    for r in 0..mr {
+        let mut acc = [0.0f32; NR];
+        acc.copy_from_slice(&c[r * ldc..r * ldc + NR]);
+        for kk in 0..kc {
+            let av = a[r * lda + kk];
+            for (o, &bv) in acc.iter_mut().zip(&b[kk * NR..kk * NR + NR]) {
                 *o = av.mul_add(bv, *o);
             }
         }
-    }
-    for (r, row) in acc.iter().enumerate() {
-        c[r * ldc..r * ldc + NR].copy_from_slice(row);
+        c[r * ldc..r * ldc + NR].copy_from_slice(&acc);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kernel_f32_avx512(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize) {
+unsafe fn kernel_f32_avx512<const R: usize>(
+    kc: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for (r, row) in acc.iter_mut().enumerate() {
         row[0] = _mm512_loadu_ps(c.add(r * ldc));
         row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
@@ -440,9 +424,8 @@ unsafe fn kernel_f32_avx512(kc: usize, a: *const f32, b: *const f32, c: *mut f32
     for kk in 0..kc {
         let b0 = _mm512_loadu_ps(b.add(kk * NR));
         let b1 = _mm512_loadu_ps(b.add(kk * NR + 16));
-        let ak = a.add(kk * MR);
         for (r, row) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_ps(*ak.add(r));
+            let av = _mm512_set1_ps(*a.add(r * lda + kk));
             row[0] = _mm512_fmadd_ps(av, b0, row[0]);
             row[1] = _mm512_fmadd_ps(av, b1, row[1]);
         }
@@ -453,30 +436,40 @@ unsafe fn kernel_f32_avx512(kc: usize, a: *const f32, b: *const f32, c: *mut f32
     }
 }
 
-/// `C[0..MR][0..NR] += Apanel · Bpanel` over `kp` pairs of depth (bf16, f32 accumulation).
-/// Only called after [`bf16_supported`] said yes (a [`Packed::Bf16`] is only built then).
-fn kernel_bf16(kp: usize, a: &[u32], b: &[u32], c: &mut [f32], ldc: usize) {
-    debug_assert!(a.len() >= kp * MR && b.len() >= kp * NR);
-    debug_assert!(c.len() >= (MR - 1) * ldc + NR);
+/// `C[0..mr][0..NR] += A · Bpanel` over `kp` pairs of depth (bf16, f32 accumulation); row `r`
+/// of A (bf16 pairs) starts at `a[r·lda]`. Only called after [`bf16_supported`] said yes (a
+/// [`Packed::Bf16`] is only built then).
+#[allow(clippy::too_many_arguments)]
+fn kernel_bf16(mr: usize, kp: usize, a: &[u32], lda: usize, b: &[u32], c: &mut [f32], ldc: usize) {
+    assert!((1..=MR).contains(&mr) && a.len() >= (mr - 1) * lda + kp && b.len() >= kp * NR);
+    assert!(c.len() >= (mr - 1) * ldc + NR);
     #[cfg(target_arch = "x86_64")]
     if bf16_supported() {
+        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         // SAFETY: AVX-512F and AVX512-BF16 are present; lengths as asserted above.
-        unsafe { kernel_bf16_avx512(kp, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc) };
+        unsafe { by_rows!(mr, kernel_bf16_avx512, kp, a, lda, b, c, ldc) };
         return;
     }
-    kernel_bf16_portable(kp, a, b, c, ldc);
+    kernel_bf16_portable(mr, kp, a, lda, b, c, ldc);
 }
 
 /// Reference for the bf16 kernel (tests; never chosen at run time, see [`kernel_bf16`]):
-/// each pair's two products summed exactly, then added, as `vdpbf16ps` does up to its
-/// rounding.
-fn kernel_bf16_portable(kp: usize, a: &[u32], b: &[u32], c: &mut [f32], ldc: usize) {
+/// each pair's two products, then added, as `vdpbf16ps` does up to its rounding.
+fn kernel_bf16_portable(
+    mr: usize,
+    kp: usize,
+    a: &[u32],
+    lda: usize,
+    b: &[u32],
+    c: &mut [f32],
+    ldc: usize,
+) {
     let split = |v: u32| (bf16_to_f32(v as u16), bf16_to_f32((v >> 16) as u16));
-    for r in 0..MR {
+    for r in 0..mr {
         for j in 0..NR {
             let mut acc = c[r * ldc + j];
             for q in 0..kp {
-                let (a0, a1) = split(a[q * MR + r]);
+                let (a0, a1) = split(a[r * lda + q]);
                 let (b0, b1) = split(b[q * NR + j]);
                 acc = a1.mul_add(b1, a0.mul_add(b0, acc));
             }
@@ -487,9 +480,16 @@ fn kernel_bf16_portable(kp: usize, a: &[u32], b: &[u32], c: &mut [f32], ldc: usi
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn kernel_bf16_avx512(kp: usize, a: *const u32, b: *const u32, c: *mut f32, ldc: usize) {
+unsafe fn kernel_bf16_avx512<const R: usize>(
+    kp: usize,
+    a: *const u32,
+    lda: usize,
+    b: *const u32,
+    c: *mut f32,
+    ldc: usize,
+) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
     for (r, row) in acc.iter_mut().enumerate() {
         row[0] = _mm512_loadu_ps(c.add(r * ldc));
         row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
@@ -497,9 +497,8 @@ unsafe fn kernel_bf16_avx512(kp: usize, a: *const u32, b: *const u32, c: *mut f3
     for q in 0..kp {
         let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR) as *const _));
         let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR + 16) as *const _));
-        let aq = a.add(q * MR);
         for (r, row) in acc.iter_mut().enumerate() {
-            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*aq.add(r) as i32));
+            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * lda + q) as i32));
             row[0] = _mm512_dpbf16_ps(row[0], av, b0);
             row[1] = _mm512_dpbf16_ps(row[1], av, b1);
         }
@@ -560,6 +559,25 @@ mod tests {
     }
 
     #[test]
+    fn from_kn_equals_from_rows_of_the_transpose() {
+        let (k, n, ldb) = (7, 45, 50);
+        let b = random(k * ldb, 15);
+        let mut wt = vec![0.0; n * k];
+        for kk in 0..k {
+            for j in 0..n {
+                wt[j * k + kk] = b[kk * ldb + j];
+            }
+        }
+        let (Packed::F32 { data: x, .. }, Packed::F32 { data: y, .. }) = (
+            Packed::from_kn(&b, k, n, ldb),
+            Packed::from_rows(&wt, n, k, k, false),
+        ) else {
+            unreachable!()
+        };
+        assert_eq!(x, y);
+    }
+
+    #[test]
     fn rows_do_not_depend_on_batch_or_threads() {
         let (m, k, n) = (100, 384, 96);
         let a = random(m * k, 4);
@@ -582,15 +600,17 @@ mod tests {
             eprintln!("SKIPPED: no AVX-512 on this CPU");
             return;
         }
-        let kc = 77;
-        let a = random(kc * MR, 6);
+        let (kc, lda) = (77, 80);
+        let a = random(lda * MR, 6);
         let b = random(kc * NR, 7);
         let init = random(MR * NR, 8);
-        let mut c1 = init.clone();
-        let mut c2 = init;
-        kernel_f32(kc, &a, &b, &mut c1, NR, true);
-        kernel_f32_portable(kc, &a, &b, &mut c2, NR);
-        assert_eq!(c1, c2);
+        for mr in [MR, 5, 1] {
+            let mut c1 = init.clone();
+            let mut c2 = init.clone();
+            kernel_f32(mr, kc, &a, lda, &b, &mut c1, NR, true);
+            kernel_f32_portable(mr, kc, &a, lda, &b, &mut c2, NR);
+            assert_eq!(c1, c2, "{mr} rows");
+        }
     }
 
     #[test]
@@ -619,27 +639,13 @@ mod tests {
         for (i, out) in abf.chunks_exact_mut(kp).enumerate() {
             to_bf16_pairs(&a[i * k..(i + 1) * k], out);
         }
-        let mut apack = vec![0u32; MR * kp];
-        pack_a_pairs(&abf, kp, MR, 0, kp, &mut apack);
         let Packed::Bf16 { data, .. } = &b else {
             unreachable!()
         };
         let mut c1 = vec![0.0; MR * NR];
         let mut c2 = vec![0.0; MR * NR];
-        kernel_bf16(
-            k.div_ceil(2),
-            &apack,
-            &data[..k.div_ceil(2) * NR],
-            &mut c1,
-            NR,
-        );
-        kernel_bf16_portable(
-            k.div_ceil(2),
-            &apack,
-            &data[..k.div_ceil(2) * NR],
-            &mut c2,
-            NR,
-        );
+        kernel_bf16(MR, kp, &abf, kp, &data[..kp * NR], &mut c1, NR);
+        kernel_bf16_portable(MR, kp, &abf, kp, &data[..kp * NR], &mut c2, NR);
         for (x, y) in c1.iter().zip(&c2) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
         }
@@ -654,6 +660,34 @@ mod tests {
             assert_eq!(v as u16, bf16_bits(row[2 * q]), "pair {q}");
             let hi = row.get(2 * q + 1).map_or(0, |&x| bf16_bits(x));
             assert_eq!((v >> 16) as u16, hi, "pair {q}");
+        }
+    }
+
+    /// GFLOP/s of the products of MiniLM-L6 on 5,000 tokens (run with `--ignored
+    /// --nocapture` in release).
+    #[test]
+    #[ignore = "timing: run by hand in release"]
+    fn gemm_speed() {
+        let m = 5000;
+        for bf16 in [false, true] {
+            if bf16 && !bf16_supported() {
+                continue;
+            }
+            for &(k, n) in &[(384, 1152), (384, 1536), (1536, 384)] {
+                let a = random(m * k, 13);
+                let w = random(n * k, 14);
+                let b = Packed::from_rows(&w, n, k, k, bf16);
+                let mut c = vec![0.0; m * n];
+                gemm(&a, k, m, &b, &mut c, n, None, true);
+                let t = std::time::Instant::now();
+                let reps = 5;
+                for _ in 0..reps {
+                    gemm(&a, k, m, &b, &mut c, n, None, true);
+                }
+                let secs = t.elapsed().as_secs_f64() / reps as f64;
+                let gflops = 2.0 * (m * k * n) as f64 / secs / 1e9;
+                eprintln!("bf16={bf16} {m}x{k} · {k}x{n}: {gflops:.1} GFLOP/s");
+            }
         }
     }
 
