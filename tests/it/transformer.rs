@@ -66,3 +66,86 @@ fn missing_model_names_the_fetch_command() {
             "rhetor model fetch all-MiniLM-L6-v2",
         ));
 }
+
+/// The embedding cache: a re-run reads every vector from it, and the tables are the same with
+/// the cache cold, warm, and without it (`--no-cache`).
+#[test]
+fn cached_rerun_gives_identical_tables() {
+    if !model_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        rhetor()
+            .arg("run")
+            .arg(demo_corpus())
+            .args(["--embed", "transformer", "--out"])
+            .arg(&out)
+            .args(extra)
+            .assert()
+            .code(0);
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        (out, m["stages"]["embed"].clone())
+    };
+    let (fresh, e0) = run("nocache", &["--no-cache"]);
+    assert!(e0["cache"].is_null(), "{e0}");
+    assert_eq!(e0["n_cached"], 0);
+    assert_eq!(e0["n_pad_tokens"], 0);
+    let (first, e1) = run("first", &[]);
+    assert!(e1["cache"].as_str().unwrap().ends_with(".emb"), "{e1}");
+    let (second, e2) = run("second", &[]);
+    assert_eq!(e2["n_cached"], 63);
+    assert_eq!(e2["n_tokens"], e0["n_tokens"]);
+    for table in ["embeddings.parquet", "paragraphs.parquet", "topics.parquet"] {
+        // Same bytes with the cache cold and warm; the same values without the cache (the
+        // files' metadata records the config, which differs in `cache`).
+        let a = std::fs::read(first.join(table)).unwrap();
+        assert!(a == std::fs::read(second.join(table)).unwrap(), "{table}");
+        assert!(
+            read(&fresh.join(table)).equals_missing(&read(&first.join(table))),
+            "{table}"
+        );
+    }
+    // --no-cache needs --embed transformer.
+    rhetor()
+        .arg("run")
+        .arg(demo_corpus())
+        .args(["--no-cache", "--out"])
+        .arg(dir.path().join("x"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--embed transformer"));
+}
+
+/// `--precision bf16` runs in bf16 where the CPU has AVX512-BF16 (else f32, said in the
+/// manifest) and gives the same topics on the demo corpus.
+#[test]
+fn bf16_run() {
+    if !model_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bf16");
+    rhetor()
+        .arg("run")
+        .arg(demo_corpus())
+        .args([
+            "--embed",
+            "transformer",
+            "--precision",
+            "bf16",
+            "--no-cache",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let p = m["stages"]["embed"]["precision"].as_str().unwrap();
+    assert!(p == "Bf16" || p == "F32", "{p}");
+    assert_eq!(read(&out.join("paragraphs.parquet")).height(), 63);
+}

@@ -4,7 +4,8 @@
 //! * **Model key**: sha256 over the sha256 sums of the folder's files (`config.json`,
 //!   `tokenizer.json`, `model.safetensors`, `modules.json`, the pooling config,
 //!   `sentence_bert_config.json`) and every setting that changes a vector (maximum length,
-//!   long-text mode, engine, the precision that actually runs). One cache file per key:
+//!   long-text mode, engine, the precision that actually runs, the encoder's arithmetic
+//!   revision `ENCODER_REVISION`). One cache file per key:
 //!   `<cache dir>/<model name>-<first 16 hex digits of the key>.emb`.
 //! * **Text hash**: sha256 of the text exactly as given.
 //! * **File format** (little-endian): a 16-byte header `RHETEMB1`, `dim: u32`, `0: u32`;

@@ -39,6 +39,11 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use config::ModelConfig;
 use pooling::{PoolingConfig, PoolingMode};
 
+/// Revision of the encoders' arithmetic, part of the embedding cache key: bump it whenever a
+/// change to the code can change any bit of any vector, so that vectors cached by an older
+/// rhetor are not mixed with new ones.
+pub const ENCODER_REVISION: u32 = 2;
+
 /// The model used when none is named.
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
 
@@ -657,8 +662,8 @@ impl Embedder {
             Encoder::Candle(_) => "candle",
         };
         let settings = format!(
-            "rhetor-embedding-cache-v1;engine={engine};precision={:?};max_length={};long={:?};\
-             avx512={}",
+            "rhetor-embedding-cache-v1;engine={engine};revision={ENCODER_REVISION};\
+             precision={:?};max_length={};long={:?};avx512={}",
             self.precision,
             self.max_length,
             self.long,
