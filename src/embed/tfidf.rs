@@ -1781,11 +1781,11 @@ mod tests {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    if len > 3 && state % 11 == 0 {
+                    if len > 3 && state.is_multiple_of(11) {
                         break s;
                     }
                     s.push_str(WORDS[(state >> 20) as usize % WORDS.len()]);
-                    s.push(if state % 5 == 0 { ',' } else { ' ' });
+                    s.push(if state.is_multiple_of(5) { ',' } else { ' ' });
                     len += 1;
                 }
             })
