@@ -672,24 +672,148 @@ fn dense_mul(a: &[f64], rows: usize, inner: usize, b: &[f64], cols: usize) -> Ve
     }
     out.par_chunks_mut(cols * ROW_BLOCK)
         .zip(a.par_chunks(inner * ROW_BLOCK))
-        .for_each(|(chunk, ablk)| dense_mul_block(ablk, inner, b, cols, chunk));
+        .for_each(|(chunk, ablk)| rows_mul(ablk, inner, b, cols, chunk));
     out
 }
 
+/// `out = a_row·b` for one row `a_row` (`inner` entries) and a row-major `inner × cols`
+/// matrix `b`: each entry sums over `t` in order, a multiply then an add, from zero.
 #[inline(always)]
-fn dense_mul_block_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
-    for (orow, arow) in out.chunks_exact_mut(cols).zip(a.chunks_exact(inner)) {
-        for (t, &av) in arow.iter().enumerate() {
-            for (o, &bv) in orow.iter_mut().zip(&b[t * cols..(t + 1) * cols]) {
-                *o += av * bv;
-            }
+fn row_mul_generic(a_row: &[f64], b: &[f64], cols: usize, out: &mut [f64]) {
+    out.iter_mut().for_each(|v| *v = 0.0);
+    for (t, &av) in a_row.iter().enumerate() {
+        for (o, &bv) in out.iter_mut().zip(&b[t * cols..(t + 1) * cols]) {
+            *o += av * bv;
         }
     }
 }
 
+/// [`row_mul_generic`] for each row of `a` (`inner` columns) into the rows of `out` (`cols`
+/// columns).
+#[inline(always)]
+fn rows_mul_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    for (orow, arow) in out.chunks_exact_mut(cols).zip(a.chunks_exact(inner)) {
+        row_mul_generic(arow, b, cols, orow);
+    }
+}
+
 simd_dispatch! {
-    /// `out = a·b` for a block of rows of `a`, AVX2 when available.
-    fn dense_mul_block => dense_mul_block_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64])
+    /// [`rows_mul_generic`], AVX2 when available.
+    fn rows_mul_avx2_or_generic => rows_mul_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64])
+}
+
+/// [`rows_mul_generic`] with AVX-512F intrinsics when the CPU has them (the same bits),
+/// AVX2 or portable code otherwise.
+fn rows_mul(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F support was just checked at run time.
+            return unsafe { rows_mul_avx512(a, inner, b, cols, out) };
+        }
+    }
+    rows_mul_avx2_or_generic(a, inner, b, cols, out)
+}
+
+/// Output columns per panel of the AVX-512 row product (six registers)...
+#[cfg(target_arch = "x86_64")]
+const ROW_MUL_PANEL: usize = 48;
+/// ...for this many rows at once (24 accumulators; each row of `b` loaded once per group).
+#[cfg(target_arch = "x86_64")]
+const ROW_MUL_ROWS: usize = 4;
+
+/// [`rows_mul_generic`] register-blocked: four rows × 48 output columns stay in registers
+/// while the rows of `b` stream by, each of them loaded once for the four rows.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn rows_mul_avx512(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    let mut quads = out.chunks_exact_mut(ROW_MUL_ROWS * cols);
+    let mut a_quads = a.chunks_exact(ROW_MUL_ROWS * inner);
+    for (o, arows) in quads.by_ref().zip(a_quads.by_ref()) {
+        row_mul_panels::<ROW_MUL_ROWS>(arows, inner, b, cols, o);
+    }
+    let rest = quads.into_remainder();
+    for (o, arow) in rest
+        .chunks_exact_mut(cols)
+        .zip(a_quads.remainder().chunks_exact(inner))
+    {
+        row_mul_panels::<1>(arow, inner, b, cols, o);
+    }
+}
+
+/// All column panels of `MR` consecutive output rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn row_mul_panels<const MR: usize>(
+    a: &[f64],
+    inner: usize,
+    b: &[f64],
+    cols: usize,
+    out: &mut [f64],
+) {
+    let mut p0 = 0;
+    while p0 < cols {
+        let w = (cols - p0).min(ROW_MUL_PANEL);
+        match w.div_ceil(8) {
+            1 => row_mul_panel::<MR, 1>(a, inner, b, cols, p0, w, out),
+            2 => row_mul_panel::<MR, 2>(a, inner, b, cols, p0, w, out),
+            3 => row_mul_panel::<MR, 3>(a, inner, b, cols, p0, w, out),
+            4 => row_mul_panel::<MR, 4>(a, inner, b, cols, p0, w, out),
+            5 => row_mul_panel::<MR, 5>(a, inner, b, cols, p0, w, out),
+            _ => row_mul_panel::<MR, 6>(a, inner, b, cols, p0, w, out),
+        }
+        p0 += w;
+    }
+}
+
+/// Columns `p0..p0 + w` (`w ≤ 8R`) of `MR` output rows (`out`: `MR × cols`, `a`:
+/// `MR × inner`); register `q` covers the panel columns `8q..8q + 8`, masked to those that
+/// exist.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn row_mul_panel<const MR: usize, const R: usize>(
+    a: &[f64],
+    inner: usize,
+    b: &[f64],
+    cols: usize,
+    p0: usize,
+    w: usize,
+    out: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let masks: [__mmask8; R] = std::array::from_fn(|q| {
+        let lanes = w.saturating_sub(8 * q).min(8);
+        ((1u16 << lanes) - 1) as u8
+    });
+    let a_rows: [&[f64]; MR] = std::array::from_fn(|r| &a[r * inner..(r + 1) * inner]);
+    let mut acc = [[_mm512_setzero_pd(); R]; MR];
+    for t in 0..inner {
+        let start = t * cols + p0;
+        let brow = &b[start..start + w];
+        // SAFETY (all loads): the mask keeps each load to lanes `8q..min(8q + 8, w)` of
+        // `brow` (masked-off lanes are not accessed).
+        let x: [__m512d; R] = std::array::from_fn(|q| unsafe {
+            _mm512_maskz_loadu_pd(masks[q], brow.as_ptr().wrapping_add(8 * q))
+        });
+        for (acc_r, a_row) in acc.iter_mut().zip(&a_rows) {
+            let va = _mm512_set1_pd(a_row[t]);
+            for (acc, &x) in acc_r.iter_mut().zip(&x) {
+                *acc = _mm512_add_pd(*acc, _mm512_mul_pd(va, x));
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let orow = &mut out[r * cols + p0..r * cols + p0 + w];
+        for ((acc, &mask), q) in acc_r.iter().zip(&masks).zip(0..) {
+            // SAFETY: as for the loads, on `orow`.
+            unsafe { _mm512_mask_storeu_pd(orow.as_mut_ptr().wrapping_add(8 * q), mask, *acc) };
+        }
+    }
 }
 
 /// Replaces the row-major `rows × l` matrix `y` (`rows ≥ l`) by `Q` with orthonormal
@@ -840,57 +964,15 @@ fn upper_mul(a: &[f64], b: &[f64], l: usize) -> Vec<f64> {
     out
 }
 
-/// `y ← y·u` for an upper-triangular `u` (row-major `l × l`).
+/// `y ← y·u` for an upper-triangular `u` (row-major `l × l`). The product runs over the
+/// full `u`, zeros included: a register-blocked full product is faster than a triangular
+/// loop, and the bits are the same on every SIMD path.
 fn mul_upper_in_place(y: &mut [f64], l: usize, u: &[f64]) {
-    y.par_chunks_mut(l * ROW_BLOCK)
-        .for_each(|block| mul_upper_block(block, l, u));
-}
-
-#[inline(always)]
-fn mul_upper_block_generic(block: &mut [f64], l: usize, u: &[f64]) {
-    let mut out = vec![0.0; 4 * l];
-    let mut quads = block.chunks_exact_mut(4 * l);
-    for quad in quads.by_ref() {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        {
-            let (o0, rest) = out.split_at_mut(l);
-            let (o1, rest) = rest.split_at_mut(l);
-            let (o2, o3) = rest.split_at_mut(l);
-            for i in 0..l {
-                let (a0, a1, a2, a3) = (quad[i], quad[l + i], quad[2 * l + i], quad[3 * l + i]);
-                let urow = &u[i * l + i..(i + 1) * l];
-                for ((((&uv, p0), p1), p2), p3) in urow
-                    .iter()
-                    .zip(&mut o0[i..])
-                    .zip(&mut o1[i..])
-                    .zip(&mut o2[i..])
-                    .zip(&mut o3[i..])
-                {
-                    *p0 += a0 * uv;
-                    *p1 += a1 * uv;
-                    *p2 += a2 * uv;
-                    *p3 += a3 * uv;
-                }
-            }
-        }
-        quad.copy_from_slice(&out);
-    }
-    for row in quads.into_remainder().chunks_exact_mut(l) {
-        let o = &mut out[..l];
-        o.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..l {
-            let a = row[i];
-            for (ov, &uv) in o[i..].iter_mut().zip(&u[i * l + i..(i + 1) * l]) {
-                *ov += a * uv;
-            }
-        }
-        row.copy_from_slice(o);
-    }
-}
-
-simd_dispatch! {
-    /// [`mul_upper_block_generic`], AVX2 when available.
-    fn mul_upper_block => mul_upper_block_generic(block: &mut [f64], l: usize, u: &[f64])
+    y.par_chunks_mut(l * ROW_BLOCK).for_each(|block| {
+        let mut out = vec![0.0; block.len()];
+        rows_mul(block, l, u, l, &mut out);
+        block.copy_from_slice(&out);
+    });
 }
 
 /// Householder QR of the row-major `rows × l` matrix `y` (`rows ≥ l`): `y` becomes the
@@ -1238,15 +1320,27 @@ mod tests {
             .enumerate()
             .map(|(i, v)| if i / l <= i % l { v } else { 0.0 })
             .collect();
-        let (mut a, mut b) = (y.clone(), y.clone());
-        mul_upper_block(&mut a, l, &u);
-        mul_upper_block_generic(&mut b, l, &u);
-        assert_eq!(bits(&a), bits(&b));
         let m = gaussian(l * 7, 19);
-        let (mut a, mut b) = (vec![0.0; rows * 7], vec![0.0; rows * 7]);
-        dense_mul_block(&y, l, &m, 7, &mut a);
-        dense_mul_block_generic(&y, l, &m, 7, &mut b);
-        assert_eq!(bits(&a), bits(&b));
+        for (b, cols) in [(&u, l), (&m, 7)] {
+            let (mut a, mut g) = (vec![1.0; rows * cols], vec![2.0; rows * cols]);
+            rows_mul(&y, l, b, cols, &mut a);
+            rows_mul_generic(&y, l, b, cols, &mut g);
+            assert_eq!(bits(&a), bits(&g));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut c = vec![3.0; rows * cols];
+                unsafe { rows_mul_avx512(&y, l, b, cols, &mut c) };
+                assert_eq!(bits(&c), bits(&g));
+            }
+        }
+        // Wide products: several panels and masked registers.
+        for cols in [1, 8, 9, 100, 128, 129, 300] {
+            let b = gaussian(l * cols, 23);
+            let (mut a, mut g) = (vec![1.0; rows * cols], vec![2.0; rows * cols]);
+            rows_mul(&y, l, &b, cols, &mut a);
+            rows_mul_generic(&y, l, &b, cols, &mut g);
+            assert_eq!(bits(&a), bits(&g), "cols = {cols}");
+        }
         let x = Csr::from_csmat(&random_sparse(rows, 30, 0.3, 20)).unwrap();
         let dmat = gaussian(30 * l, 21);
         let (mut a, mut b) = (vec![0.0; rows * l], vec![0.0; rows * l]);
