@@ -6,7 +6,8 @@
 //! * its default init (`KMeansPara`, k-means‖) seeds one RNG per rayon job, so labels and
 //!   centroids differ between a 1- and a 2-thread pool (checked: not bit-identical);
 //! * with `KMeansPlusPlus` it is deterministic but took 46 s (1 thread) / 43 s (2 threads),
-//!   against 0.8 s for this file (and ~8 s for scikit-learn 1.9 on the same data): restarts
+//!   against 0.8 s for this file at the time of that comparison (before its AVX-512 kernel;
+//!   ~8 s for scikit-learn 1.9 on the same data): restarts
 //!   run one after another from a single RNG, each row–centroid distance is a separate
 //!   generic call, and its convergence test (absolute centroid shift) rarely stops early;
 //! * it is not scikit-learn's Lloyd: the update counts the old centroid as one more member
