@@ -6,7 +6,8 @@
 //! * its default init (`KMeansPara`, k-means‖) seeds one RNG per rayon job, so labels and
 //!   centroids differ between a 1- and a 2-thread pool (checked: not bit-identical);
 //! * with `KMeansPlusPlus` it is deterministic but took 46 s (1 thread) / 43 s (2 threads),
-//!   against 0.8 s for this file (and ~8 s for scikit-learn 1.9 on the same data): restarts
+//!   against 0.8 s for this file at the time of that comparison (before its AVX-512 kernel;
+//!   ~8 s for scikit-learn 1.9 on the same data): restarts
 //!   run one after another from a single RNG, each row–centroid distance is a separate
 //!   generic call, and its convergence test (absolute centroid shift) rarely stops early;
 //! * it is not scikit-learn's Lloyd: the update counts the old centroid as one more member
@@ -27,9 +28,14 @@
 //! of [`CHUNK`] rows and every per-block partial sum is reduced in block order, so nothing
 //! depends on how rayon schedules the blocks.
 //!
-//! Distances use `‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖²` with `f32` dot products (eight-lane
-//! accumulators, four centroids per pass over a row); centroid sums, inertia and variances
-//! are accumulated in `f64`.
+//! Distances use `‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖²` with `f32` dot products; centroid sums,
+//! inertia and variances are accumulated in `f64`. The assignment kernel keeps the rows
+//! transposed in blocks of sixteen (one AVX-512 register holds one coordinate of sixteen
+//! rows) and scores eight centroids per pass, each a broadcast multiply and an add per
+//! coordinate: register-blocked like a small GEMM, without horizontal sums. It runs with
+//! AVX-512F or AVX2 intrinsics when the CPU has them (runtime detection) and as portable
+//! code otherwise; every path sums each dot product over the coordinates in order with
+//! separate multiplies and adds, so all of them give the same bits.
 
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
@@ -41,6 +47,10 @@ use super::params::ClusterParams;
 
 /// Rows per parallel block (fixed: the reduction order must not depend on the threads).
 const CHUNK: usize = 512;
+const _: () = assert!(
+    CHUNK.is_multiple_of(LANES),
+    "blocks must start on a lane block"
+);
 /// Squared distances below this count as "on the centroid" for the soft membership.
 const ZERO_DIST: f64 = 1e-12;
 /// Stream separator for the silhouette sample (independent of the k-means streams).
@@ -129,9 +139,12 @@ impl Clustering {
     }
 }
 
-/// Rows as a contiguous row-major `f32` block with squared norms.
+/// Rows as a contiguous row-major `f32` block with squared norms, and transposed in
+/// blocks of [`LANES`] rows for the assignment kernel.
 struct Points {
     x: Vec<f32>,
+    /// The rows in the layout of [`transpose_rows`].
+    xt: Vec<f32>,
     n: usize,
     d: usize,
     sq: Vec<f32>,
@@ -166,7 +179,14 @@ impl Points {
             }
             sq.push(s);
         }
-        Ok(Self { x: flat, n, d, sq })
+        let xt = transpose_rows(&flat, n, d);
+        Ok(Self {
+            x: flat,
+            xt,
+            n,
+            d,
+            sq,
+        })
     }
 
     #[inline]
@@ -280,137 +300,263 @@ struct Run {
     n_iter: usize,
 }
 
-/// Centroids transposed in blocks of eight: entry `(b·d + t)·8 + l` is coordinate `t` of
-/// centroid `8b + l` (zero for the padding centroids of the last block).
-fn transpose_blocks(cent: &[f32], k: usize, d: usize) -> Vec<f32> {
-    let nb = k.div_ceil(8);
-    let mut out = vec![0.0f32; nb * d * 8];
-    for j in 0..k {
-        let (b, l) = (j / 8, j % 8);
-        for t in 0..d {
-            out[(b * d + t) * 8 + l] = cent[j * d + t];
+/// Rows per lane block of [`Points::xt`]: one AVX-512 register of `f32`.
+const LANES: usize = 16;
+/// Centroids scored together against one lane block (eight accumulator registers).
+const GROUP: usize = 8;
+
+/// `f32` values of [`LANES`] rows.
+type Lanes16 = [f32; LANES];
+
+#[inline(always)]
+fn lanes16(s: &[f32]) -> Lanes16 {
+    <Lanes16>::try_from(s).unwrap_or([0.0; LANES])
+}
+
+/// Rows `16b..16b + 16` transposed: entry `(b·d + t)·16 + l` is coordinate `t` of row
+/// `16b + l` (zero for the padding rows of the last block).
+fn transpose_rows(x: &[f32], n: usize, d: usize) -> Vec<f32> {
+    let nb = n.div_ceil(LANES);
+    let mut out = vec![0.0f32; nb * d * LANES];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        let (b, l) = (i / LANES, i % LANES);
+        for (t, &v) in row.iter().enumerate() {
+            out[(b * d + t) * LANES + l] = v;
         }
     }
     out
 }
 
-/// Dot products of four rows with one block of eight centroids. Each of the 32 sums runs
-/// over the coordinates in order (a multiply then an add, never fused), so its bits are the
-/// same as [`block_dots1`]'s and do not depend on the vector width the compiler uses.
-#[inline(always)]
-fn block_dots4(x: [&[f32]; 4], blk: &[f32]) -> [Lanes; 4] {
-    let mut a = [[0.0f32; 8]; 4];
-    for ((((c, &v0), &v1), &v2), &v3) in blk.chunks_exact(8).zip(x[0]).zip(x[1]).zip(x[2]).zip(x[3])
-    {
-        let c = lanes(c);
-        for l in 0..8 {
-            a[0][l] += v0 * c[l];
-            a[1][l] += v1 * c[l];
-            a[2][l] += v2 * c[l];
-            a[3][l] += v3 * c[l];
+/// Centroids transposed: entry `t·k + j` is coordinate `t` of centroid `j`.
+fn transpose_centroids(cent: &[f32], k: usize, d: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; d * k];
+    for (j, c) in cent.chunks_exact(d).enumerate() {
+        for (t, &v) in c.iter().enumerate() {
+            out[t * k + j] = v;
         }
     }
-    a
+    out
 }
 
-/// [`block_dots4`] for a single row.
-#[inline(always)]
-fn block_dots1(x: &[f32], blk: &[f32]) -> Lanes {
-    let mut a = [0.0f32; 8];
-    for (c, &v) in blk.chunks_exact(8).zip(x) {
-        let c = lanes(c);
-        for l in 0..8 {
-            a[l] += v * c[l];
+/// Dot products of one lane block of rows (`xt`: `d × 16`, see [`transpose_rows`]) with
+/// the centroids `j0..j0 + G` (`ct`: see [`transpose_centroids`]); lane `l` of entry `g` is
+/// `x_{16b+l} · c_{j0+g}`.
+///
+/// Every implementation sums each lane over the coordinates in order, a multiply then an
+/// add (never fused), so all of them return the same bits as a plain sequential loop.
+trait Dots {
+    fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G];
+}
+
+/// Portable [`Dots`].
+struct DotsGeneric;
+
+impl Dots for DotsGeneric {
+    #[inline(always)]
+    fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
+        let mut acc = [[0.0f32; LANES]; G];
+        for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
+            let xv = lanes16(xv);
+            for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
+                for l in 0..LANES {
+                    a[l] += xv[l] * c;
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// [`Dots`] with AVX-512F intrinsics: one register per centroid, sixteen rows per lane.
+/// Only used by [`assign_block_avx512`], i.e. after AVX-512F was detected.
+#[cfg(target_arch = "x86_64")]
+struct DotsAvx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Dots for DotsAvx512 {
+    #[inline(always)]
+    fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
+        // SAFETY: only reached from `assign_block_avx512`, called after AVX-512F detection.
+        unsafe { dots_avx512::<G>(xt, ct, k, j0) }
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dots_avx512<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); G];
+    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
+        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
+        let x = unsafe { _mm512_loadu_ps(xv.as_ptr()) };
+        for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
+            *a = _mm512_add_ps(*a, _mm512_mul_ps(x, _mm512_set1_ps(c)));
         }
     }
-    a
+    let mut out = [[0.0f32; LANES]; G];
+    for (o, a) in out.iter_mut().zip(&acc) {
+        // SAFETY: `o` holds exactly 16 floats.
+        unsafe { _mm512_storeu_ps(o.as_mut_ptr(), *a) };
+    }
+    out
+}
+
+/// [`Dots`] with AVX2 intrinsics (two registers per centroid). Only used by
+/// [`assign_block_avx2`], i.e. after AVX2 was detected.
+#[cfg(target_arch = "x86_64")]
+struct DotsAvx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Dots for DotsAvx2 {
+    #[inline(always)]
+    fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
+        // SAFETY: only reached from `assign_block_avx2`, called after AVX2 detection.
+        unsafe { dots_avx2::<G>(xt, ct, k, j0) }
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dots_avx2<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
+    use std::arch::x86_64::*;
+    let mut lo = [_mm256_setzero_ps(); G];
+    let mut hi = [_mm256_setzero_ps(); G];
+    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
+        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
+        let (x0, x1) = unsafe {
+            (
+                _mm256_loadu_ps(xv.as_ptr()),
+                _mm256_loadu_ps(xv.as_ptr().add(8)),
+            )
+        };
+        for ((a, b), &c) in lo.iter_mut().zip(hi.iter_mut()).zip(&crow[j0..j0 + G]) {
+            let c = _mm256_set1_ps(c);
+            *a = _mm256_add_ps(*a, _mm256_mul_ps(x0, c));
+            *b = _mm256_add_ps(*b, _mm256_mul_ps(x1, c));
+        }
+    }
+    let mut out = [[0.0f32; LANES]; G];
+    for ((o, a), b) in out.iter_mut().zip(&lo).zip(&hi) {
+        // SAFETY: `o` holds exactly 16 floats.
+        unsafe {
+            _mm256_storeu_ps(o.as_mut_ptr(), *a);
+            _mm256_storeu_ps(o.as_mut_ptr().add(8), *b);
+        }
+    }
+    out
+}
+
+/// Scores the centroids `j0..j0 + G` against one lane block of rows and updates each row's
+/// best `‖c‖² − 2 x·c` and its centroid. Centroids are visited in increasing index and only
+/// a strictly smaller value replaces the best (ties: lower index).
+#[inline(always)]
+fn score_group<D: Dots, const G: usize>(
+    xt: &[f32],
+    ct: &[f32],
+    cnorm: &[f32],
+    j0: usize,
+    best: &mut Lanes16,
+    bj: &mut [u32; LANES],
+) {
+    let acc = D::dots::<G>(xt, ct, cnorm.len(), j0);
+    for (g, a) in acc.iter().enumerate() {
+        let j = j0 + g;
+        let cn = cnorm[j];
+        for l in 0..LANES {
+            let v = cn - 2.0 * a[l];
+            if v < best[l] {
+                best[l] = v;
+                bj[l] = j as u32;
+            }
+        }
+    }
 }
 
 /// Inputs of one assignment block.
 struct AssignCtx<'a> {
     p: &'a Points,
-    /// Centroids in the layout of [`transpose_blocks`].
-    cent_t: &'a [f32],
-    /// Squared centroid norms.
+    /// Centroids in the layout of [`transpose_centroids`].
+    ct: &'a [f32],
+    /// Squared centroid norms (`k` of them).
     cnorm: &'a [f32],
-    k: usize,
     accumulate: bool,
 }
 
-/// Assigns rows `first..first + lab.len()`: nearest centroid by `‖c‖² − 2 x·c` (ties: lower
-/// index), squared distance, and (with `accumulate`) per-cluster `f64` sums and counts.
+/// Assigns rows `first..first + lab.len()` (`first` a multiple of [`LANES`]): nearest
+/// centroid by `‖c‖² − 2 x·c` (ties: lower index), squared distance, and (with
+/// `accumulate`) per-cluster `f64` sums and counts, rows added in order.
 #[inline(always)]
-fn assign_block_generic(
+fn assign_block_generic<D: Dots>(
     ctx: &AssignCtx<'_>,
     first: usize,
     lab: &mut [u32],
     dis: &mut [f32],
 ) -> (Vec<f64>, Vec<usize>) {
-    let (p, k) = (ctx.p, ctx.k);
+    let (p, k) = (ctx.p, ctx.cnorm.len());
     let d = p.d;
-    let nb = k.div_ceil(8);
-    let mut sums = if ctx.accumulate {
-        vec![0.0f64; k * d]
-    } else {
-        Vec::new()
-    };
-    let mut counts = if ctx.accumulate {
-        vec![0usize; k]
-    } else {
-        Vec::new()
-    };
-    let mut dots = vec![0.0f32; 4 * nb * 8];
-    let n = lab.len();
-    let mut r = 0;
-    while r < n {
-        let m = if r + 4 <= n { 4 } else { 1 };
-        for b in 0..nb {
-            let blk = &ctx.cent_t[b * d * 8..(b + 1) * d * 8];
-            if m == 4 {
-                let rows = [
-                    p.row(first + r),
-                    p.row(first + r + 1),
-                    p.row(first + r + 2),
-                    p.row(first + r + 3),
-                ];
-                let a = block_dots4(rows, blk);
-                for (q, aq) in a.iter().enumerate() {
-                    dots[q * nb * 8 + b * 8..q * nb * 8 + b * 8 + 8].copy_from_slice(aq);
-                }
-            } else {
-                let a = block_dots1(p.row(first + r), blk);
-                dots[b * 8..b * 8 + 8].copy_from_slice(&a);
-            }
+    let mut sums = vec![0.0f64; if ctx.accumulate { k * d } else { 0 }];
+    let mut counts = vec![0usize; if ctx.accumulate { k } else { 0 }];
+    for (blk, (lab, dis)) in lab.chunks_mut(LANES).zip(dis.chunks_mut(LANES)).enumerate() {
+        let i0 = first + blk * LANES;
+        let b = i0 / LANES;
+        let xt = &p.xt[b * d * LANES..(b + 1) * d * LANES];
+        let mut best = [f32::INFINITY; LANES];
+        let mut bj = [0u32; LANES];
+        let mut j0 = 0;
+        while k - j0 >= GROUP {
+            score_group::<D, GROUP>(xt, ctx.ct, ctx.cnorm, j0, &mut best, &mut bj);
+            j0 += GROUP;
         }
-        for q in 0..m {
-            let i = first + r + q;
-            let row_dots = &dots[q * nb * 8..q * nb * 8 + k];
-            let mut best = f32::INFINITY;
-            let mut bj = 0usize;
-            for (j, (&cn, &dt)) in ctx.cnorm.iter().zip(row_dots).enumerate() {
-                let v = cn - 2.0 * dt;
-                if v < best {
-                    best = v;
-                    bj = j;
-                }
-            }
-            lab[r + q] = bj as u32;
-            dis[r + q] = (p.sq[i] + best).max(0.0);
+        if k - j0 >= 4 {
+            score_group::<D, 4>(xt, ctx.ct, ctx.cnorm, j0, &mut best, &mut bj);
+            j0 += 4;
+        }
+        if k - j0 >= 2 {
+            score_group::<D, 2>(xt, ctx.ct, ctx.cnorm, j0, &mut best, &mut bj);
+            j0 += 2;
+        }
+        if k - j0 >= 1 {
+            score_group::<D, 1>(xt, ctx.ct, ctx.cnorm, j0, &mut best, &mut bj);
+        }
+        for (l, (lo, dout)) in lab.iter_mut().zip(dis.iter_mut()).enumerate() {
+            let i = i0 + l;
+            let j = bj[l] as usize;
+            *lo = bj[l];
+            *dout = (p.sq[i] + best[l]).max(0.0);
             if ctx.accumulate {
-                counts[bj] += 1;
-                for (s, &xv) in sums[bj * d..(bj + 1) * d].iter_mut().zip(p.row(i)) {
+                counts[j] += 1;
+                for (s, &xv) in sums[j * d..(j + 1) * d].iter_mut().zip(p.row(i)) {
                     *s += f64::from(xv);
                 }
             }
         }
-        r += m;
     }
     (sums, counts)
 }
 
-/// [`assign_block_generic`] compiled for AVX2. It performs the very same IEEE operations
-/// in the same order (Rust never fuses or reassociates floating-point operations), only
-/// eight lanes at a time, so its results are bit-identical to the baseline build.
+/// [`assign_block_generic`] compiled for AVX-512F. It performs the very same IEEE
+/// operations in the same order (Rust never fuses or reassociates floating-point
+/// operations), sixteen lanes at a time, so its results are bit-identical to the baseline
+/// build.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn assign_block_avx512(
+    ctx: &AssignCtx<'_>,
+    first: usize,
+    lab: &mut [u32],
+    dis: &mut [f32],
+) -> (Vec<f64>, Vec<usize>) {
+    assign_block_generic::<DotsAvx512>(ctx, first, lab, dis)
+}
+
+/// [`assign_block_generic`] compiled for AVX2 (same bits, see [`assign_block_avx512`]).
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -422,9 +568,11 @@ unsafe fn assign_block_avx2(
     lab: &mut [u32],
     dis: &mut [f32],
 ) -> (Vec<f64>, Vec<usize>) {
-    assign_block_generic(ctx, first, lab, dis)
+    assign_block_generic::<DotsAvx2>(ctx, first, lab, dis)
 }
 
+/// [`assign_block_generic`] with the widest vector unit the CPU has (AVX-512F, AVX2, or
+/// none): the same bits on every path.
 fn assign_block(
     ctx: &AssignCtx<'_>,
     first: usize,
@@ -433,12 +581,16 @@ fn assign_block(
 ) -> (Vec<f64>, Vec<usize>) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F support was just checked at run time.
+            return unsafe { assign_block_avx512(ctx, first, lab, dis) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 support was just checked at run time.
             return unsafe { assign_block_avx2(ctx, first, lab, dis) };
         }
     }
-    assign_block_generic(ctx, first, lab, dis)
+    assign_block_generic::<DotsGeneric>(ctx, first, lab, dis)
 }
 
 fn centroid_norms(cent: &[f32], d: usize) -> Vec<f32> {
@@ -457,12 +609,11 @@ fn assign(
 ) -> (Vec<f64>, Vec<usize>) {
     let d = p.d;
     let cnorm = centroid_norms(cent, d);
-    let cent_t = transpose_blocks(cent, k, d);
+    let ct = transpose_centroids(cent, k, d);
     let ctx = AssignCtx {
         p,
-        cent_t: &cent_t,
+        ct: &ct,
         cnorm: &cnorm,
-        k,
         accumulate,
     };
     let parts: Vec<(Vec<f64>, Vec<usize>)> = labels
@@ -483,7 +634,6 @@ fn assign(
     }
     (sums, counts)
 }
-
 /// Greedy k-means++ (as scikit-learn's `_kmeans_plusplus`).
 fn kmeans_plusplus(p: &Points, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f32> {
     let (n, d) = (p.n, p.d);
@@ -1068,30 +1218,54 @@ mod tests {
     #[test]
     fn vectorised_kernel_matches_the_generic_one_bit_for_bit() {
         let mut rng = Xoshiro256Plus::seed_from_u64(21);
-        for (n, d, k) in [(37, 13, 5), (64, 100, 20), (9, 8, 9), (5, 3, 1)] {
+        for (n, d, k) in [
+            (37, 13, 5),
+            (64, 100, 20),
+            (9, 8, 9),
+            (5, 3, 1),
+            (40, 7, 31),
+        ] {
             let data: Vec<f32> = (0..n * d).map(|_| normal(&mut rng)).collect();
             let x = Array2::from_shape_vec((n, d), data).unwrap();
             let p = Points::new(x.view()).unwrap();
             let cent: Vec<f32> = (0..k * d).map(|_| normal(&mut rng)).collect();
             let cnorm = centroid_norms(&cent, d);
-            let cent_t = transpose_blocks(&cent, k, d);
+            let ct = transpose_centroids(&cent, k, d);
             let ctx = AssignCtx {
                 p: &p,
-                cent_t: &cent_t,
+                ct: &ct,
                 cnorm: &cnorm,
-                k,
                 accumulate: true,
             };
             let (mut l1, mut d1) = (vec![0u32; n], vec![0f32; n]);
             let (mut l2, mut d2) = (vec![0u32; n], vec![0f32; n]);
-            let (s1, c1) = assign_block_generic(&ctx, 0, &mut l1, &mut d1);
-            let (s2, c2) = assign_block(&ctx, 0, &mut l2, &mut d2);
-            assert_eq!(l1, l2);
-            assert_eq!(c1, c2);
+            let (s1, c1) = assign_block_generic::<DotsGeneric>(&ctx, 0, &mut l1, &mut d1);
             let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits32(&d1), bits32(&d2));
-            assert_eq!(bits64(&s1), bits64(&s2));
+            // The dispatched path and, where the CPU has them, each vector path explicitly.
+            type Kernel =
+                fn(&AssignCtx<'_>, usize, &mut [u32], &mut [f32]) -> (Vec<f64>, Vec<usize>);
+            let mut paths: Vec<(&str, Kernel)> = vec![("dispatch", assign_block)];
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    paths.push(("avx512", |c, f, l, d| unsafe {
+                        assign_block_avx512(c, f, l, d)
+                    }));
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    paths.push(("avx2", |c, f, l, d| unsafe {
+                        assign_block_avx2(c, f, l, d)
+                    }));
+                }
+            }
+            for (name, kernel) in paths {
+                let (s2, c2) = kernel(&ctx, 0, &mut l2, &mut d2);
+                assert_eq!(l1, l2, "{name}");
+                assert_eq!(c1, c2, "{name}");
+                assert_eq!(bits32(&d1), bits32(&d2), "{name}");
+                assert_eq!(bits64(&s1), bits64(&s2), "{name}");
+            }
             // And the labels are the true nearest centroids.
             for (i, &li) in l1.iter().enumerate() {
                 let exact = |j: usize| -> f64 {

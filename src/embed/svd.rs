@@ -7,7 +7,8 @@
 //! 1. draw a seeded Gaussian test matrix `Ω` of `n_cols × l`, with
 //!    `l = min(n_components + n_oversamples, n_rows, n_cols)`;
 //! 2. power iterations, re-orthonormalising every `A·Z` product (see below):
-//!    `Q = qr(A·Ω)`, then `n_iter` times `Q = qr(A·(Aᵀ·Q))`;
+//!    `Q = qr(A·Ω)`, then `n_iter` times `Q = qr(A·(Aᵀ·Q))`, with `f32` products except the
+//!    last `A·Z` (see below; every `qr` is computed in `f64`);
 //! 3. `Bᵀ = Aᵀ·Q` (`n_cols × l`), factored `Bᵀ = Q₂·R`, and the small `Rᵀ = U_r·Σ·V_rᵀ` by
 //!    one-sided Jacobi, so that `A ≈ (Q·U_r)·Σ·(Q₂·V_r)ᵀ`;
 //! 4. keep the `n_components` largest singular triplets, fix the signs as scikit-learn's
@@ -17,10 +18,21 @@
 //! Inside the power iterations only `A·Z` (`n_rows × l`) is re-orthonormalised: `Aᵀ·Q` with
 //! an orthonormal `Q` is no worse conditioned than `A`, and the product buffers are reused.
 //!
+//! Precision: the power iterations only have to find the subspace, so they run on an `f32`
+//! copy of `A` (values divided by the largest |value|, `u32` column indices) with `f32`
+//! dense blocks: half the memory traffic of the sparse × dense products, which dominate the
+//! run time, and twice the SIMD lanes. An `f32` rounding of the basis moves the subspace by
+//! about 1e-7, which changes the Ritz values only at second order. The last `A·Z` product
+//! and everything after it are `f64`, so `Q` lies in the range of `A` to `f64` precision
+//! (exact results when `l` reaches the rank).
+//!
 //! Everything is plain Rust. The orthonormalisations are CholeskyQR2 (two passes of
 //! Gram matrix → Cholesky → triangular solve, a third when the second pass was not yet
 //! orthonormal), with a Householder QR fallback whenever the Cholesky factorisation meets a
 //! (near) rank-deficient block, as happens for matrices of rank below `l`.
+//!
+//! The `f32` sparse × dense product is register-blocked with AVX-512F intrinsics when the
+//! CPU has them (runtime detection; the AVX2 and portable paths give the same bits).
 //!
 //! Parallel work (sparse × dense products, Gram matrices, triangular solves) is split into
 //! fixed-size row blocks whose partial results are reduced in block order, so the output is
@@ -91,6 +103,14 @@ pub enum ReduceError {
          it needs at least one paragraph and one term"
     )]
     Empty {
+        /// Number of rows (paragraphs).
+        rows: usize,
+        /// Number of columns (terms).
+        cols: usize,
+    },
+    /// The matrix has more rows or columns than 32-bit indices can address.
+    #[error("the term matrix is too large for LSA ({rows} rows × {cols} columns)")]
+    TooLarge {
         /// Number of rows (paragraphs).
         rows: usize,
         /// Number of columns (terms).
@@ -171,20 +191,26 @@ impl ReduceValidParams {
         let l = k.saturating_add(self.params.n_oversamples).min(m).min(n);
         let at = a.transpose();
 
-        // Range finder with power iterations.
-        let omega = gaussian(n * l, seed);
-        let mut q = a.mul_dense(&omega, l);
-        drop(omega);
-        let mut z = vec![0.0; if self.params.n_iter > 0 { n * l } else { 0 }];
+        // Range finder: `Z = Ω`, then `n_iter` times `Z = Aᵀ·qr(A·Z)`, in `f32`; finally
+        // `Q = qr(A·Z)` in `f64`, so that `Q` lies in the range of `A` to `f64` precision
+        // (see the module docs).
+        let a32 = Csr32::new(&a)?;
+        let at32 = Csr32::new(&at)?;
+        let mut z = gaussian_f32(n * l, seed);
+        let mut q32 = vec![0.0f32; if self.params.n_iter > 0 { m * l } else { 0 }];
         for _ in 0..self.params.n_iter {
-            orthonormalize_passes(&mut q, m, l, 1);
+            a32.mul_dense_into(&z, l, &mut q32);
+            orthonormalize_f32(&mut q32, m, l);
             // `Aᵀ·Q` for an orthonormal `Q` is only as ill-conditioned as `A` itself: it is
             // not re-orthonormalised (the spanned subspace is the same), which saves the
             // costliest factorisation (`n_cols × l`) of every iteration.
-            at.mul_dense_into(&q, l, &mut z);
-            a.mul_dense_into(&z, l, &mut q);
+            at32.mul_dense_into(&q32, l, &mut z);
         }
+        drop((q32, a32, at32));
+        let z64: Vec<f64> = z.par_iter().map(|&v| f64::from(v)).collect();
         drop(z);
+        let mut q = a.mul_dense(&z64, l);
+        drop(z64);
         orthonormalize(&mut q, m, l);
 
         // Bᵀ = Aᵀ·Q = Q₂·R ; Rᵀ = U_r Σ V_rᵀ.
@@ -425,6 +451,170 @@ macro_rules! simd_dispatch {
     };
 }
 
+/// `A` (or `Aᵀ`) for the power iterations: `f32` values divided by the largest |value|
+/// (the spanned subspace does not depend on the scale, and every value stays in `f32`
+/// range) and `u32` column indices — a third of the bytes of [`Csr`] per non-zero.
+struct Csr32 {
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    data: Vec<f32>,
+}
+
+impl Csr32 {
+    fn new(a: &Csr) -> Result<Self, ReduceError> {
+        let too_large = || ReduceError::TooLarge {
+            rows: a.rows,
+            cols: a.cols,
+        };
+        u32::try_from(a.cols).map_err(|_| too_large())?;
+        let max_abs = a.data.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        let div = if max_abs > 0.0 { max_abs } else { 1.0 };
+        Ok(Self {
+            indptr: a.indptr.clone(),
+            // Every index is below `cols`, which fits (checked above).
+            indices: a.indices.iter().map(|&c| c as u32).collect(),
+            data: a.data.iter().map(|&v| (v / div) as f32).collect(),
+        })
+    }
+
+    /// `out = A·D` for a dense row-major `D` of `cols × l`; `out` is `rows × l` row-major.
+    fn mul_dense_into(&self, d: &[f32], l: usize, out: &mut [f32]) {
+        out.par_chunks_mut(l * ROW_BLOCK)
+            .enumerate()
+            .for_each(|(b, chunk)| spmm32_block(self, d, l, b * ROW_BLOCK, chunk));
+    }
+}
+
+/// Rows `first..` of `A·D` into `out` (overwritten): each output entry sums its row's
+/// non-zeros in order, a multiply then an add.
+#[inline(always)]
+fn spmm32_block_generic(a: &Csr32, d: &[f32], l: usize, first: usize, out: &mut [f32]) {
+    for (i, orow) in out.chunks_exact_mut(l).enumerate() {
+        let r = first + i;
+        orow.iter_mut().for_each(|v| *v = 0.0);
+        for p in a.indptr[r]..a.indptr[r + 1] {
+            let (c, v) = (a.indices[p] as usize, a.data[p]);
+            for (o, &dv) in orow.iter_mut().zip(&d[c * l..(c + 1) * l]) {
+                *o += v * dv;
+            }
+        }
+    }
+}
+
+simd_dispatch! {
+    /// [`spmm32_block_generic`], AVX2 when available.
+    fn spmm32_block_avx2_or_generic => spmm32_block_generic(a: &Csr32, d: &[f32], l: usize, first: usize, out: &mut [f32])
+}
+
+/// [`spmm32_block_generic`] with AVX-512F intrinsics when the CPU has them (the same bits:
+/// the same multiplies and adds in the same order), AVX2 or portable code otherwise.
+fn spmm32_block(a: &Csr32, d: &[f32], l: usize, first: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F support was just checked at run time.
+            return unsafe { spmm32_block_avx512(a, d, l, first, out) };
+        }
+    }
+    spmm32_block_avx2_or_generic(a, d, l, first, out)
+}
+
+/// Floats per panel of the AVX-512 product: eight accumulator registers.
+#[cfg(target_arch = "x86_64")]
+const SPMM_PANEL: usize = 128;
+
+/// [`spmm32_block_generic`] register-blocked: for each row and each panel of up to 128
+/// output columns, the partial row stays in up to eight registers while the row's non-zeros
+/// stream by (the last register masked when the panel is not a multiple of 16).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn spmm32_block_avx512(a: &Csr32, d: &[f32], l: usize, first: usize, out: &mut [f32]) {
+    for (i, orow) in out.chunks_exact_mut(l).enumerate() {
+        let r = first + i;
+        let (lo, hi) = (a.indptr[r], a.indptr[r + 1]);
+        let (idx, val) = (&a.indices[lo..hi], &a.data[lo..hi]);
+        let mut p0 = 0;
+        while p0 < l {
+            let w = (l - p0).min(SPMM_PANEL);
+            let o = &mut orow[p0..p0 + w];
+            match w.div_ceil(16) {
+                1 => spmm32_panel::<1>(idx, val, d, l, p0, o),
+                2 => spmm32_panel::<2>(idx, val, d, l, p0, o),
+                3 => spmm32_panel::<3>(idx, val, d, l, p0, o),
+                4 => spmm32_panel::<4>(idx, val, d, l, p0, o),
+                5 => spmm32_panel::<5>(idx, val, d, l, p0, o),
+                6 => spmm32_panel::<6>(idx, val, d, l, p0, o),
+                7 => spmm32_panel::<7>(idx, val, d, l, p0, o),
+                _ => spmm32_panel::<8>(idx, val, d, l, p0, o),
+            }
+            p0 += w;
+        }
+    }
+}
+
+/// One panel `p0..p0 + out.len()` (`out.len()` in `16(R−1)+1..=16R`) of one output row.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn spmm32_panel<const R: usize>(
+    idx: &[u32],
+    val: &[f32],
+    d: &[f32],
+    l: usize,
+    p0: usize,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let w = out.len();
+    let tail = w - 16 * (R - 1);
+    let mask: __mmask16 = if tail >= 16 {
+        u16::MAX
+    } else {
+        (1u16 << tail) - 1
+    };
+    let mut acc = [_mm512_setzero_ps(); R];
+    for (&c, &v) in idx.iter().zip(val) {
+        let start = c as usize * l + p0;
+        let row = &d[start..start + w];
+        let vv = _mm512_set1_ps(v);
+        for (q, a) in acc.iter_mut().enumerate() {
+            // SAFETY: lanes `16q..16q + 16` of `row` are in bounds for q < R − 1, and the
+            // masked load of the last register reads only the `tail` lanes in bounds.
+            let x = unsafe {
+                if q + 1 < R {
+                    _mm512_loadu_ps(row.as_ptr().add(16 * q))
+                } else {
+                    _mm512_maskz_loadu_ps(mask, row.as_ptr().add(16 * q))
+                }
+            };
+            *a = _mm512_add_ps(*a, _mm512_mul_ps(vv, x));
+        }
+    }
+    for (q, a) in acc.iter().enumerate() {
+        // SAFETY: as for the loads above, on `out`.
+        unsafe {
+            if q + 1 < R {
+                _mm512_storeu_ps(out.as_mut_ptr().add(16 * q), *a);
+            } else {
+                _mm512_mask_storeu_ps(out.as_mut_ptr().add(16 * q), mask, *a);
+            }
+        }
+    }
+}
+
+/// One CholeskyQR pass on an `f32` block (computed in `f64`): enough inside the power
+/// iterations, where only the spanned subspace matters.
+fn orthonormalize_f32(q: &mut [f32], rows: usize, l: usize) {
+    let mut y: Vec<f64> = q.par_iter().map(|&v| f64::from(v)).collect();
+    orthonormalize_passes(&mut y, rows, l, 1);
+    q.par_iter_mut()
+        .zip(y.par_iter())
+        .for_each(|(o, &v)| *o = v as f32);
+}
+
 /// Rows `first..` of `A·D` into `out` (row-major, `l` columns).
 #[inline(always)]
 fn spmm_block_generic(a: &Csr, d: &[f64], l: usize, first: usize, out: &mut [f64]) {
@@ -445,21 +635,23 @@ simd_dispatch! {
     fn spmm_block => spmm_block_generic(a: &Csr, d: &[f64], l: usize, first: usize, out: &mut [f64])
 }
 
-/// `len` standard normal draws (Box–Muller on a seeded xoshiro256+ stream). The uniform
-/// draws are taken from the stream in order, then transformed in parallel (each pair
-/// independently), so the bits do not depend on the number of threads.
-fn gaussian(len: usize, seed: u64) -> Vec<f64> {
+/// `len` standard normal draws as `f32` (Box–Muller on a seeded xoshiro256+ stream). The
+/// uniform draws are taken from the stream in order, then transformed in parallel (each
+/// pair independently), so the bits do not depend on the number of threads. The radius is
+/// computed in `f64`, the angle's sine and cosine in `f32` (half the cost of the `f64` ones,
+/// and the result is rounded to `f32` anyway).
+fn gaussian_f32(len: usize, seed: u64) -> Vec<f32> {
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);
     let pairs = len.div_ceil(2);
     let uniforms: Vec<f64> = (0..2 * pairs).map(|_| rng.gen::<f64>()).collect();
-    let mut out = vec![0.0; 2 * pairs];
+    let mut out = vec![0.0f32; 2 * pairs];
     out.par_chunks_mut(2 * GAUSS_BLOCK)
         .zip(uniforms.par_chunks(2 * GAUSS_BLOCK))
         .for_each(|(o, u)| {
             for (o, u) in o.chunks_exact_mut(2).zip(u.chunks_exact(2)) {
                 let u1 = 1.0 - u[0]; // (0, 1]
-                let r = (-2.0 * u1.ln()).sqrt();
-                let (s, c) = (std::f64::consts::TAU * u[1]).sin_cos();
+                let r = (-2.0 * u1.ln()).sqrt() as f32;
+                let (s, c) = ((std::f64::consts::TAU * u[1]) as f32).sin_cos();
                 o[0] = r * c;
                 o[1] = r * s;
             }
@@ -480,24 +672,148 @@ fn dense_mul(a: &[f64], rows: usize, inner: usize, b: &[f64], cols: usize) -> Ve
     }
     out.par_chunks_mut(cols * ROW_BLOCK)
         .zip(a.par_chunks(inner * ROW_BLOCK))
-        .for_each(|(chunk, ablk)| dense_mul_block(ablk, inner, b, cols, chunk));
+        .for_each(|(chunk, ablk)| rows_mul(ablk, inner, b, cols, chunk));
     out
 }
 
+/// `out = a_row·b` for one row `a_row` (`inner` entries) and a row-major `inner × cols`
+/// matrix `b`: each entry sums over `t` in order, a multiply then an add, from zero.
 #[inline(always)]
-fn dense_mul_block_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
-    for (orow, arow) in out.chunks_exact_mut(cols).zip(a.chunks_exact(inner)) {
-        for (t, &av) in arow.iter().enumerate() {
-            for (o, &bv) in orow.iter_mut().zip(&b[t * cols..(t + 1) * cols]) {
-                *o += av * bv;
-            }
+fn row_mul_generic(a_row: &[f64], b: &[f64], cols: usize, out: &mut [f64]) {
+    out.iter_mut().for_each(|v| *v = 0.0);
+    for (t, &av) in a_row.iter().enumerate() {
+        for (o, &bv) in out.iter_mut().zip(&b[t * cols..(t + 1) * cols]) {
+            *o += av * bv;
         }
     }
 }
 
+/// [`row_mul_generic`] for each row of `a` (`inner` columns) into the rows of `out` (`cols`
+/// columns).
+#[inline(always)]
+fn rows_mul_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    for (orow, arow) in out.chunks_exact_mut(cols).zip(a.chunks_exact(inner)) {
+        row_mul_generic(arow, b, cols, orow);
+    }
+}
+
 simd_dispatch! {
-    /// `out = a·b` for a block of rows of `a`, AVX2 when available.
-    fn dense_mul_block => dense_mul_block_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64])
+    /// [`rows_mul_generic`], AVX2 when available.
+    fn rows_mul_avx2_or_generic => rows_mul_generic(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64])
+}
+
+/// [`rows_mul_generic`] with AVX-512F intrinsics when the CPU has them (the same bits),
+/// AVX2 or portable code otherwise.
+fn rows_mul(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F support was just checked at run time.
+            return unsafe { rows_mul_avx512(a, inner, b, cols, out) };
+        }
+    }
+    rows_mul_avx2_or_generic(a, inner, b, cols, out)
+}
+
+/// Output columns per panel of the AVX-512 row product (six registers)...
+#[cfg(target_arch = "x86_64")]
+const ROW_MUL_PANEL: usize = 48;
+/// ...for this many rows at once (24 accumulators; each row of `b` loaded once per group).
+#[cfg(target_arch = "x86_64")]
+const ROW_MUL_ROWS: usize = 4;
+
+/// [`rows_mul_generic`] register-blocked: four rows × 48 output columns stay in registers
+/// while the rows of `b` stream by, each of them loaded once for the four rows.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn rows_mul_avx512(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
+    let mut quads = out.chunks_exact_mut(ROW_MUL_ROWS * cols);
+    let mut a_quads = a.chunks_exact(ROW_MUL_ROWS * inner);
+    for (o, arows) in quads.by_ref().zip(a_quads.by_ref()) {
+        row_mul_panels::<ROW_MUL_ROWS>(arows, inner, b, cols, o);
+    }
+    let rest = quads.into_remainder();
+    for (o, arow) in rest
+        .chunks_exact_mut(cols)
+        .zip(a_quads.remainder().chunks_exact(inner))
+    {
+        row_mul_panels::<1>(arow, inner, b, cols, o);
+    }
+}
+
+/// All column panels of `MR` consecutive output rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn row_mul_panels<const MR: usize>(
+    a: &[f64],
+    inner: usize,
+    b: &[f64],
+    cols: usize,
+    out: &mut [f64],
+) {
+    let mut p0 = 0;
+    while p0 < cols {
+        let w = (cols - p0).min(ROW_MUL_PANEL);
+        match w.div_ceil(8) {
+            1 => row_mul_panel::<MR, 1>(a, inner, b, cols, p0, w, out),
+            2 => row_mul_panel::<MR, 2>(a, inner, b, cols, p0, w, out),
+            3 => row_mul_panel::<MR, 3>(a, inner, b, cols, p0, w, out),
+            4 => row_mul_panel::<MR, 4>(a, inner, b, cols, p0, w, out),
+            5 => row_mul_panel::<MR, 5>(a, inner, b, cols, p0, w, out),
+            _ => row_mul_panel::<MR, 6>(a, inner, b, cols, p0, w, out),
+        }
+        p0 += w;
+    }
+}
+
+/// Columns `p0..p0 + w` (`w ≤ 8R`) of `MR` output rows (`out`: `MR × cols`, `a`:
+/// `MR × inner`); register `q` covers the panel columns `8q..8q + 8`, masked to those that
+/// exist.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn row_mul_panel<const MR: usize, const R: usize>(
+    a: &[f64],
+    inner: usize,
+    b: &[f64],
+    cols: usize,
+    p0: usize,
+    w: usize,
+    out: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let masks: [__mmask8; R] = std::array::from_fn(|q| {
+        let lanes = w.saturating_sub(8 * q).min(8);
+        ((1u16 << lanes) - 1) as u8
+    });
+    let a_rows: [&[f64]; MR] = std::array::from_fn(|r| &a[r * inner..(r + 1) * inner]);
+    let mut acc = [[_mm512_setzero_pd(); R]; MR];
+    for t in 0..inner {
+        let start = t * cols + p0;
+        let brow = &b[start..start + w];
+        // SAFETY (all loads): the mask keeps each load to lanes `8q..min(8q + 8, w)` of
+        // `brow` (masked-off lanes are not accessed).
+        let x: [__m512d; R] = std::array::from_fn(|q| unsafe {
+            _mm512_maskz_loadu_pd(masks[q], brow.as_ptr().wrapping_add(8 * q))
+        });
+        for (acc_r, a_row) in acc.iter_mut().zip(&a_rows) {
+            let va = _mm512_set1_pd(a_row[t]);
+            for (acc, &x) in acc_r.iter_mut().zip(&x) {
+                *acc = _mm512_add_pd(*acc, _mm512_mul_pd(va, x));
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let orow = &mut out[r * cols + p0..r * cols + p0 + w];
+        for ((acc, &mask), q) in acc_r.iter().zip(&masks).zip(0..) {
+            // SAFETY: as for the loads, on `orow`.
+            unsafe { _mm512_mask_storeu_pd(orow.as_mut_ptr().wrapping_add(8 * q), mask, *acc) };
+        }
+    }
 }
 
 /// Replaces the row-major `rows × l` matrix `y` (`rows ≥ l`) by `Q` with orthonormal
@@ -648,57 +964,15 @@ fn upper_mul(a: &[f64], b: &[f64], l: usize) -> Vec<f64> {
     out
 }
 
-/// `y ← y·u` for an upper-triangular `u` (row-major `l × l`).
+/// `y ← y·u` for an upper-triangular `u` (row-major `l × l`). The product runs over the
+/// full `u`, zeros included: a register-blocked full product is faster than a triangular
+/// loop, and the bits are the same on every SIMD path.
 fn mul_upper_in_place(y: &mut [f64], l: usize, u: &[f64]) {
-    y.par_chunks_mut(l * ROW_BLOCK)
-        .for_each(|block| mul_upper_block(block, l, u));
-}
-
-#[inline(always)]
-fn mul_upper_block_generic(block: &mut [f64], l: usize, u: &[f64]) {
-    let mut out = vec![0.0; 4 * l];
-    let mut quads = block.chunks_exact_mut(4 * l);
-    for quad in quads.by_ref() {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        {
-            let (o0, rest) = out.split_at_mut(l);
-            let (o1, rest) = rest.split_at_mut(l);
-            let (o2, o3) = rest.split_at_mut(l);
-            for i in 0..l {
-                let (a0, a1, a2, a3) = (quad[i], quad[l + i], quad[2 * l + i], quad[3 * l + i]);
-                let urow = &u[i * l + i..(i + 1) * l];
-                for ((((&uv, p0), p1), p2), p3) in urow
-                    .iter()
-                    .zip(&mut o0[i..])
-                    .zip(&mut o1[i..])
-                    .zip(&mut o2[i..])
-                    .zip(&mut o3[i..])
-                {
-                    *p0 += a0 * uv;
-                    *p1 += a1 * uv;
-                    *p2 += a2 * uv;
-                    *p3 += a3 * uv;
-                }
-            }
-        }
-        quad.copy_from_slice(&out);
-    }
-    for row in quads.into_remainder().chunks_exact_mut(l) {
-        let o = &mut out[..l];
-        o.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..l {
-            let a = row[i];
-            for (ov, &uv) in o[i..].iter_mut().zip(&u[i * l + i..(i + 1) * l]) {
-                *ov += a * uv;
-            }
-        }
-        row.copy_from_slice(o);
-    }
-}
-
-simd_dispatch! {
-    /// [`mul_upper_block_generic`], AVX2 when available.
-    fn mul_upper_block => mul_upper_block_generic(block: &mut [f64], l: usize, u: &[f64])
+    y.par_chunks_mut(l * ROW_BLOCK).for_each(|block| {
+        let mut out = vec![0.0; block.len()];
+        rows_mul(block, l, u, l, &mut out);
+        block.copy_from_slice(&out);
+    });
 }
 
 /// Householder QR of the row-major `rows × l` matrix `y` (`rows ≥ l`): `y` becomes the
@@ -825,6 +1099,11 @@ fn rotate(m: &mut [f64], l: usize, p: usize, q: usize, c: f64, s: f64) {
 mod tests {
     use super::*;
     use sprs::TriMat;
+
+    /// Seeded standard normal draws (`f64` test data).
+    fn gaussian(len: usize, seed: u64) -> Vec<f64> {
+        gaussian_f32(len, seed).into_iter().map(f64::from).collect()
+    }
 
     fn csr(rows: usize, cols: usize, entries: &[(usize, usize, f64)]) -> CsMat<f64> {
         let mut t = TriMat::new((rows, cols));
@@ -1041,21 +1320,50 @@ mod tests {
             .enumerate()
             .map(|(i, v)| if i / l <= i % l { v } else { 0.0 })
             .collect();
-        let (mut a, mut b) = (y.clone(), y.clone());
-        mul_upper_block(&mut a, l, &u);
-        mul_upper_block_generic(&mut b, l, &u);
-        assert_eq!(bits(&a), bits(&b));
         let m = gaussian(l * 7, 19);
-        let (mut a, mut b) = (vec![0.0; rows * 7], vec![0.0; rows * 7]);
-        dense_mul_block(&y, l, &m, 7, &mut a);
-        dense_mul_block_generic(&y, l, &m, 7, &mut b);
-        assert_eq!(bits(&a), bits(&b));
+        for (b, cols) in [(&u, l), (&m, 7)] {
+            let (mut a, mut g) = (vec![1.0; rows * cols], vec![2.0; rows * cols]);
+            rows_mul(&y, l, b, cols, &mut a);
+            rows_mul_generic(&y, l, b, cols, &mut g);
+            assert_eq!(bits(&a), bits(&g));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut c = vec![3.0; rows * cols];
+                unsafe { rows_mul_avx512(&y, l, b, cols, &mut c) };
+                assert_eq!(bits(&c), bits(&g));
+            }
+        }
+        // Wide products: several panels and masked registers.
+        for cols in [1, 8, 9, 100, 128, 129, 300] {
+            let b = gaussian(l * cols, 23);
+            let (mut a, mut g) = (vec![1.0; rows * cols], vec![2.0; rows * cols]);
+            rows_mul(&y, l, &b, cols, &mut a);
+            rows_mul_generic(&y, l, &b, cols, &mut g);
+            assert_eq!(bits(&a), bits(&g), "cols = {cols}");
+        }
         let x = Csr::from_csmat(&random_sparse(rows, 30, 0.3, 20)).unwrap();
         let dmat = gaussian(30 * l, 21);
         let (mut a, mut b) = (vec![0.0; rows * l], vec![0.0; rows * l]);
         spmm_block(&x, &dmat, l, 0, &mut a);
         spmm_block_generic(&x, &dmat, l, 0, &mut b);
         assert_eq!(bits(&a), bits(&b));
+        // The f32 product: every panel shape of the AVX-512 kernel (full and masked
+        // registers, one and several panels), against the portable loop.
+        let x32 = Csr32::new(&x).unwrap();
+        for l in [1, 11, 16, 17, 110, 128, 130, 257] {
+            let dmat = gaussian_f32(30 * l, 22);
+            let (mut a, mut b) = (vec![1.0f32; rows * l], vec![2.0f32; rows * l]);
+            spmm32_block(&x32, &dmat, l, 0, &mut a);
+            spmm32_block_generic(&x32, &dmat, l, 0, &mut b);
+            let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits32(&a), bits32(&b), "l = {l}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut c = vec![3.0f32; rows * l];
+                unsafe { spmm32_block_avx512(&x32, &dmat, l, 0, &mut c) };
+                assert_eq!(bits32(&c), bits32(&b), "l = {l}");
+            }
+        }
     }
 
     #[test]
