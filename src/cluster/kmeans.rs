@@ -346,6 +346,31 @@ fn transpose_centroids(cent: &[f32], k: usize, d: usize) -> Vec<f32> {
 /// add (never fused), so all of them return the same bits as a plain sequential loop.
 trait Dots {
     fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G];
+
+    /// [`score_group`]'s update: for each centroid `j0 + g` in order and each lane,
+    /// `v = ‖c‖² − 2·dot` replaces the best when strictly smaller.
+    #[inline(always)]
+    fn score<const G: usize>(
+        xt: &[f32],
+        ct: &[f32],
+        cnorm: &[f32],
+        j0: usize,
+        best: &mut Lanes16,
+        bj: &mut [u32; LANES],
+    ) {
+        let acc = Self::dots::<G>(xt, ct, cnorm.len(), j0);
+        for (g, a) in acc.iter().enumerate() {
+            let j = j0 + g;
+            let cn = cnorm[j];
+            for l in 0..LANES {
+                let v = cn - 2.0 * a[l];
+                if v < best[l] {
+                    best[l] = v;
+                    bj[l] = j as u32;
+                }
+            }
+        }
+    }
 }
 
 /// Portable [`Dots`].
@@ -378,6 +403,66 @@ impl Dots for DotsAvx512 {
     fn dots<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
         // SAFETY: only reached from `assign_block_avx512`, called after AVX-512F detection.
         unsafe { dots_avx512::<G>(xt, ct, k, j0) }
+    }
+
+    #[inline(always)]
+    fn score<const G: usize>(
+        xt: &[f32],
+        ct: &[f32],
+        cnorm: &[f32],
+        j0: usize,
+        best: &mut Lanes16,
+        bj: &mut [u32; LANES],
+    ) {
+        // SAFETY: as above.
+        unsafe { score_avx512::<G>(xt, ct, cnorm, j0, best, bj) }
+    }
+}
+
+/// [`Dots::score`] in registers: the same multiply, subtract and strict comparison per
+/// lane as the scalar update (so the same bits), as a masked blend instead of a branch per
+/// lane.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn score_avx512<const G: usize>(
+    xt: &[f32],
+    ct: &[f32],
+    cnorm: &[f32],
+    j0: usize,
+    best: &mut Lanes16,
+    bj: &mut [u32; LANES],
+) {
+    use std::arch::x86_64::*;
+    let k = cnorm.len();
+    let mut acc = [_mm512_setzero_ps(); G];
+    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
+        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
+        let x = unsafe { _mm512_loadu_ps(xv.as_ptr()) };
+        for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
+            *a = _mm512_add_ps(*a, _mm512_mul_ps(x, _mm512_set1_ps(c)));
+        }
+    }
+    // SAFETY: `best` and `bj` hold exactly 16 values.
+    let (mut b, mut j) = unsafe {
+        (
+            _mm512_loadu_ps(best.as_ptr()),
+            _mm512_loadu_si512(bj.as_ptr() as *const _),
+        )
+    };
+    let two = _mm512_set1_ps(2.0);
+    for (g, a) in acc.iter().enumerate() {
+        let v = _mm512_sub_ps(_mm512_set1_ps(cnorm[j0 + g]), _mm512_mul_ps(two, *a));
+        let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, b);
+        b = _mm512_mask_blend_ps(m, b, v);
+        j = _mm512_mask_blend_epi32(m, j, _mm512_set1_epi32((j0 + g) as i32));
+    }
+    // SAFETY: as above.
+    unsafe {
+        _mm512_storeu_ps(best.as_mut_ptr(), b);
+        _mm512_storeu_si512(bj.as_mut_ptr() as *mut _, j);
     }
 }
 
@@ -462,18 +547,7 @@ fn score_group<D: Dots, const G: usize>(
     best: &mut Lanes16,
     bj: &mut [u32; LANES],
 ) {
-    let acc = D::dots::<G>(xt, ct, cnorm.len(), j0);
-    for (g, a) in acc.iter().enumerate() {
-        let j = j0 + g;
-        let cn = cnorm[j];
-        for l in 0..LANES {
-            let v = cn - 2.0 * a[l];
-            if v < best[l] {
-                best[l] = v;
-                bj[l] = j as u32;
-            }
-        }
-    }
+    D::score::<G>(xt, ct, cnorm, j0, best, bj);
 }
 
 /// Inputs of one assignment block.
