@@ -712,6 +712,64 @@ fn assign(
     }
     (sums, counts)
 }
+/// One block of k-means++ trials: for rows `first..` (one `out` chunk of `n_trials` values per
+/// row), the squared distance to each candidate, capped by the current closest distance;
+/// returns each candidate's potential (sum over the block, rows in order).
+#[inline(always)]
+fn trial_block_generic(
+    p: &Points,
+    cands: &[usize],
+    closest: &[f32],
+    first: usize,
+    out: &mut [f32],
+) -> Vec<f64> {
+    let n_trials = cands.len();
+    let mut pot = vec![0.0f64; n_trials];
+    for (t, o) in out.chunks_exact_mut(n_trials).enumerate() {
+        let i = first + t;
+        let x = p.row(i);
+        for (s, (&c, ov)) in cands.iter().zip(o.iter_mut()).enumerate() {
+            let dist = (p.sq[i] + p.sq[c] - 2.0 * dot(x, p.row(c))).max(0.0);
+            let v = dist.min(closest[i]);
+            *ov = v;
+            pot[s] += f64::from(v);
+        }
+    }
+    pot
+}
+
+/// [`trial_block_generic`] compiled for AVX-512F (the same operations: same bits).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn trial_block_avx512(
+    p: &Points,
+    cands: &[usize],
+    closest: &[f32],
+    first: usize,
+    out: &mut [f32],
+) -> Vec<f64> {
+    trial_block_generic(p, cands, closest, first, out)
+}
+
+/// [`trial_block_generic`] on the widest vector unit the CPU has.
+fn trial_block(
+    p: &Points,
+    cands: &[usize],
+    closest: &[f32],
+    first: usize,
+    out: &mut [f32],
+) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: AVX-512F support was just checked at run time.
+        return unsafe { trial_block_avx512(p, cands, closest, first, out) };
+    }
+    trial_block_generic(p, cands, closest, first, out)
+}
+
 /// Greedy k-means++ (as scikit-learn's `_kmeans_plusplus`).
 fn kmeans_plusplus(p: &Points, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f32> {
     let (n, d) = (p.n, p.d);
@@ -747,20 +805,7 @@ fn kmeans_plusplus(p: &Points, k: usize, rng: &mut Xoshiro256Plus) -> Vec<f32> {
         let parts: Vec<Vec<f64>> = trial
             .par_chunks_mut(CHUNK * n_trials)
             .enumerate()
-            .map(|(b, out)| {
-                let mut pot = vec![0.0f64; n_trials];
-                for (t, o) in out.chunks_exact_mut(n_trials).enumerate() {
-                    let i = b * CHUNK + t;
-                    let x = p.row(i);
-                    for (s, (&c, ov)) in cands.iter().zip(o.iter_mut()).enumerate() {
-                        let dist = (p.sq[i] + p.sq[c] - 2.0 * dot(x, p.row(c))).max(0.0);
-                        let v = dist.min(closest[i]);
-                        *ov = v;
-                        pot[s] += f64::from(v);
-                    }
-                }
-                pot
-            })
+            .map(|(b, out)| trial_block(p, &cands, &closest, b * CHUNK, out))
             .collect();
         let mut pot = vec![0.0f64; n_trials];
         for part in parts {
