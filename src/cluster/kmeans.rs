@@ -423,6 +423,28 @@ impl Dots for DotsAvx512 {
     }
 }
 
+/// The dot products of [`dots_avx512`], left in registers.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn dot_regs_avx512<const G: usize>(
+    xt: &[f32],
+    ct: &[f32],
+    k: usize,
+    j0: usize,
+) -> [std::arch::x86_64::__m512; G] {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); G];
+    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
+        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
+        let x = unsafe { _mm512_loadu_ps(xv.as_ptr()) };
+        for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
+            *a = _mm512_add_ps(*a, _mm512_mul_ps(x, _mm512_set1_ps(c)));
+        }
+    }
+    acc
+}
+
 /// [`Dots::score`] in registers: the same multiply, subtract and strict comparison per
 /// lane as the scalar update (so the same bits), as a masked blend instead of a branch per
 /// lane.
@@ -440,15 +462,7 @@ unsafe fn score_avx512<const G: usize>(
     bj: &mut [u32; LANES],
 ) {
     use std::arch::x86_64::*;
-    let k = cnorm.len();
-    let mut acc = [_mm512_setzero_ps(); G];
-    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
-        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
-        let x = unsafe { _mm512_loadu_ps(xv.as_ptr()) };
-        for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
-            *a = _mm512_add_ps(*a, _mm512_mul_ps(x, _mm512_set1_ps(c)));
-        }
-    }
+    let acc = dot_regs_avx512::<G>(xt, ct, cnorm.len(), j0);
     // SAFETY: `best` and `bj` hold exactly 16 values.
     let (mut b, mut j) = unsafe {
         (
@@ -476,14 +490,7 @@ unsafe fn score_avx512<const G: usize>(
 #[target_feature(enable = "avx512f")]
 unsafe fn dots_avx512<const G: usize>(xt: &[f32], ct: &[f32], k: usize, j0: usize) -> [Lanes16; G] {
     use std::arch::x86_64::*;
-    let mut acc = [_mm512_setzero_ps(); G];
-    for (xv, crow) in xt.chunks_exact(LANES).zip(ct.chunks_exact(k)) {
-        // SAFETY: `xv` holds exactly 16 floats (chunks_exact).
-        let x = unsafe { _mm512_loadu_ps(xv.as_ptr()) };
-        for (a, &c) in acc.iter_mut().zip(&crow[j0..j0 + G]) {
-            *a = _mm512_add_ps(*a, _mm512_mul_ps(x, _mm512_set1_ps(c)));
-        }
-    }
+    let acc = dot_regs_avx512::<G>(xt, ct, k, j0);
     let mut out = [[0.0f32; LANES]; G];
     for (o, a) in out.iter_mut().zip(&acc) {
         // SAFETY: `o` holds exactly 16 floats.

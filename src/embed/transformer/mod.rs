@@ -382,6 +382,8 @@ pub struct Embedder {
     pool: Option<rayon::ThreadPool>,
     precision: Precision,
     cache: Option<cache::EmbeddingCache>,
+    /// The pooling config file (part of the cache key).
+    pooling_path: PathBuf,
     dim: usize,
     pad_id: u32,
     dir: PathBuf,
@@ -589,6 +591,7 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
         pool,
         precision,
         cache: None,
+        pooling_path,
         dim,
         pad_id,
         dir: dir.to_path_buf(),
@@ -638,12 +641,6 @@ impl Embedder {
         dir: &Path,
         model: &str,
     ) -> Result<cache::EmbeddingCache, TransformerError> {
-        let modules: Vec<Module> = read_json(&self.dir.join("modules.json"))?;
-        let pooling_dir = modules
-            .iter()
-            .find(|m| m.kind.ends_with("models.Pooling") || m.kind == "Pooling")
-            .map(|m| m.path.clone())
-            .unwrap_or_else(|| "1_Pooling".to_string());
         let files: Vec<PathBuf> = [
             "config.json",
             "tokenizer.json",
@@ -653,9 +650,7 @@ impl Embedder {
         ]
         .iter()
         .map(|f| self.dir.join(f))
-        .chain(std::iter::once(
-            self.dir.join(pooling_dir).join("config.json"),
-        ))
+        .chain(std::iter::once(self.pooling_path.clone()))
         .collect();
         let engine = match self.model {
             Encoder::Native(_) => "native",
