@@ -102,8 +102,9 @@ pub struct TransformerParams {
     /// What to do with longer texts.
     pub long: Long,
     /// Threads for the encoder: the size of the rayon pool it runs in; `None` = rayon's
-    /// global pool. (candle splits each matrix product into `RAYON_NUM_THREADS` tasks, by
-    /// default one per physical core; results do not depend on either number.)
+    /// global pool. The native engine's vectors do not depend on it (bit-identical); the
+    /// candle engine splits each matrix product into `RAYON_NUM_THREADS` tasks (equal up to
+    /// rounding).
     pub threads: Option<usize>,
     /// Number type of the encoder.
     pub precision: Precision,
@@ -675,9 +676,12 @@ impl Embedder {
     /// Embeds `texts`: one row per text, in input order.
     ///
     /// Errors with [`TransformerError::EmptyText`] when a text has no tokens (nothing is
-    /// embedded then). Rows are bit-identical for any thread count; across batch sizes they
-    /// differ by float rounding only (padding changes the shapes of the matrix products:
-    /// max |difference| 2.4e-7 on the reference sentences).
+    /// embedded then). With the native engine a row depends on its text only: bit-identical
+    /// for any thread count, batch size or batch neighbours, and equal to its cached copy.
+    /// With candle, rows are bit-identical across thread counts and differ across batch sizes
+    /// by float rounding (padding changes the shapes of the products: max |difference|
+    /// 2.4e-7 on the reference sentences). With a cache, vectors found in it are read, the
+    /// others computed (each distinct text once) and appended.
     pub fn embed(&self, texts: &[&str]) -> Result<(Array2<f32>, EmbedStats), TransformerError> {
         let Some(cache) = &self.cache else {
             let (out, stats, _) = self.embed_uncached(texts)?;
