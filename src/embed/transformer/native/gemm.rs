@@ -379,10 +379,48 @@ fn kernel_f32(
         return;
     }
     let _ = avx512;
+    #[cfg(target_arch = "x86_64")]
+    if fma_supported() {
+        // SAFETY: AVX2 and FMA are present.
+        unsafe { kernel_f32_fma(mr, kc, a, lda, b, c, ldc) };
+        return;
+    }
     kernel_f32_portable(mr, kc, a, lda, b, c, ldc);
 }
 
+/// Whether this CPU has AVX2 and FMA (the portable kernels are then compiled for them:
+/// `f32::mul_add` becomes one instruction instead of a call to the C library's `fmaf`).
+pub(crate) fn fma_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`kernel_f32_portable`] compiled for AVX2 + FMA (the same operations: same bits).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_f32_fma(
+    mr: usize,
+    kc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
+    kernel_f32_portable(mr, kc, a, lda, b, c, ldc)
+}
+
 /// The portable kernel: the same fused multiply-adds in the same order as the AVX-512 one.
+#[inline(always)]
 fn kernel_f32_portable(
     mr: usize,
     kc: usize,
@@ -610,6 +648,10 @@ mod tests {
             kernel_f32(mr, kc, &a, lda, &b, &mut c1, NR, true);
             kernel_f32_portable(mr, kc, &a, lda, &b, &mut c2, NR);
             assert_eq!(c1, c2, "{mr} rows");
+            // The AVX2 + FMA build of the portable kernel, and the dispatch without AVX-512.
+            let mut c3 = init.clone();
+            kernel_f32(mr, kc, &a, lda, &b, &mut c3, NR, false);
+            assert_eq!(c1, c3, "{mr} rows, no AVX-512");
         }
     }
 
