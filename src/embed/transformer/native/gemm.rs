@@ -443,6 +443,45 @@ fn kernel_f32_portable(
     }
 }
 
+/// Loads an `R × NR` tile of C (row stride `ldc`) into registers.
+///
+/// # Safety
+/// AVX-512F; `c` points to `R` rows of at least [`NR`] floats, `ldc` apart.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load_tile<const R: usize>(
+    c: *const f32,
+    ldc: usize,
+) -> [[std::arch::x86_64::__m512; 2]; R] {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row[0] = _mm512_loadu_ps(c.add(r * ldc));
+        row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
+    }
+    acc
+}
+
+/// Stores a tile loaded by [`load_tile`] back.
+///
+/// # Safety
+/// As [`load_tile`], with `c` writable.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store_tile<const R: usize>(
+    acc: &[[std::arch::x86_64::__m512; 2]; R],
+    c: *mut f32,
+    ldc: usize,
+) {
+    use std::arch::x86_64::*;
+    for (r, row) in acc.iter().enumerate() {
+        _mm512_storeu_ps(c.add(r * ldc), row[0]);
+        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel_f32_avx512<const R: usize>(
@@ -454,11 +493,7 @@ unsafe fn kernel_f32_avx512<const R: usize>(
     ldc: usize,
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; R];
-    for (r, row) in acc.iter_mut().enumerate() {
-        row[0] = _mm512_loadu_ps(c.add(r * ldc));
-        row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
-    }
+    let mut acc = load_tile::<R>(c, ldc);
     for kk in 0..kc {
         let b0 = _mm512_loadu_ps(b.add(kk * NR));
         let b1 = _mm512_loadu_ps(b.add(kk * NR + 16));
@@ -468,10 +503,7 @@ unsafe fn kernel_f32_avx512<const R: usize>(
             row[1] = _mm512_fmadd_ps(av, b1, row[1]);
         }
     }
-    for (r, row) in acc.iter().enumerate() {
-        _mm512_storeu_ps(c.add(r * ldc), row[0]);
-        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
-    }
+    store_tile(&acc, c, ldc);
 }
 
 /// `C[0..mr][0..NR] += A · Bpanel` over `kp` pairs of depth (bf16, f32 accumulation); row `r`
@@ -527,11 +559,7 @@ unsafe fn kernel_bf16_avx512<const R: usize>(
     ldc: usize,
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; R];
-    for (r, row) in acc.iter_mut().enumerate() {
-        row[0] = _mm512_loadu_ps(c.add(r * ldc));
-        row[1] = _mm512_loadu_ps(c.add(r * ldc + 16));
-    }
+    let mut acc = load_tile::<R>(c, ldc);
     for q in 0..kp {
         let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR) as *const _));
         let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * NR + 16) as *const _));
@@ -541,10 +569,7 @@ unsafe fn kernel_bf16_avx512<const R: usize>(
             row[1] = _mm512_dpbf16_ps(row[1], av, b1);
         }
     }
-    for (r, row) in acc.iter().enumerate() {
-        _mm512_storeu_ps(c.add(r * ldc), row[0]);
-        _mm512_storeu_ps(c.add(r * ldc + 16), row[1]);
-    }
+    store_tile(&acc, c, ldc);
 }
 
 #[cfg(test)]
