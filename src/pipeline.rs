@@ -377,8 +377,11 @@ pub fn run(
     stages: Stages,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
-    // Refuse an existing output before doing any work.
+    // Refuse an output that would overwrite the input or anything not rhetor's, before
+    // doing any work. Nothing is created on disk until the first table is written.
+    export::check_no_overlap(corpus_path, out, "corpus")?;
     let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
+    let mut warnings: Vec<String> = dir.notes().to_vec();
     let mut timer = Timer::new();
     let corpus = corpus::load(corpus_path, &cfg.config.corpus)?;
     timer.lap("load");
@@ -402,7 +405,6 @@ pub fn run(
     ];
     let mut tables = BTreeMap::new();
     let mut details: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-    let mut warnings = Vec::new();
     let mut write = |name: &str, df: &mut DataFrame| -> Result<(), Error> {
         dir.write_parquet(name, df, &kv)?;
         tables.insert(

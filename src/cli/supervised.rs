@@ -53,12 +53,8 @@ fn load(path: &std::path::Path, cols: DataColumns, need_labels: bool) -> Result<
 
 /// `rhetor train`.
 pub fn train(a: &TrainArgs, cli: &Cli) -> Result<i32> {
-    if a.out.exists() && !a.force {
-        bail!(
-            "model file '{}' already exists; choose another --out or pass --force",
-            a.out.display()
-        );
-    }
+    rhetor::export::check_no_overlap(&a.data, &a.out, "training data")?;
+    rhetor::export::check_replace_file(&a.out, a.force, rhetor::export::FileKind::Classifier)?;
     let p = params(&a.model)?;
     let data = load(&a.data, columns(&a.cols), true)?;
     let texts = data.text_refs();
@@ -95,6 +91,7 @@ pub fn evaluate(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
     let mut cols = columns(&a.cols);
     cols.group_col = a.group_col.clone();
     cols.split_col = a.split_col.clone();
+    rhetor::export::check_no_overlap(&a.data, &a.out, "data")?;
     let dir = rhetor::export::RunDir::create(&a.out, a.force)?;
     let data = load(&a.data, cols, true)?;
     let texts = data.text_refs();
@@ -200,12 +197,9 @@ pub fn evaluate(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
 
 /// `rhetor predict`.
 pub fn predict(a: &PredictArgs, cli: &Cli) -> Result<i32> {
-    if a.out.exists() && !a.force {
-        bail!(
-            "'{}' already exists; choose another --out or pass --force",
-            a.out.display()
-        );
-    }
+    rhetor::export::check_no_overlap(&a.data, &a.out, "data")?;
+    rhetor::export::check_no_overlap(&a.model, &a.out, "model file")?;
+    rhetor::export::check_replace_file(&a.out, a.force, rhetor::export::FileKind::Parquet)?;
     let model =
         ModelFile::load(&a.model).with_context(|| format!("model '{}'", a.model.display()))?;
     let data = load(&a.data, columns(&a.cols), false)?;
@@ -246,6 +240,7 @@ fn zero_shot(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
         }
         None => BTreeMap::new(),
     };
+    rhetor::export::check_no_overlap(&a.data, &a.out, "data")?;
     let dir = rhetor::export::RunDir::create(&a.out, a.force)?;
     let mut cols = columns(&a.cols);
     cols.split_col = a.split_col.clone();

@@ -2,13 +2,16 @@
 //!
 //! A run is written into a staging directory beside the target (`.NAME.rhetor-tmp-PID`) and
 //! renamed into place only when every file is complete, so a crash or an error never leaves a
-//! half-written run. An existing run directory is refused unless `force` is set; with
-//! `force` the old directory is replaced only after the new one is complete. Single files
-//! written into an existing directory go through a temporary file and a rename.
+//! half-written run. An existing run directory is refused unless `force` is set, and even
+//! with `force` only a directory holding nothing but a rhetor run is replaced ([`RunDir`]
+//! explains the rules). Single files written into an existing directory go through a
+//! temporary file and a rename.
 
 mod error;
+mod rundir;
 
 pub use error::ExportError;
+pub use rundir::{check_no_overlap, check_replace_file, record_files, FileKind, RunDir, MARKER};
 
 use crate::corpus::{MetaColumn, MetaValues};
 use polars::prelude::*;
@@ -32,15 +35,6 @@ pub enum Format {
     Json,
 }
 
-/// A run directory being written.
-#[derive(Debug)]
-pub struct RunDir {
-    target: PathBuf,
-    staging: PathBuf,
-    committed: bool,
-    formats: Vec<Format>,
-}
-
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_path_buf(),
@@ -49,43 +43,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
 }
 
 impl RunDir {
-    /// Prepares to write the run directory `out`. Fails when `out` exists and `force` is
-    /// false, or when the place is not writable.
-    pub fn create(out: &Path, force: bool) -> Result<RunDir, ExportError> {
-        if out.exists() && !force {
-            return Err(ExportError::Exists(out.to_path_buf()));
-        }
-        if out.exists() && !out.is_dir() {
-            return Err(ExportError::Io {
-                path: out.to_path_buf(),
-                source: std::io::Error::other("exists and is not a directory"),
-            });
-        }
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "run".to_string());
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let staging = parent.join(format!(".{name}.rhetor-tmp-{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
-        }
-        std::fs::create_dir(&staging).map_err(|source| ExportError::Io {
-            path: out.to_path_buf(),
-            source,
-        })?;
-        Ok(RunDir {
-            target: out.to_path_buf(),
-            staging,
-            committed: false,
-            formats: Vec::new(),
-        })
-    }
-
     /// Also write every table in these formats (same columns, same rows).
     pub fn with_formats(mut self, formats: &[Format]) -> Self {
         self.formats = formats
@@ -98,11 +55,6 @@ impl RunDir {
         self
     }
 
-    /// Path of a file inside the (staging) directory.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.staging.join(name)
-    }
-
     /// Writes a Parquet table.
     pub fn write_parquet(
         &self,
@@ -110,12 +62,12 @@ impl RunDir {
         df: &mut DataFrame,
         meta: &[(String, String)],
     ) -> Result<(), ExportError> {
-        write_parquet(&self.path(name), df, meta)?;
+        write_parquet(&self.file(name)?, df, meta)?;
         for f in &self.formats {
             let stem = name.strip_suffix(".parquet").unwrap_or(name);
             match f {
-                Format::Csv => write_csv(&self.path(&format!("{stem}.csv")), df)?,
-                Format::Json => write_jsonl(&self.path(&format!("{stem}.jsonl")), df)?,
+                Format::Csv => write_csv(&self.file(&format!("{stem}.csv"))?, df)?,
+                Format::Json => write_jsonl(&self.file(&format!("{stem}.jsonl"))?, df)?,
                 Format::Parquet => {}
             }
         }
@@ -128,39 +80,12 @@ impl RunDir {
         name: &str,
         value: &T,
     ) -> Result<(), ExportError> {
-        write_json(&self.path(name), value)
+        write_json(&self.file(name)?, value)
     }
 
     /// Writes a text file.
     pub fn write_text(&self, name: &str, text: &str) -> Result<(), ExportError> {
-        write_text(&self.path(name), text)
-    }
-
-    /// Moves the finished run into place and returns its path.
-    pub fn commit(mut self) -> Result<PathBuf, ExportError> {
-        let old = if self.target.exists() {
-            let mut name = self.staging.file_name().unwrap_or_default().to_os_string();
-            name.push(".old");
-            let o = self.staging.with_file_name(name);
-            std::fs::rename(&self.target, &o).map_err(io(&self.target))?;
-            Some(o)
-        } else {
-            None
-        };
-        std::fs::rename(&self.staging, &self.target).map_err(io(&self.target))?;
-        self.committed = true;
-        if let Some(o) = old {
-            std::fs::remove_dir_all(&o).map_err(io(&o))?;
-        }
-        Ok(self.target.clone())
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.staging);
-        }
+        write_text(&self.file(name)?, text)
     }
 }
 

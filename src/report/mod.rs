@@ -188,10 +188,14 @@ pub fn rerender(
             message: format!("not a rhetor report.json: {e}"),
         })?;
     let mut written = Vec::new();
+    let mut names = Vec::new();
     for (name, content) in render_all(&data) {
         let p = run_dir.join(name);
         crate::export::write_text(&p, &content)?;
         written.push(p);
+        names.push(name.to_string());
     }
+    // The run's file list names them, so `--force` may replace the run later.
+    crate::export::record_files(run_dir, &names)?;
     Ok(written)
 }

@@ -239,30 +239,48 @@ fn existing_output_without_force_is_refused() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
+    // A folder of the user's is refused with or without --force (issue 14, item 1).
+    for force in [false, true] {
+        rhetor()
+            .arg("segment")
+            .arg(crate::common::demo_corpus())
+            .arg("--out")
+            .arg(&out)
+            .args(if force { &["--force"][..] } else { &[][..] })
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains("keep.txt")
+                    .and(predicate::str::contains("rhetor did not write")),
+            );
+        assert_eq!(
+            std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+            "mine"
+        );
+    }
+    // A rhetor run is refused without --force and replaced with it.
+    let run = dir.path().join("run");
+    for _ in 0..2 {
+        rhetor()
+            .arg("segment")
+            .arg(crate::common::demo_corpus())
+            .arg("--out")
+            .arg(&run)
+            .arg("--force")
+            .assert()
+            .code(0);
+    }
     rhetor()
-        .arg("run")
+        .arg("segment")
         .arg(crate::common::demo_corpus())
         .arg("--out")
-        .arg(&out)
+        .arg(&run)
         .assert()
         .code(1)
         .stderr(
             predicate::str::contains("already exists").and(predicate::str::contains("--force")),
         );
-    assert_eq!(
-        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
-        "mine"
-    );
-    rhetor()
-        .arg("segment")
-        .arg(crate::common::demo_corpus())
-        .arg("--out")
-        .arg(&out)
-        .arg("--force")
-        .assert()
-        .code(0);
-    assert!(out.join("paragraphs.parquet").is_file());
-    assert!(!out.join("keep.txt").exists());
+    assert!(run.join("paragraphs.parquet").is_file());
 }
 
 #[cfg(unix)]

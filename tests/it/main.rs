@@ -5,6 +5,7 @@ mod common;
 mod compare;
 mod demo;
 mod label;
+mod run_dir;
 mod schema;
 mod supervised;
 mod tabular;
