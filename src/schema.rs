@@ -176,7 +176,7 @@ pub const TABLES: &[TableSpec] = &[
             c("share", T::Float64, false, "count / n."),
             c("ci_low", T::Float64, false, "Lower end of the 95% interval."),
             c("ci_high", T::Float64, false, "Upper end of the 95% interval."),
-            c("method", T::String, false, "Interval method: `cluster_bootstrap_t_docs` (groups of several documents: studentized bootstrap over documents), `goodman_multinomial` (a single document), `goodman_multinomial_pooled`."),
+            c("method", T::String, false, "Interval method: `cluster_bootstrap_t_docs` (groups of several documents: studentized bootstrap over documents), `cluster_clopper_pearson_docs` (a label fewer than 10 of the group's documents carry, or a group of fewer than 10 documents: Korn–Graubard interval), `goodman_multinomial` (a single document), `goodman_multinomial_pooled` (older runs)."),
         ],
         extra_columns: "none",
     },

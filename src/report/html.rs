@@ -217,11 +217,16 @@ fn method_note(method: &str) -> &'static str {
             "cluster bootstrap-t over the group's documents (paragraphs of a document are \
              not treated as independent)"
         }
+        "cluster_clopper_pearson_docs" => {
+            "Clopper–Pearson interval at the effective sample size of the group's clustered \
+             paragraphs (a label few documents carry, or a group of few documents)"
+        }
         "goodman_multinomial" => {
             "Goodman simultaneous multinomial interval (the group is a single document)"
         }
         "goodman_multinomial_pooled" => {
-            "Goodman interval on pooled counts (the documents do not vary for this label)"
+            "Goodman interval on pooled counts (the documents do not vary for this label; \
+             older runs)"
         }
         "permutation_docs" => "whole documents reshuffled between the two groups",
         "permutation_paragraphs" => {

@@ -1,7 +1,7 @@
 //! The comparison and the report: tables, re-rendering, grouping errors, and the
 //! calibration of the divergence test on real speeches.
 
-use crate::common::{demo_corpus, read, rhetor, run_demo, shared_data, strings};
+use crate::common::{demo_corpus, ints, read, rhetor, run_demo, shared_data, strings};
 use predicates::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -120,7 +120,7 @@ fn group_by_metadata_column() {
     let method = strings(&shares, "method");
     assert!(method
         .iter()
-        .all(|m| m.as_deref().unwrap().starts_with("cluster_bootstrap")
+        .all(|m| m.as_deref().unwrap().starts_with("cluster_")
             || m.as_deref().unwrap().starts_with("goodman")));
     let div = read(&out.join("divergence.parquet"));
     assert_eq!(div.height(), 1);
@@ -132,6 +132,108 @@ fn group_by_metadata_column() {
         .get(0)
         .unwrap();
     assert!(p < 0.01, "the two sides differ: p = {p}");
+}
+
+/// Issue 14, item 12: a label carried by one paragraph of 120 (40 documents) got the
+/// interval [0, 1] from the cluster bootstrap-t (most resamples miss its document). Now the
+/// cluster Clopper–Pearson interval: ci_high well under 0.1, and under 0.05 for the group
+/// without the label; every interval holds its share.
+#[test]
+fn issue14_item12_rare_label_interval_is_not_zero_to_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let codebook = dir.path().join("tone.toml");
+    std::fs::write(
+        &codebook,
+        "[codebook]\nname = \"tone\"\n[[dimension]]\nname = \"tone\"\n\
+         [[dimension.label]]\nname = \"plain\"\ndescription = \"Plain talk.\"\nkeywords = [\"plain\"]\n\
+         [[dimension.label]]\nname = \"rare\"\ndescription = \"Zebras.\"\nkeywords = [\"zebra\"]\n",
+    )
+    .unwrap();
+    let config = dir.path().join("rhetor.toml");
+    std::fs::write(&config, "[label]\nmethod = \"keywords\"\n").unwrap();
+    let towns = [
+        "Ashford", "Bexley", "Croydon", "Dover", "Epsom", "Frome", "Goole",
+    ];
+    let mut lines = String::new();
+    for d in 0..80 {
+        let side = if d < 40 { "a" } else { "b" };
+        let paras: Vec<String> = (0..3)
+            .map(|i| {
+                let word = if d == 7 && i == 1 { "zebra" } else { "plain" };
+                format!(
+                    "Speaker {d} said in part {i} that the {word} budget of {} must fund {} new \
+                     schools, {} clinics and a bridge over the river by the year {}.",
+                    towns[(d + i) % towns.len()],
+                    3 + d % 11,
+                    2 + (d * 7 + i) % 13,
+                    2030 + (d * 3 + i) % 17
+                )
+            })
+            .collect();
+        lines.push_str(&format!(
+            "{{\"id\": \"s{d:02}\", \"side\": \"{side}\", \"text\": {}}}\n",
+            serde_json::to_string(&paras.join("\n\n")).unwrap()
+        ));
+    }
+    let corpus = dir.path().join("speeches.jsonl");
+    std::fs::write(&corpus, lines).unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("run")
+        .arg(&corpus)
+        .args(["--group-by", "side", "--k", "2", "--codebook"])
+        .arg(&codebook)
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let shares = read(&out.join("doc_labels.parquet"));
+    let dims = strings(&shares, "dimension");
+    let groups = strings(&shares, "group");
+    let labels = strings(&shares, "label");
+    let counts = ints(&shares, "count");
+    let col = |name: &str| -> Vec<f64> {
+        let c = shares.column(name).unwrap().f64().unwrap().clone();
+        c.iter().map(|v| v.unwrap()).collect()
+    };
+    let (share, lo, hi) = (col("share"), col("ci_low"), col("ci_high"));
+    for i in 0..shares.height() {
+        assert!(
+            0.0 <= lo[i] && lo[i] <= share[i] && share[i] <= hi[i] && hi[i] <= 1.0,
+            "row {i}: {} {} {}",
+            lo[i],
+            share[i],
+            hi[i]
+        );
+    }
+    let row = |group: &str| {
+        (0..shares.height())
+            .find(|&i| {
+                dims[i].as_deref() == Some("tone")
+                    && groups[i].as_deref() == Some(group)
+                    && labels[i].as_deref() == Some("rare")
+            })
+            .unwrap_or_else(|| panic!("no tone/rare row for group {group}"))
+    };
+    let (a, b) = (row("a"), row("b"));
+    assert_eq!((counts[a], counts[b]), (1, 0));
+    assert!(
+        hi[a] < 0.1 && lo[a] < share[a],
+        "1 of 120: [{}, {}]",
+        lo[a],
+        hi[a]
+    );
+    assert!(
+        hi[b] > 0.0 && hi[b] < 0.05,
+        "0 of 120: [{}, {}]",
+        lo[b],
+        hi[b]
+    );
+    assert_eq!(lo[b], 0.0);
+    // No share under 5% anywhere has an interval reaching 1.
+    assert!((0..shares.height()).all(|i| share[i] >= 0.05 || hi[i] < 1.0));
 }
 
 /// Issue: calibration on convention2012_party. One party's speeches split at random into
