@@ -11,7 +11,7 @@ pub enum ExportError {
     )]
     Exists(PathBuf),
     /// A file or directory could not be written.
-    #[error("cannot write '{path}': {source}")]
+    #[error("cannot write '{path}'")]
     Io {
         /// The path.
         path: PathBuf,
