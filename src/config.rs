@@ -96,7 +96,7 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config '{path}': {source}")]
+    #[error("cannot read config '{path}'")]
     Read {
         /// The file.
         path: PathBuf,
@@ -169,6 +169,7 @@ impl Config {
         let inv = |section: &str, e: &dyn std::fmt::Display| {
             ConfigError::Invalid(format!("[{section}] {e}"))
         };
+        self.corpus.check().map_err(|e| inv("corpus", &e))?;
         let segment = self.segment.check().map_err(|e| inv("segment", &e))?;
         let tfidf = match &self.embed {
             EmbedConfig::Tfidf(p) => p.check().map_err(|e| inv("embed", &e))?,

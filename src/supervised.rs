@@ -117,6 +117,23 @@ fn parse_labels(v: &str, multi: bool) -> Vec<String> {
         .collect()
 }
 
+/// Where a named column's values are, once the corpus reader has read the file.
+#[derive(Clone, Copy)]
+enum Col {
+    /// A metadata column.
+    Meta(usize),
+    /// The id column.
+    Id,
+    /// The text column.
+    Text,
+    /// The `title` column.
+    Title,
+    /// The `date` column.
+    Date,
+    /// The `source` column.
+    Source,
+}
+
 /// Reads a JSONL/CSV/Parquet file of labelled rows. With `need_labels`, the label column
 /// must exist and every row must have a label (or be skipped with `skip_unlabelled`).
 pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<LabelledData, Error> {
@@ -125,22 +142,32 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
         id_col: cols.id_col.clone(),
         doc_col: None,
         unit: Unit::Document,
+        ..CorpusParams::default()
     };
     let c = corpus::load(path, &params)?;
-    let find = |name: &str, flag: &str| -> Result<usize, SupervisedError> {
-        c.doc_meta
-            .iter()
-            .position(|m| m.name == name)
-            .ok_or_else(|| {
-                let mut names: Vec<String> = vec!["title".into(), "date".into(), "source".into()];
-                names.extend(c.doc_meta.iter().map(|m| m.name.clone()));
-                SupervisedError::MissingColumn {
-                    path: path.to_path_buf(),
-                    column: name.to_string(),
-                    flag: flag.to_string(),
-                    available: names.join(", "),
-                }
-            })
+    let text_name = params.text_col().to_string();
+    let id_name = cols.id_col.clone().unwrap_or_else(|| "id".to_string());
+    let find = |name: &str, flag: &str| -> Result<Col, SupervisedError> {
+        if let Some(i) = c.doc_meta.iter().position(|m| m.name == name) {
+            return Ok(Col::Meta(i));
+        }
+        if c.columns.iter().any(|n| n == name) {
+            // A column the corpus reader turned into a document field.
+            match name {
+                n if n == text_name => return Ok(Col::Text),
+                n if n == id_name => return Ok(Col::Id),
+                "title" => return Ok(Col::Title),
+                "date" => return Ok(Col::Date),
+                "source" => return Ok(Col::Source),
+                _ => {}
+            }
+        }
+        Err(SupervisedError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name.to_string(),
+            flag: flag.to_string(),
+            available: c.columns.join(", "),
+        })
     };
     let label_name = cols.label_col.as_deref().unwrap_or("label");
     let label_i = match find(label_name, "--label-col") {
@@ -148,7 +175,7 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
         Err(e) if need_labels => return Err(Error::Supervised(e)),
         Err(_) => None,
     };
-    let opt = |name: &Option<String>, flag: &str| -> Result<Option<usize>, Error> {
+    let opt = |name: &Option<String>, flag: &str| -> Result<Option<Col>, Error> {
         match name {
             Some(n) => Ok(Some(find(n, flag)?)),
             None => Ok(None),
@@ -157,7 +184,20 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
     let target_i = opt(&cols.target_col, "--target-col")?;
     let group_i = opt(&cols.group_col, "--group-col")?;
     let split_i = opt(&cols.split_col, "--split-col")?;
-    let get = |i: usize, row: usize| c.doc_meta[i].values.get_string(row).unwrap_or_default();
+    let get = |col: Col, row: usize| -> String {
+        let d = &c.documents[row];
+        match col {
+            Col::Meta(i) => c.doc_meta[i].values.get_string(row).unwrap_or_default(),
+            Col::Id => d.id.clone(),
+            Col::Text => match &d.body {
+                Body::Text { text, .. } => text.clone(),
+                Body::Rows(_) => String::new(),
+            },
+            Col::Title => d.title.clone().unwrap_or_default(),
+            Col::Date => d.date.clone().unwrap_or_default(),
+            Col::Source => d.source.clone(),
+        }
+    };
 
     let mut out = LabelledData {
         ids: Vec::new(),

@@ -46,9 +46,9 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
     p.check().context("[classify] parameters")
 }
 
+/// Every error of `supervised::load` names the file already.
 fn load(path: &std::path::Path, cols: DataColumns, need_labels: bool) -> Result<LabelledData> {
-    supervised::load(path, &cols, need_labels)
-        .with_context(|| format!("reading '{}'", path.display()))
+    Ok(supervised::load(path, &cols, need_labels)?)
 }
 
 /// `rhetor train`.

@@ -9,8 +9,9 @@ pub enum CorpusError {
     /// The corpus path does not exist.
     #[error("corpus '{0}' does not exist; give a folder of .txt/.md files or a .jsonl, .csv or .parquet file")]
     NotFound(PathBuf),
-    /// A file or folder could not be read.
-    #[error("cannot read '{path}': {source}")]
+    /// A file or folder could not be read. (The message leaves the cause to the error chain,
+    /// so `{:#}` does not print it twice.)
+    #[error("cannot read '{path}'")]
     Io {
         /// The path.
         path: PathBuf,
@@ -65,6 +66,39 @@ pub enum CorpusError {
         /// 0-based row of the second occurrence.
         second: usize,
     },
+    /// The corpus path is not a regular file or folder (a FIFO, device or socket): never
+    /// opened, since reading it could block or never end.
+    #[error("'{path}' is not a regular file ({kind}); give a folder, or a .txt, .jsonl, .csv or .parquet file")]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: String,
+    },
+    /// A table file is UTF-16 (it starts with a UTF-16 byte-order mark).
+    #[error("'{path}' is UTF-16 text; rhetor reads JSONL and CSV in UTF-8: convert it (e.g. `iconv -f UTF-16 -t UTF-8`)")]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV file has a quoted field that is never closed.
+    #[error("'{path}' line {line}: a quoted field starts here and is never closed (unbalanced '\"'); close the quote, and write a quote inside a quoted field as two quotes (\"\")")]
+    CsvQuote {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the opening quote.
+        line: usize,
+    },
+    /// A CSV file seems to use another field separator than the configured one.
+    #[error("'{path}' looks {}-separated (its first line has no {}); rhetor reads {}-separated CSV: set separator = {} in the [corpus] section of a config file (--config), or convert the file", sep_name(*.found), sep_name(*.separator), sep_name(*.separator), toml_char(*.found))]
+    CsvSeparator {
+        /// The file.
+        path: PathBuf,
+        /// The separator the first line suggests.
+        found: char,
+        /// The separator rhetor used.
+        separator: char,
+    },
     /// A CSV or Parquet file could not be parsed.
     #[error("cannot parse '{path}': {message}")]
     Table {
@@ -73,4 +107,22 @@ pub enum CorpusError {
         /// The parser's message.
         message: String,
     },
+}
+
+/// A separator in words: `';'`, or `tab`.
+fn sep_name(c: char) -> String {
+    if c == '\t' {
+        "tab".to_string()
+    } else {
+        format!("'{c}'")
+    }
+}
+
+/// A character as a TOML string.
+fn toml_char(c: char) -> String {
+    if c == '\t' {
+        "\"\\t\"".to_string()
+    } else {
+        format!("\"{c}\"")
+    }
 }

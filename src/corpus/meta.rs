@@ -73,6 +73,44 @@ impl MetaValues {
         }
     }
 
+    /// Types a column of CSV text without changing any value's spelling: the column becomes
+    /// booleans if every non-empty value is `true` or `false`, integers if every one is an
+    /// integer written the way it reads back (no leading zeros or `+`, fits in 64 bits),
+    /// decimals if every one is a plain decimal number that reads back with the same digits
+    /// (no leading zeros, `+`, exponent or digits lost), and otherwise stays text. So `007`,
+    /// `02134` and `1e3` stay text, and ids never change.
+    pub fn from_csv_text(values: Vec<Option<String>>) -> MetaValues {
+        let non_null = || values.iter().flatten();
+        if non_null().next().is_none() {
+            return MetaValues::Str(values);
+        }
+        if non_null().all(|v| v == "true" || v == "false") {
+            return MetaValues::Bool(
+                values
+                    .iter()
+                    .map(|v| v.as_ref().map(|v| v == "true"))
+                    .collect(),
+            );
+        }
+        if non_null().all(|v| exact_int(v).is_some()) {
+            return MetaValues::Int(
+                values
+                    .iter()
+                    .map(|v| v.as_deref().and_then(exact_int))
+                    .collect(),
+            );
+        }
+        if non_null().all(|v| exact_float(v).is_some()) {
+            return MetaValues::Float(
+                values
+                    .iter()
+                    .map(|v| v.as_deref().and_then(exact_float))
+                    .collect(),
+            );
+        }
+        MetaValues::Str(values)
+    }
+
     /// Builds a column from JSON values, inferring one type for all of them: booleans,
     /// integers, floats, or else strings (arrays and objects are kept as JSON text).
     pub fn from_json(values: &[Option<&Value>]) -> MetaValues {
@@ -96,5 +134,73 @@ impl MetaValues {
                 })
                 .collect(),
         )
+    }
+}
+
+/// `s` as an integer, if it is written exactly as the integer prints.
+fn exact_int(s: &str) -> Option<i64> {
+    s.parse::<i64>().ok().filter(|x| x.to_string() == s)
+}
+
+/// `s` as a float, if it is a plain decimal (`-12.50`, `3`) without leading zeros, `+` or
+/// exponent, that prints back with the same digits at its number of decimals.
+fn exact_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || (int.len() > 1 && int.starts_with('0')) {
+        return None;
+    }
+    if frac.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    let x: f64 = s.parse().ok()?;
+    let decimals = frac.map_or(0, str::len);
+    (format!("{x:.decimals$}") == s).then_some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(v: &[&str]) -> MetaValues {
+        MetaValues::from_csv_text(
+            v.iter()
+                .map(|s| (!s.is_empty()).then(|| s.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn csv_numbers_keep_their_spelling() {
+        assert_eq!(
+            col(&["1", "", "-20"]),
+            MetaValues::Int(vec![Some(1), None, Some(-20)])
+        );
+        assert_eq!(
+            col(&["1.5", "2", "2.0"]),
+            MetaValues::Float(vec![Some(1.5), Some(2.0), Some(2.0)])
+        );
+        assert_eq!(
+            col(&["true", "false"]),
+            MetaValues::Bool(vec![Some(true), Some(false)])
+        );
+        for text in [
+            &["007", "1"][..],
+            &["02134"],
+            &["1e3"],
+            &["+1"],
+            &["0.1000000000000000000001"],
+            &["12345678901234567890"],
+            &["True"],
+            &["1,000"],
+            &[".5"],
+            &["5."],
+        ] {
+            assert!(matches!(col(text), MetaValues::Str(_)), "{text:?}");
+        }
     }
 }

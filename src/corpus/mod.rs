@@ -17,11 +17,13 @@
 
 mod error;
 mod meta;
+mod reader;
 mod table;
 mod text;
 
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
+pub(crate) use reader::read_parquet_file;
 pub use text::{parse_header, Header};
 
 use serde::{Deserialize, Serialize};
@@ -48,11 +50,15 @@ impl std::fmt::Display for Unit {
     }
 }
 
+/// Default of [`CorpusParams::max_file_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Corpus loading parameters (the `[corpus]` section of the config).
 ///
 /// Defaults: `text_col = "text"`, `id_col = None` (use `id` when present, else the row
-/// number), `doc_col = None`, `unit = "paragraph"`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// number), `doc_col = None`, `unit = "paragraph"`, `max_file_bytes = 268435456` (256 MiB),
+/// `separator = ","`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorpusParams {
     /// Text column of tabular files (default `text`).
@@ -63,12 +69,45 @@ pub struct CorpusParams {
     pub doc_col: Option<String>,
     /// Analysis unit (default paragraph).
     pub unit: Unit,
+    /// Text files (in a folder, or given alone) larger than this many bytes are skipped and
+    /// reported instead of read (default 256 MiB). Does not apply to JSONL/CSV/Parquet tables.
+    pub max_file_bytes: u64,
+    /// Field separator of CSV files, one ASCII character (default `,`; e.g. `";"` or `"\t"`).
+    pub separator: char,
+}
+
+impl Default for CorpusParams {
+    fn default() -> Self {
+        CorpusParams {
+            text_col: None,
+            id_col: None,
+            doc_col: None,
+            unit: Unit::default(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            separator: ',',
+        }
+    }
 }
 
 impl CorpusParams {
     /// The text column name.
     pub fn text_col(&self) -> &str {
         self.text_col.as_deref().unwrap_or("text")
+    }
+
+    /// Checks the values: `max_file_bytes` at least 1, `separator` one ASCII character that
+    /// is not a quote or a line break.
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_file_bytes == 0 {
+            return Err("max_file_bytes must be at least 1 (max_file_bytes = 0)".to_string());
+        }
+        let s = self.separator;
+        if !s.is_ascii() || matches!(s, '"' | '\n' | '\r') {
+            return Err(format!(
+                "separator must be one ASCII character other than a quote or a line break (separator = {s:?})"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -111,12 +150,45 @@ pub enum SkipReason {
         /// Offset of the first invalid byte.
         offset: usize,
     },
+    /// Starts with a UTF-16 byte-order mark but is not valid UTF-16 (an unpaired surrogate).
+    InvalidUtf16 {
+        /// Byte offset of the first invalid code unit.
+        offset: usize,
+    },
     /// Looks binary (NUL bytes).
     Binary,
     /// Could not be read.
     Unreadable {
         /// The I/O error.
         message: String,
+    },
+    /// Not a regular file (a FIFO, device, socket, or a link to one): never opened, since
+    /// reading it could block or never end.
+    NotRegular {
+        /// What it is: `FIFO`, `character device`, `block device`, `socket`, `folder`, ….
+        kind: String,
+    },
+    /// Larger than `[corpus] max_file_bytes`; not read.
+    TooLarge {
+        /// Size in bytes (at least `limit + 1` when the file grew while being read).
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A table row without a value in the id column (or, with `--doc-col`, the document
+    /// column), so it belongs to no document.
+    MissingId {
+        /// The column.
+        column: String,
+        /// The flag that named the column (`--id-col`, `--doc-col`).
+        flag: String,
+    },
+    /// A JSONL row whose text is not a string (a number, boolean, array or object).
+    NotText {
+        /// The text column.
+        column: String,
+        /// What it holds instead: `a number`, `a boolean`, `an array`, `an object`.
+        found: String,
     },
     /// Empty or whitespace only.
     Empty,
@@ -138,8 +210,28 @@ impl std::fmt::Display for SkipReason {
                     "not valid UTF-8 (first bad byte at offset {offset}); convert it to UTF-8"
                 )
             }
+            SkipReason::InvalidUtf16 { offset } => write!(
+                f,
+                "starts with a UTF-16 byte-order mark but is not valid UTF-16 (unpaired surrogate at byte {offset}); convert it to UTF-8"
+            ),
             SkipReason::Binary => f.write_str("binary file (contains NUL bytes), not text"),
             SkipReason::Unreadable { message } => write!(f, "cannot be read: {message}"),
+            SkipReason::NotRegular { kind } => write!(
+                f,
+                "not a regular file ({kind}); rhetor reads only regular files (and links to them)"
+            ),
+            SkipReason::TooLarge { bytes, limit } => write!(
+                f,
+                "{bytes} bytes, more than the limit of {limit} bytes; raise max_file_bytes in the [corpus] section of the config to read it"
+            ),
+            SkipReason::MissingId { column, flag } => write!(
+                f,
+                "no value in the {flag} column '{column}', so the row belongs to no document; fill it in, or remove the row"
+            ),
+            SkipReason::NotText { column, found } => write!(
+                f,
+                "'{column}' is {found}, not a string; put the text in quotes if it is meant as text"
+            ),
             SkipReason::Empty => f.write_str("empty or whitespace only"),
         }
     }
@@ -181,6 +273,9 @@ pub struct Corpus {
     pub skipped: Vec<Skipped>,
     /// Files in a folder that were not read because of their extension.
     pub n_other_files: usize,
+    /// Tabular input: every column of the file, in file order (also those that became the
+    /// id, text, title, date or source); empty for text files.
+    pub columns: Vec<String>,
 }
 
 impl Corpus {
@@ -205,6 +300,12 @@ pub fn load(path: &Path, params: &CorpusParams) -> Result<Corpus, CorpusError> {
     if meta.is_dir() {
         return text::load_folder(path, params);
     }
+    if !meta.is_file() {
+        return Err(CorpusError::NotRegular {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta).to_string(),
+        });
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -215,6 +316,67 @@ pub fn load(path: &Path, params: &CorpusParams) -> Result<Corpus, CorpusError> {
         "txt" | "md" => text::load_single(path, params),
         _ => Err(CorpusError::UnsupportedFormat(path.to_path_buf())),
     }
+}
+
+/// What a file that is not a regular file is, in words.
+pub(crate) fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
+}
+
+/// The first few skipped documents and why, grouped by reason, for an error that says
+/// nothing was left: `'a.txt', 'b.txt': binary file …; 'c.txt': not valid UTF-8 …`.
+pub(crate) fn skipped_summary(skipped: &[Skipped]) -> String {
+    const SOURCES: usize = 3;
+    const REASONS: usize = 3;
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for k in skipped {
+        let reason = k.reason.to_string();
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, sources)) => sources.push(&k.source),
+            None => groups.push((reason, vec![&k.source])),
+        }
+    }
+    let mut parts: Vec<String> = groups
+        .iter()
+        .take(REASONS)
+        .map(|(reason, sources)| {
+            let mut names = sources
+                .iter()
+                .take(SOURCES)
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if sources.len() > SOURCES {
+                names.push_str(&format!(" and {} more", sources.len() - SOURCES));
+            }
+            format!("{names}: {reason}")
+        })
+        .collect();
+    if groups.len() > REASONS {
+        let rest: usize = groups[REASONS..].iter().map(|(_, s)| s.len()).sum();
+        parts.push(format!("{rest} more for other reasons"));
+    }
+    parts.join("; ")
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
@@ -237,11 +399,109 @@ pub(crate) fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Resolves the path of a file inside the corpus for error messages.
+/// A file name as an id: valid UTF-8 is kept as it is, except that a backslash `\` becomes
+/// `\\`; every byte that is not part of valid UTF-8 becomes `\xHH` (two upper-case hex
+/// digits), so `x\xff.txt` and `x\xfe.txt` (bytes) become the ids `x\xFF.txt` and
+/// `x\xFE.txt`. The mapping is one-to-one (names never collide) and reversible.
+pub fn escape_name(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        escape_bytes(name.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        match name.to_str() {
+            Some(s) => s.replace('\\', "\\\\"),
+            None => escape_bytes(name.as_encoded_bytes()),
+        }
+    }
+}
+
+fn escape_bytes(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let push_valid = |out: &mut String, s: &str| {
+        for c in s.chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+    };
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                push_valid(&mut out, s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                push_valid(&mut out, std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+/// The id of a file inside the corpus: its path relative to `root`, components joined with
+/// `/`, each escaped with [`escape_name`].
 pub(crate) fn rel_id(root: &Path, file: &Path) -> String {
     let rel: PathBuf = file.strip_prefix(root).unwrap_or(file).to_path_buf();
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| escape_name(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn file_names_are_escaped_one_to_one() {
+        use std::os::unix::ffi::OsStrExt;
+        let esc = |b: &[u8]| escape_name(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(esc(b"plain \xc3\xa9.txt"), "plain é.txt");
+        assert_eq!(esc(b"x\xff.txt"), "x\\xFF.txt");
+        assert_eq!(esc(b"x\xfe.txt"), "x\\xFE.txt");
+        assert_eq!(esc(b"x\\xFF.txt"), "x\\\\xFF.txt");
+        assert_eq!(esc(b"\xe2\x82"), "\\xE2\\x82");
+    }
+
+    #[test]
+    fn skipped_summary_groups_by_reason() {
+        let k = |source: &str, reason: SkipReason| Skipped {
+            source: source.to_string(),
+            reason,
+        };
+        let mut skipped: Vec<Skipped> = (0..5)
+            .map(|i| k(&format!("r{i}"), SkipReason::Empty))
+            .collect();
+        skipped.push(k("b.txt", SkipReason::Binary));
+        assert_eq!(
+            skipped_summary(&skipped),
+            "'r0', 'r1', 'r2' and 2 more: empty or whitespace only; 'b.txt': binary file (contains NUL bytes), not text"
+        );
+    }
+
+    #[test]
+    fn corpus_params_check() {
+        assert!(CorpusParams::default().check().is_ok());
+        let p = CorpusParams {
+            max_file_bytes: 0,
+            ..CorpusParams::default()
+        };
+        assert!(p.check().unwrap_err().contains("max_file_bytes"));
+        let p = CorpusParams {
+            separator: '"',
+            ..CorpusParams::default()
+        };
+        assert!(p.check().unwrap_err().contains("separator"));
+    }
 }

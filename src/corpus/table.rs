@@ -14,6 +14,8 @@ struct Table {
     columns: Vec<MetaColumn>,
     /// Original 1-based line numbers (JSONL) for messages; `None` for CSV/Parquet.
     lines: Option<Vec<usize>>,
+    /// JSONL: per row, what the text value is when it is not a string (`a number`, …).
+    not_text: Option<Vec<Option<&'static str>>>,
 }
 
 impl Table {
@@ -29,6 +31,19 @@ impl Table {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// What the text of `row` is, when it is not a string.
+    fn not_text(&self, text_i: usize, row: usize) -> Option<&'static str> {
+        if let Some(kinds) = &self.not_text {
+            return kinds[row];
+        }
+        match &self.columns[text_i].values {
+            MetaValues::Str(_) => None,
+            MetaValues::Int(v) => v[row].map(|_| "a number"),
+            MetaValues::Float(v) => v[row].map(|_| "a number"),
+            MetaValues::Bool(v) => v[row].map(|_| "a boolean"),
+        }
+    }
+
     fn row_label(&self, path: &Path, row: usize) -> String {
         match &self.lines {
             Some(l) => format!("{}:{}", display(path), l[row]),
@@ -37,7 +52,12 @@ impl Table {
     }
 }
 
-fn read_jsonl(path: &Path, bytes: &[u8], skipped: &mut Vec<Skipped>) -> Result<Table, CorpusError> {
+fn read_jsonl(
+    path: &Path,
+    bytes: &[u8],
+    text_name: &str,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Table, CorpusError> {
     let mut rows: Vec<Map<String, Value>> = Vec::new();
     let mut lines = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -103,10 +123,18 @@ fn read_jsonl(path: &Path, bytes: &[u8], skipped: &mut Vec<Skipped>) -> Result<T
             }
         })
         .collect();
+    let not_text = rows
+        .iter()
+        .map(|r| match r.get(text_name) {
+            None | Some(Value::Null) | Some(Value::String(_)) => None,
+            Some(other) => Some(json_kind(other)),
+        })
+        .collect();
     Ok(Table {
         n_rows: rows.len(),
         columns,
         lines: Some(lines),
+        not_text: Some(not_text),
     })
 }
 
@@ -121,54 +149,111 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn read_polars(path: &Path, ext: &str) -> Result<Table, CorpusError> {
+/// The line (1-based) of a quoted field that is never closed, reading `bytes` as CSV with
+/// `sep` between fields and `"` as the quote (a quote opens a quoted field only at the start
+/// of a field; `""` inside one is a literal quote).
+fn unclosed_quote_line(bytes: &[u8], sep: u8) -> Option<usize> {
+    let mut line = 1;
+    let mut open_line = 0;
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == b'"' && field_start {
+            in_quotes = true;
+            open_line = line;
+        } else {
+            field_start = b == sep || b == b'\n' || (b == b'\r' && field_start);
+            i += 1;
+            continue;
+        }
+        field_start = false;
+        i += 1;
+    }
+    in_quotes.then_some(open_line)
+}
+
+/// The separator the first line of a CSV file suggests, when it has none of `sep` but one
+/// of `,`, `;`, tab or `|`.
+fn sniff_separator(bytes: &[u8], sep: u8) -> Option<char> {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if first.contains(&sep) {
+        return None;
+    }
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .filter(|&c| c != sep)
+        .map(|c| (first.iter().filter(|&&b| b == c).count(), c))
+        .filter(|&(n, _)| n > 0)
+        .max_by_key(|&(n, c)| (n, std::cmp::Reverse(c)))
+        .map(|(_, c)| c as char)
+}
+
+fn has_utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+}
+
+/// Reads a CSV file with every column as text (types are decided later, see
+/// [`MetaValues::from_csv_text`]).
+fn read_csv(path: &Path, sep: u8) -> Result<Table, String> {
     use polars::prelude::*;
-    let table_err = |e: PolarsError| CorpusError::Table {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let df = if ext == "csv" {
+    let read = || -> PolarsResult<DataFrame> {
         CsvReadOptions::default()
             .with_has_header(true)
-            .with_infer_schema_length(Some(10_000))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(table_err)?
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_separator(sep))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
             .finish()
-            .map_err(table_err)?
-    } else {
-        let f = std::fs::File::open(path).map_err(io_err(path))?;
-        ParquetReader::new(f).finish().map_err(table_err)?
     };
+    let df = match super::reader::catch_quiet(read) {
+        Ok(Ok(df)) => df,
+        Ok(Err(e)) => return Err(super::reader::short_message(&e.to_string())),
+        Err(panic) => {
+            return Err(format!(
+                "the CSV reader failed ({})",
+                super::reader::short_message(&panic)
+            ))
+        }
+    };
+    frame_to_table(&df).map_err(|e| e.to_string())
+}
+
+fn frame_to_table(df: &polars::prelude::DataFrame) -> polars::prelude::PolarsResult<Table> {
+    use polars::prelude::*;
     let n_rows = df.height();
     let mut columns = Vec::new();
     for c in df.columns() {
         let name = c.name().to_string();
         let s = c.as_materialized_series();
         let values = match s.dtype() {
-            DataType::Boolean => MetaValues::Bool(s.bool().map_err(table_err)?.iter().collect()),
+            DataType::Boolean => MetaValues::Bool(s.bool()?.iter().collect()),
             dt if dt.is_integer() => {
-                let s = s.cast(&DataType::Int64).map_err(table_err)?;
-                MetaValues::Int(s.i64().map_err(table_err)?.iter().collect())
+                let s = s.cast(&DataType::Int64)?;
+                MetaValues::Int(s.i64()?.iter().collect())
             }
             dt if dt.is_float() => {
-                let s = s.cast(&DataType::Float64).map_err(table_err)?;
-                MetaValues::Float(s.f64().map_err(table_err)?.iter().collect())
+                let s = s.cast(&DataType::Float64)?;
+                MetaValues::Float(s.f64()?.iter().collect())
             }
-            DataType::String => MetaValues::Str(
-                s.str()
-                    .map_err(table_err)?
-                    .iter()
-                    .map(|o| o.map(str::to_string))
-                    .collect(),
-            ),
+            DataType::String => {
+                MetaValues::Str(s.str()?.iter().map(|o| o.map(str::to_string)).collect())
+            }
             _ => match s.cast(&DataType::String) {
-                Ok(cs) => MetaValues::Str(
-                    cs.str()
-                        .map_err(table_err)?
-                        .iter()
-                        .map(|o| o.map(str::to_string))
-                        .collect(),
-                ),
+                Ok(cs) => {
+                    MetaValues::Str(cs.str()?.iter().map(|o| o.map(str::to_string)).collect())
+                }
                 Err(_) => MetaValues::Str(
                     (0..n_rows)
                         .map(|i| s.get(i).ok().map(|v| v.to_string()))
@@ -182,6 +267,7 @@ fn read_polars(path: &Path, ext: &str) -> Result<Table, CorpusError> {
         n_rows,
         columns,
         lines: None,
+        not_text: None,
     })
 }
 
@@ -230,20 +316,68 @@ pub(super) fn load_table(
         }],
         ..Default::default()
     };
+    let text_name = params.text_col();
+    let table_err = |message: String| CorpusError::Table {
+        path: path.to_path_buf(),
+        message,
+    };
+    let is_csv = ext == "csv";
+    // With a CSV file: the separator its first line suggests when it lacks ours.
+    let mut other_separator = None;
     let table = match ext {
-        "jsonl" | "ndjson" => read_jsonl(path, &bytes, &mut corpus.skipped)?,
+        "jsonl" | "ndjson" => {
+            if has_utf16_bom(&bytes) {
+                return Err(CorpusError::Utf16 {
+                    path: path.to_path_buf(),
+                });
+            }
+            read_jsonl(path, &bytes, text_name, &mut corpus.skipped)?
+        }
+        "csv" => {
+            if has_utf16_bom(&bytes) {
+                return Err(CorpusError::Utf16 {
+                    path: path.to_path_buf(),
+                });
+            }
+            let sep = params.separator as u8;
+            if let Some(line) = unclosed_quote_line(&bytes, sep) {
+                return Err(CorpusError::CsvQuote {
+                    path: path.to_path_buf(),
+                    line,
+                });
+            }
+            other_separator = sniff_separator(&bytes, sep);
+            drop(bytes);
+            let separator_err = |found| CorpusError::CsvSeparator {
+                path: path.to_path_buf(),
+                found,
+                separator: params.separator,
+            };
+            match (read_csv(path, sep), other_separator) {
+                (Ok(t), _) => t,
+                (Err(_), Some(found)) => return Err(separator_err(found)),
+                (Err(message), None) => return Err(table_err(message)),
+            }
+        }
         _ => {
             drop(bytes);
-            read_polars(path, ext)?
+            let df = super::read_parquet_file(path).map_err(table_err)?;
+            frame_to_table(&df).map_err(|e| table_err(e.to_string()))?
         }
     };
-    let missing = |column: &str, flag: &str| CorpusError::MissingColumn {
-        path: path.to_path_buf(),
-        column: column.to_string(),
-        flag: flag.to_string(),
-        available: table.names(),
+    let missing = |column: &str, flag: &str| match other_separator {
+        Some(found) if table.columns.len() == 1 => CorpusError::CsvSeparator {
+            path: path.to_path_buf(),
+            found,
+            separator: params.separator,
+        },
+        _ => CorpusError::MissingColumn {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            flag: flag.to_string(),
+            available: table.names(),
+        },
     };
-    let text_name = params.text_col();
     let text_i = table
         .position(text_name)
         .ok_or_else(|| missing(text_name, "--text-col"))?;
@@ -255,9 +389,28 @@ pub(super) fn load_table(
         Some(c) => Some(table.position(c).ok_or_else(|| missing(c, "--doc-col"))?),
         None => None,
     };
+    corpus.columns = table.columns.iter().map(|c| c.name.clone()).collect();
+    let mut table = table;
+    if is_csv {
+        // CSV cells are text; metadata columns get a type only where no value changes its
+        // spelling. Text, id, document and title/date/source columns stay text.
+        for (i, c) in table.columns.iter_mut().enumerate() {
+            let keep_text = i == text_i
+                || Some(i) == id_i
+                || Some(i) == doc_i
+                || ["title", "date", "source"].contains(&c.name.as_str());
+            if keep_text {
+                continue;
+            }
+            if let MetaValues::Str(v) = std::mem::replace(&mut c.values, MetaValues::Str(vec![])) {
+                c.values = MetaValues::from_csv_text(v);
+            }
+        }
+    }
+    let table = table;
     let source = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(super::escape_name)
         .unwrap_or_else(|| display(path));
     let text_of = |row: usize| {
         table.columns[text_i]
@@ -280,7 +433,19 @@ pub(super) fn load_table(
             let mut kept = Vec::new();
             for row in 0..table.n_rows {
                 let id = match id_i {
-                    Some(i) => table.columns[i].values.get_string(row).unwrap_or_default(),
+                    Some(i) => match table.columns[i].values.get_string(row) {
+                        Some(id) if !id.trim().is_empty() => id,
+                        _ => {
+                            corpus.skipped.push(Skipped {
+                                source: table.row_label(path, row),
+                                reason: SkipReason::MissingId {
+                                    column: table.columns[i].name.clone(),
+                                    flag: "--id-col".to_string(),
+                                },
+                            });
+                            continue;
+                        }
+                    },
                     None => row.to_string(),
                 };
                 if let Some(&first) = first_row.get(&id) {
@@ -293,6 +458,12 @@ pub(super) fn load_table(
                     });
                 }
                 first_row.insert(id.clone(), row);
+                if let Some(found) = table.not_text(text_i, row) {
+                    corpus
+                        .skipped
+                        .push(not_text(&table, path, row, text_name, found));
+                    continue;
+                }
                 let text = text_of(row);
                 if text.trim().is_empty() {
                     corpus.skipped.push(Skipped {
@@ -336,7 +507,19 @@ pub(super) fn load_table(
             let mut order: Vec<String> = Vec::new();
             let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
             for row in 0..table.n_rows {
-                let key = table.columns[di].values.get_string(row).unwrap_or_default();
+                let key = match table.columns[di].values.get_string(row) {
+                    Some(k) if !k.trim().is_empty() => k,
+                    _ => {
+                        corpus.skipped.push(Skipped {
+                            source: table.row_label(path, row),
+                            reason: SkipReason::MissingId {
+                                column: table.columns[di].name.clone(),
+                                flag: "--doc-col".to_string(),
+                            },
+                        });
+                        continue;
+                    }
+                };
                 groups
                     .entry(key.clone())
                     .or_insert_with(|| {
@@ -352,6 +535,12 @@ pub(super) fn load_table(
                 let body: Vec<(usize, String)> = rows
                     .iter()
                     .filter_map(|&r| {
+                        if let Some(found) = table.not_text(text_i, r) {
+                            corpus
+                                .skipped
+                                .push(not_text(&table, path, r, text_name, found));
+                            return None;
+                        }
                         let t = text_of(r);
                         if t.trim().is_empty() {
                             corpus.skipped.push(Skipped {
@@ -404,13 +593,65 @@ pub(super) fn load_table(
         }
     }
     if corpus.documents.is_empty() {
-        return Err(CorpusError::Empty {
-            path: path.to_path_buf(),
-            detail: format!(
+        let detail = if corpus.skipped.is_empty() {
+            format!(
                 "{} rows, none with text in column '{}'",
                 table.n_rows, text_name
-            ),
+            )
+        } else {
+            format!(
+                "{} rows, all skipped: {}",
+                table.n_rows,
+                super::skipped_summary(&corpus.skipped)
+            )
+        };
+        return Err(CorpusError::Empty {
+            path: path.to_path_buf(),
+            detail,
         });
     }
     Ok(corpus)
+}
+
+fn not_text(table: &Table, path: &Path, row: usize, column: &str, found: &str) -> Skipped {
+    Skipped {
+        source: table.row_label(path, row),
+        reason: SkipReason::NotText {
+            column: column.to_string(),
+            found: found.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unclosed_quote_is_found_on_its_line() {
+        assert_eq!(unclosed_quote_line(b"a,b\n1,\"x, y\"\n", b','), None);
+        assert_eq!(
+            unclosed_quote_line(b"a,b\n1,\"two\nlines\"\n2,\"\"\"q\"\"\"\n", b','),
+            None
+        );
+        assert_eq!(
+            unclosed_quote_line(b"a,b\n1,x\n2,\"open\n3,y\n", b','),
+            Some(3)
+        );
+        // A quote inside an unquoted field is a literal character.
+        assert_eq!(unclosed_quote_line(b"a,b\n1,5\" tall\n", b','), None);
+        assert_eq!(unclosed_quote_line(b"a;b\r\n1;\"x\r\n", b';'), Some(2));
+    }
+
+    #[test]
+    fn separator_is_sniffed_from_the_first_line() {
+        assert_eq!(
+            sniff_separator(b"id;text;party\n1;a,b;c\n", b','),
+            Some(';')
+        );
+        assert_eq!(sniff_separator(b"id\ttext\n", b','), Some('\t'));
+        assert_eq!(sniff_separator(b"id,text\n", b','), None);
+        assert_eq!(sniff_separator(b"text\nsome; words\n", b','), None);
+        assert_eq!(sniff_separator(b"id,text\n", b';'), Some(','));
+    }
 }

@@ -112,33 +112,102 @@ enum Read {
     Skip(SkipReason),
 }
 
-/// Reads one text file into a document (or a reason to skip it).
-fn read_text_file(path: &Path, id: String) -> (Option<InputFile>, Read) {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return (
-                None,
-                Read::Skip(SkipReason::Unreadable {
-                    message: e.to_string(),
-                }),
-            )
+/// Reads at most `limit` bytes of a regular file (or a link to one). Special files are never
+/// opened: opening a FIFO blocks, and a device such as `/dev/zero` never ends.
+fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable {
+        message: e.to_string(),
+    };
+    let check = |meta: &std::fs::Metadata| {
+        if !meta.is_file() {
+            Err(SkipReason::NotRegular {
+                kind: super::file_kind(meta).to_string(),
+            })
+        } else if meta.len() > limit {
+            Err(SkipReason::TooLarge {
+                bytes: meta.len(),
+                limit,
+            })
+        } else {
+            Ok(meta.len())
         }
+    };
+    check(&std::fs::metadata(path).map_err(unreadable)?)?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // The file may have been replaced since: check what was opened, too.
+    let len = check(&file.metadata().map_err(unreadable)?)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        // It grew while being read.
+        return Err(SkipReason::TooLarge {
+            bytes: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decodes a file with a UTF-16 byte-order mark (`FF FE` little-endian, `FE FF` big-endian)
+/// to UTF-8; `None` when there is no such mark.
+fn decode_utf16(bytes: &[u8]) -> Option<Result<String, SkipReason>> {
+    let little = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let body = &bytes[2..];
+    let units = body.chunks(2).map(|c| match (c, little) {
+        ([a, b], true) => u16::from_le_bytes([*a, *b]),
+        ([a, b], false) => u16::from_be_bytes([*a, *b]),
+        // An odd last byte: not a code unit, reported below.
+        _ => 0xDC00,
+    });
+    let mut out = String::with_capacity(body.len());
+    let mut offset = 2;
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => {
+                out.push(c);
+                offset += 2 * c.len_utf16();
+            }
+            Err(_) => return Some(Err(SkipReason::InvalidUtf16 { offset })),
+        }
+    }
+    Some(Ok(out))
+}
+
+/// Reads one text file into a document (or a reason to skip it). Files are UTF-8 (with or
+/// without a byte-order mark) or UTF-16 with a byte-order mark; a UTF-16 file's paragraph
+/// offsets are byte offsets into its UTF-8 decoding.
+fn read_text_file(path: &Path, id: String, limit: u64) -> (Option<InputFile>, Read) {
+    let bytes = match read_capped(path, limit) {
+        Ok(b) => b,
+        Err(reason) => return (None, Read::Skip(reason)),
     };
     let input = InputFile {
         path: id.clone(),
         bytes: bytes.len() as u64,
         sha256: sha256_hex(&bytes),
     };
-    let head = &bytes[..bytes.len().min(8192)];
-    if head.contains(&0) {
-        return (Some(input), Read::Skip(SkipReason::Binary));
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            return (Some(input), Read::Skip(SkipReason::InvalidUtf8 { offset }));
+    let text = match decode_utf16(&bytes) {
+        Some(Ok(t)) => t,
+        Some(Err(reason)) => return (Some(input), Read::Skip(reason)),
+        None => {
+            let head = &bytes[..bytes.len().min(8192)];
+            if head.contains(&0) {
+                return (Some(input), Read::Skip(SkipReason::Binary));
+            }
+            match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let offset = e.utf8_error().valid_up_to();
+                    return (Some(input), Read::Skip(SkipReason::InvalidUtf8 { offset }));
+                }
+            }
         }
     };
     let (bom, body) = match text.strip_prefix('\u{feff}') {
@@ -176,29 +245,41 @@ fn header_fields(
     )
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, other: &mut usize) -> Result<(), CorpusError> {
+/// Finds the documents of a folder: `.txt` / `.md` files (and links to files), recursively.
+/// Links to folders are not followed (they could loop); they are listed in `links`.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    links: &mut Vec<PathBuf>,
+    other: &mut usize,
+) -> Result<(), CorpusError> {
     let entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
     for entry in entries {
         let entry = entry.map_err(io_err(dir))?;
         let path = entry.path();
         let ft = entry.file_type().map_err(io_err(&path))?;
         if ft.is_dir() {
-            walk(&path, out, other)?;
-        } else {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            // Hidden files and the corpus's own config are not documents.
-            if name.starts_with('.') || name == "rhetor.toml" {
-                continue;
-            }
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase);
-            match ext.as_deref() {
-                Some("txt") | Some("md") => out.push(path),
-                _ => *other += 1,
-            }
+            walk(&path, out, links, other)?;
+            continue;
+        }
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Hidden files and the corpus's own config are not documents.
+        if name.starts_with('.') || name == "rhetor.toml" {
+            continue;
+        }
+        if ft.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            links.push(path);
+            continue;
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            // Special files with these names are reported when read, never opened.
+            Some("txt") | Some("md") => out.push(path),
+            _ => *other += 1,
         }
     }
     Ok(())
@@ -243,14 +324,15 @@ fn assemble(reads: Vec<(String, Option<InputFile>, Read)>, n_other: usize) -> Co
 }
 
 /// Loads a folder of text files.
-pub(super) fn load_folder(root: &Path, _params: &CorpusParams) -> Result<Corpus, CorpusError> {
+pub(super) fn load_folder(root: &Path, params: &CorpusParams) -> Result<Corpus, CorpusError> {
     let mut files = Vec::new();
+    let mut links = Vec::new();
     let mut other = 0;
-    walk(root, &mut files, &mut other)?;
+    walk(root, &mut files, &mut links, &mut other)?;
     let mut ids: Vec<(String, PathBuf)> =
         files.into_iter().map(|f| (rel_id(root, &f), f)).collect();
     ids.sort();
-    if ids.is_empty() {
+    if ids.is_empty() && links.is_empty() {
         return Err(CorpusError::Empty {
             path: root.to_path_buf(),
             detail: if other > 0 {
@@ -260,24 +342,55 @@ pub(super) fn load_folder(root: &Path, _params: &CorpusParams) -> Result<Corpus,
             },
         });
     }
-    let reads: Vec<(String, Option<InputFile>, Read)> = ids
+    let limit = params.max_file_bytes;
+    let mut reads: Vec<(String, Option<InputFile>, Read)> = ids
         .into_par_iter()
         .map(|(id, path)| {
-            let (input, read) = read_text_file(&path, id.clone());
+            let (input, read) = read_text_file(&path, id.clone(), limit);
             (id, input, read)
         })
         .collect();
-    Ok(assemble(reads, other))
+    let mut link_skips: Vec<(String, Option<InputFile>, Read)> = links
+        .iter()
+        .map(|l| {
+            let reason = SkipReason::NotRegular {
+                kind: "a link to a folder; links to folders are not followed".to_string(),
+            };
+            (rel_id(root, l), None, Read::Skip(reason))
+        })
+        .collect();
+    reads.append(&mut link_skips);
+    reads.sort_by(|a, b| a.0.cmp(&b.0));
+    let n_files = reads.len();
+    let corpus = assemble(reads, other);
+    if corpus.documents.is_empty() {
+        return Err(CorpusError::Empty {
+            path: root.to_path_buf(),
+            detail: format!(
+                "{n_files} {}, all skipped: {}",
+                if n_files == 1 { "file" } else { "files" },
+                super::skipped_summary(&corpus.skipped)
+            ),
+        });
+    }
+    Ok(corpus)
 }
 
 /// Loads a single text file as a one-document corpus.
-pub(super) fn load_single(path: &Path, _params: &CorpusParams) -> Result<Corpus, CorpusError> {
+pub(super) fn load_single(path: &Path, params: &CorpusParams) -> Result<Corpus, CorpusError> {
     let id = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(super::escape_name)
         .unwrap_or_else(|| display(path));
-    let (input, read) = read_text_file(path, id.clone());
-    Ok(assemble(vec![(id, input, read)], 0))
+    let (input, read) = read_text_file(path, id.clone(), params.max_file_bytes);
+    let corpus = assemble(vec![(id, input, read)], 0);
+    if corpus.documents.is_empty() {
+        return Err(CorpusError::Empty {
+            path: path.to_path_buf(),
+            detail: super::skipped_summary(&corpus.skipped),
+        });
+    }
+    Ok(corpus)
 }
 
 #[cfg(test)]
@@ -316,5 +429,34 @@ mod tests {
     fn not_a_date_line() {
         assert_eq!(parse_header("date night was fun.\n"), Header::default());
         assert_eq!(parse_header("date 2026-13-01 X\n").date, None);
+    }
+}
+
+#[cfg(test)]
+mod decode_tests {
+    use super::*;
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("Kö😀".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(decode_utf16(&le), Some(Ok("Kö😀".to_string())));
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("Kö".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode_utf16(&be), Some(Ok("Kö".to_string())));
+        assert_eq!(decode_utf16(b"plain"), None);
+        // An unpaired surrogate, and an odd trailing byte.
+        assert_eq!(
+            decode_utf16(&[0xFF, 0xFE, b'a', 0, 0x00, 0xD8, b'b', 0]),
+            Some(Err(SkipReason::InvalidUtf16 { offset: 4 }))
+        );
+        assert_eq!(
+            decode_utf16(&[0xFF, 0xFE, b'a', 0, b'b']),
+            Some(Err(SkipReason::InvalidUtf16 { offset: 4 }))
+        );
     }
 }

@@ -232,18 +232,13 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), ExportError> {
     atomically(path, |tmp| std::fs::write(tmp, text).map_err(io(tmp)))
 }
 
-/// Reads a Parquet table of a run directory.
+/// Reads a Parquet table of a run directory. A corrupt file is an error naming it, never a
+/// panic (the same reader as Parquet corpora).
 pub fn read_parquet(path: &Path) -> Result<DataFrame, ExportError> {
-    let f = std::fs::File::open(path).map_err(|e| ExportError::Read {
+    crate::corpus::read_parquet_file(path).map_err(|message| ExportError::Read {
         path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    ParquetReader::new(f)
-        .finish()
-        .map_err(|e| ExportError::Read {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        message,
+    })
 }
 
 /// Turns a metadata column into a polars column.

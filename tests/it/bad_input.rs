@@ -316,3 +316,383 @@ fn output_directory_not_writable() {
         .code(1)
         .stderr(predicate::str::contains("cannot write").and(no_panic()));
 }
+
+fn manifest(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn doc_ids(out: &std::path::Path) -> Vec<String> {
+    strings(&read(&out.join("documents.parquet")), "doc_id")
+        .into_iter()
+        .map(Option::unwrap)
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn issue14_item06_special_files_are_skipped_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("good.txt"), "A good paragraph of text.\n").unwrap();
+    // A link to a regular file is read; a FIFO would block and /dev/zero never ends.
+    std::os::unix::fs::symlink(c.join("good.txt"), c.join("link.txt")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", c.join("zero.txt")).unwrap();
+    let made_fifo = std::process::Command::new("mkfifo")
+        .arg(c.join("pipe.txt"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let out = dir.path().join("out");
+    let mut expect = predicate::str::contains("zero.txt")
+        .and(predicate::str::contains("character device"))
+        .and(no_panic())
+        .boxed();
+    if made_fifo {
+        expect = expect
+            .and(predicate::str::contains("pipe.txt"))
+            .and(predicate::str::contains("FIFO"))
+            .boxed();
+    } else {
+        eprintln!("mkfifo is not available: the FIFO case is not tested");
+    }
+    rhetor()
+        .arg("segment")
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(3)
+        .stderr(expect);
+    assert_eq!(doc_ids(&out), vec!["good.txt", "link.txt"]);
+    let m = manifest(&out);
+    let reasons: Vec<&str> = m["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"]["not_regular"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(reasons.contains(&"a character device"), "{reasons:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn issue14_item06_special_file_as_the_corpus_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("zero.csv");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&link)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a regular file").and(no_panic()));
+}
+
+#[test]
+fn issue14_item06_files_over_the_size_limit_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("small.txt"), "A short text.\n").unwrap();
+    std::fs::write(c.join("big.txt"), "Many words here. ".repeat(200)).unwrap();
+    let cfg = dir.path().join("rhetor.toml");
+    std::fs::write(&cfg, "[corpus]\nmax_file_bytes = 1000\n").unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&c)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("big.txt")
+                .and(predicate::str::contains("3400 bytes"))
+                .and(predicate::str::contains("max_file_bytes")),
+        );
+    assert_eq!(doc_ids(&out), vec!["small.txt"]);
+    std::fs::write(&cfg, "[corpus]\nmax_file_bytes = 0\n").unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&c)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("out0"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[corpus] max_file_bytes must be at least 1",
+        ));
+}
+
+#[cfg(unix)]
+#[test]
+fn issue14_item09_non_utf8_file_names_stay_distinct() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    let names: [&[u8]; 3] = [b"x\xff.txt", b"x\xfe.txt", b"x\\xFF.txt"];
+    for (i, n) in names.iter().enumerate() {
+        let p = c.join(std::ffi::OsStr::from_bytes(n));
+        if std::fs::write(&p, format!("Document number {i} has text.\n")).is_err() {
+            eprintln!("skipped: this file system refuses non-UTF-8 names");
+            return;
+        }
+    }
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert_eq!(
+        doc_ids(&out),
+        vec!["x\\\\xFF.txt", "x\\xFE.txt", "x\\xFF.txt"],
+        "invalid bytes are escaped as \\xHH and a literal backslash as \\\\"
+    );
+}
+
+#[test]
+fn issue14_item18a_folder_with_only_a_binary_file_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    std::fs::write(c.join("image.txt"), b"\x89PNG\0\0\0\x0d rest").unwrap();
+    rhetor()
+        .arg("run")
+        .arg(&c)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("image.txt")
+                .and(predicate::str::contains("binary file"))
+                .and(predicate::str::contains("see the messages above").not()),
+        );
+    // A single file given alone, too.
+    rhetor()
+        .arg("run")
+        .arg(c.join("image.txt"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("binary file")
+                .and(predicate::str::contains("see the messages above").not()),
+        );
+}
+
+#[test]
+fn issue14_item18b_utf16_files_are_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir(&c).unwrap();
+    let text = "Grüße aus Köln.\n\nZweiter Absatz über die Grenze.\n";
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    std::fs::write(c.join("le.txt"), le).unwrap();
+    std::fs::write(c.join("be.txt"), be).unwrap();
+    let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+    bom8.extend_from_slice(text.as_bytes());
+    std::fs::write(c.join("utf8bom.txt"), bom8).unwrap();
+    // An unpaired surrogate is reported, not decoded.
+    std::fs::write(
+        c.join("broken.txt"),
+        [0xFF, 0xFE, b'a', 0, 0x00, 0xD8, b'b', 0],
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("broken.txt")
+                .and(predicate::str::contains("UTF-16"))
+                .and(predicate::str::contains("le.txt").not()),
+        );
+    let paras = read(&out.join("paragraphs.parquet"));
+    let texts = strings(&paras, "text");
+    let ids = strings(&paras, "doc_id");
+    for id in ["be.txt", "le.txt", "utf8bom.txt"] {
+        let mine: Vec<&str> = ids
+            .iter()
+            .zip(&texts)
+            .filter(|(d, _)| d.as_deref() == Some(id))
+            .map(|(_, t)| t.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            mine,
+            vec!["Grüße aus Köln.", "Zweiter Absatz über die Grenze."],
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn issue14_item18c_unbalanced_quote_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.csv");
+    let mut s = String::from("id,text\n1,\"Fine, quoted.\"\n2,\"Never closed, and more\n");
+    for i in 3..200 {
+        s.push_str(&format!(
+            "{i},Row {i} with some words that fill the file up.\n"
+        ));
+    }
+    std::fs::write(&f, s).unwrap();
+    let assert = rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("q.csv' line 3")
+                .and(predicate::str::contains("never closed"))
+                .and(no_panic()),
+        );
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(err.len() < 500, "a short message, not the file: {err}");
+}
+
+#[test]
+fn issue14_item18d_semicolon_csv_names_the_separator() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("semi.csv");
+    std::fs::write(
+        &f,
+        "id;text;party\n1;Secure the border, now.;rep\n2;Abolish ICE, free families, close camps.;dem\n3;Plain words;dem\n",
+    )
+    .unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("looks ';'-separated")
+                .and(predicate::str::contains("separator = \";\""))
+                .and(predicate::str::contains("truncate_ragged_lines").not()),
+        );
+    // With the separator set in the config, the file reads.
+    let cfg = dir.path().join("rhetor.toml");
+    std::fs::write(&cfg, "[corpus]\nseparator = \";\"\nunit = \"document\"\n").unwrap();
+    let out = dir.path().join("out2");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert_eq!(doc_ids(&out), vec!["1", "2", "3"]);
+}
+
+#[test]
+fn issue14_item18e_io_errors_say_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plainfile");
+    std::fs::write(&file, "x").unwrap();
+    let once = |what: &str| {
+        let what = what.to_string();
+        predicate::function(move |err: &str| err.matches(&what).count() == 1)
+    };
+    // Reading a corpus, reading a config, writing an output.
+    rhetor()
+        .arg("segment")
+        .arg(file.join("corpus"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(once("(os error").and(predicate::str::contains("cannot read")));
+    rhetor()
+        .arg("segment")
+        .arg(crate::common::demo_corpus())
+        .arg("--config")
+        .arg(file.join("rhetor.toml"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(once("(os error").and(predicate::str::contains("cannot read config")));
+    rhetor()
+        .arg("segment")
+        .arg(crate::common::demo_corpus())
+        .arg("--out")
+        .arg(file.join("out"))
+        .assert()
+        .code(1)
+        .stderr(once("(os error").and(predicate::str::contains("cannot write")));
+}
+
+#[test]
+fn issue14_item18f_train_and_predict_list_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("l.csv");
+    let mut s = String::from("id,text,title,stance\n");
+    for i in 0..12 {
+        let (t, l) = if i % 2 == 0 {
+            ("Secure the border and enforce the law.", "FAVOR")
+        } else {
+            ("Abolish ICE and free the families.", "AGAINST")
+        };
+        s.push_str(&format!("r{i},{t},T{i},{l}\n"));
+    }
+    std::fs::write(&f, s).unwrap();
+    let listed = || {
+        predicate::str::contains("its columns are: id, text, title, stance")
+            .and(predicate::str::contains("date").not())
+    };
+    rhetor()
+        .arg("train")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no column 'label'").and(listed()));
+    let model = dir.path().join("m.json");
+    rhetor()
+        .arg("train")
+        .arg(&f)
+        .args(["--label-col", "stance", "--out"])
+        .arg(&model)
+        .assert()
+        .code(0);
+    rhetor()
+        .arg("predict")
+        .arg(&model)
+        .arg(&f)
+        .args(["--target-col", "party", "--out"])
+        .arg(dir.path().join("p.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no column 'party'").and(listed()));
+}

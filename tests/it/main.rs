@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod compare;
 mod demo;
+mod fuzz_parquet;
 mod label;
 mod run_dir;
 mod schema;

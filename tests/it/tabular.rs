@@ -225,3 +225,137 @@ fn bbc_articles_segment_with_title_column() {
         .unwrap()
         .starts_with("Quarterly profits at US media giant"));
 }
+
+#[test]
+fn issue14_item07_csv_ids_and_metadata_keep_their_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("z.csv");
+    std::fs::write(
+        &f,
+        "id,text,zip,year,score\n007,Secure the border.,02134,2012,1.50\n1,Abolish ICE.,10001,2016,2\n01,Close the camps.,,2020,-0.25\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(
+        strings(&docs, "doc_id"),
+        vec![Some("007".into()), Some("1".into()), Some("01".into())],
+        "'1' and '01' are two ids"
+    );
+    assert_eq!(
+        strings(&docs, "zip"),
+        vec![Some("02134".into()), Some("10001".into()), None],
+        "a zip code with a leading zero keeps it (the column stays text)"
+    );
+    // Numbers that read back as written become numbers.
+    let year = docs.column("year").unwrap();
+    assert_eq!(year.dtype(), &polars::prelude::DataType::Int64);
+    let score = docs.column("score").unwrap();
+    assert_eq!(score.dtype(), &polars::prelude::DataType::Float64);
+    // --doc-col values are text too.
+    let f2 = dir.path().join("rows.csv");
+    std::fs::write(
+        &f2,
+        "speech,text\n01,First part.\n1,Other speech.\n01,Second part.\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2");
+    rhetor()
+        .arg("segment")
+        .arg(&f2)
+        .args(["--doc-col", "speech", "--out"])
+        .arg(&out2)
+        .assert()
+        .code(0);
+    let docs = read(&out2.join("documents.parquet"));
+    assert_eq!(
+        strings(&docs, "doc_id"),
+        vec![Some("01".into()), Some("1".into())]
+    );
+}
+
+#[test]
+fn issue14_item08_rows_without_a_doc_col_value_are_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.csv");
+    std::fs::write(
+        &f,
+        "speech,text\na,First part of a.\n,Orphan one.\nb,Only part of b.\n,Orphan two.\na,Second part of a.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .args(["--doc-col", "speech", "--out"])
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("s.csv row 1")
+                .and(predicate::str::contains("s.csv row 3"))
+                .and(predicate::str::contains("--doc-col column 'speech'")),
+        );
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(
+        strings(&docs, "doc_id"),
+        vec![Some("a".into()), Some("b".into())],
+        "no document with the id \"\""
+    );
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert!(!strings(&paras, "text")
+        .iter()
+        .any(|t| t.as_deref().unwrap().starts_with("Orphan")));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["skipped"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        manifest["skipped"][0]["source"],
+        format!("{} row 1", f.display())
+    );
+}
+
+#[test]
+fn issue14_item11_jsonl_text_that_is_not_a_string_is_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("n.jsonl");
+    std::fs::write(
+        &f,
+        "{\"id\": \"a\", \"text\": \"Real words here.\"}\n{\"id\": \"b\", \"text\": 42}\n{\"id\": \"c\", \"text\": true}\n{\"id\": \"d\", \"text\": [\"x\"]}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("n.jsonl:2")
+                .and(predicate::str::contains("'text' is a number, not a string"))
+                .and(predicate::str::contains("n.jsonl:3"))
+                .and(predicate::str::contains("a boolean"))
+                .and(predicate::str::contains("n.jsonl:4")),
+        );
+    let docs = read(&out.join("documents.parquet"));
+    assert_eq!(strings(&docs, "doc_id"), vec![Some("a".into())]);
+    // When no row has text, the error says why.
+    std::fs::write(&f, "{\"id\": \"b\", \"text\": 42}\n").unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out2"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a number, not a string"));
+}
