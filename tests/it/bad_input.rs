@@ -557,6 +557,23 @@ fn issue14_item18c_unbalanced_quote_names_the_line() {
         );
     let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(err.len() < 500, "a short message, not the file: {err}");
+    // A quote inside an unquoted field, which polars cannot parse.
+    std::fs::write(
+        &f,
+        "id,text\n1,\"fine\"\n2,He is 5\" tall and more\n3,\"quoted\"\n",
+    )
+    .unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("q.csv' line 3: a quote inside a field")
+                .and(predicate::str::contains("two quotes")),
+        );
 }
 
 #[test]
