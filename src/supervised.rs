@@ -159,7 +159,12 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
             return Ok(Col::Meta(i));
         }
         if c.columns.iter().any(|n| n == name) {
-            // A column the corpus reader turned into a document field.
+            // A column the corpus reader renamed (its name is an output column's) or turned
+            // into a document field.
+            let renamed = format!("meta_{name}");
+            if let Some(i) = c.doc_meta.iter().position(|m| m.name == renamed) {
+                return Ok(Col::Meta(i));
+            }
             match name {
                 n if n == text_name => return Ok(Col::Text),
                 n if n == id_name => return Ok(Col::Id),

@@ -655,18 +655,18 @@ fn issue14_item18e_io_errors_say_their_cause_once() {
 fn issue14_item18f_train_and_predict_list_every_column() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("l.csv");
-    let mut s = String::from("id,text,title,stance\n");
+    let mut s = String::from("id,text,title,stance,n_tokens\n");
     for i in 0..12 {
         let (t, l) = if i % 2 == 0 {
             ("Secure the border and enforce the law.", "FAVOR")
         } else {
             ("Abolish ICE and free the families.", "AGAINST")
         };
-        s.push_str(&format!("r{i},{t},T{i},{l}\n"));
+        s.push_str(&format!("r{i},{t},T{i},{l},{i}\n"));
     }
     std::fs::write(&f, s).unwrap();
     let listed = || {
-        predicate::str::contains("its columns are: id, text, title, stance")
+        predicate::str::contains("its columns are: id, text, title, stance, n_tokens")
             .and(predicate::str::contains("date").not())
     };
     rhetor()
@@ -694,4 +694,15 @@ fn issue14_item18f_train_and_predict_list_every_column() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no column 'party'").and(listed()));
+    // Listed columns can be named, also those the reader renamed or made document fields.
+    for col in ["n_tokens", "title"] {
+        rhetor()
+            .arg("predict")
+            .arg(&model)
+            .arg(&f)
+            .args(["--target-col", col, "--force", "--out"])
+            .arg(dir.path().join("p.parquet"))
+            .assert()
+            .code(0);
+    }
 }
