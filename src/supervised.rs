@@ -78,11 +78,18 @@ pub struct LabelledData {
     pub split: Option<Vec<String>>,
     /// Rows skipped (empty text, unlabelled with --skip-unlabelled).
     pub n_skipped: usize,
+    /// Rows the corpus reader left out, and why (a subset of `n_skipped`).
+    pub skipped: Vec<corpus::Skipped>,
     /// Input checksum.
     pub inputs: Vec<corpus::InputFile>,
 }
 
 impl LabelledData {
+    /// Whether some row could not be read (not merely empty), so the exit code should say so.
+    pub fn has_failures(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_failure())
+    }
+
     /// Text slices.
     pub fn text_refs(&self) -> Vec<&str> {
         self.texts.iter().map(String::as_str).collect()
@@ -152,7 +159,12 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
             return Ok(Col::Meta(i));
         }
         if c.columns.iter().any(|n| n == name) {
-            // A column the corpus reader turned into a document field.
+            // A column the corpus reader renamed (its name is an output column's) or turned
+            // into a document field.
+            let renamed = format!("meta_{name}");
+            if let Some(i) = c.doc_meta.iter().position(|m| m.name == renamed) {
+                return Ok(Col::Meta(i));
+            }
             match name {
                 n if n == text_name => return Ok(Col::Text),
                 n if n == id_name => return Ok(Col::Id),
@@ -207,6 +219,7 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
         groups: group_i.map(|_| Vec::new()),
         split: split_i.map(|_| Vec::new()),
         n_skipped: c.skipped.len(),
+        skipped: c.skipped.clone(),
         inputs: c.inputs.clone(),
     };
     let mut labels: Vec<Vec<String>> = Vec::new();

@@ -46,9 +46,23 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
     p.check().context("[classify] parameters")
 }
 
-/// Every error of `supervised::load` names the file already.
+/// Reads labelled data and reports the rows the reader skipped (every error of
+/// `supervised::load` names the file already).
 fn load(path: &std::path::Path, cols: DataColumns, need_labels: bool) -> Result<LabelledData> {
-    Ok(supervised::load(path, &cols, need_labels)?)
+    let data = supervised::load(path, &cols, need_labels)?;
+    for s in &data.skipped {
+        eprintln!("warning: skipped '{}': {}", s.source, s.reason);
+    }
+    Ok(data)
+}
+
+/// 0, or [`super::EXIT_SKIPPED`] when some input rows could not be read.
+fn exit_code(data: &LabelledData) -> i32 {
+    if data.has_failures() {
+        super::EXIT_SKIPPED
+    } else {
+        0
+    }
 }
 
 /// `rhetor train`.
@@ -79,7 +93,7 @@ pub fn train(a: &TrainArgs, cli: &Cli) -> Result<i32> {
             file.classes().join(", ")
         );
     }
-    Ok(0)
+    Ok(exit_code(&data))
 }
 
 /// `rhetor evaluate`.
@@ -192,7 +206,7 @@ pub fn evaluate(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
             data.n_skipped
         );
     }
-    Ok(0)
+    Ok(exit_code(&data))
 }
 
 /// `rhetor predict`.
@@ -217,7 +231,7 @@ pub fn predict(a: &PredictArgs, cli: &Cli) -> Result<i32> {
     if !cli.quiet {
         eprintln!("wrote {}: {} predictions", a.out.display(), texts.len());
     }
-    Ok(0)
+    Ok(exit_code(&data))
 }
 
 /// `rhetor evaluate --codebook`: zero-shot labels of a codebook against gold labels.
@@ -412,5 +426,5 @@ fn zero_shot(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
     if !cli.quiet {
         eprintln!("wrote {}", out.display());
     }
-    Ok(0)
+    Ok(exit_code(&data))
 }

@@ -89,6 +89,14 @@ pub enum CorpusError {
         /// 1-based line of the opening quote.
         line: usize,
     },
+    /// A CSV file has a quote inside an unquoted field and could not be parsed.
+    #[error("'{path}' line {line}: a quote inside a field that does not start with a quote; put the whole field in quotes and write the quote as two quotes (\"5\"\" tall\")")]
+    CsvStrayQuote {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first such quote.
+        line: usize,
+    },
     /// A CSV file seems to use another field separator than the configured one.
     #[error("'{path}' looks {}-separated (its first line has no {}); rhetor reads {}-separated CSV: set separator = {} in the [corpus] section of a config file (--config), or convert the file", sep_name(*.found), sep_name(*.separator), sep_name(*.separator), toml_char(*.found))]
     CsvSeparator {

@@ -1,19 +1,29 @@
 //! Corpus loading: folders of text files and tabular files (JSONL, CSV, Parquet).
 //!
 //! - A **folder** (searched recursively) of `.txt` / `.md` files: one document per file, id =
-//!   path relative to the folder (with `/`), documents in sorted id order. Files with other
-//!   extensions are skipped and counted. A first line `date YYYY-MM-DD Title…` or YAML-style
-//!   front matter (`---` … `---`, flat `key: value` lines) gives metadata.
+//!   path relative to the folder (with `/`; names that are not UTF-8 are escaped one-to-one,
+//!   see [`escape_name`]), documents in sorted id order. Files with other extensions are
+//!   skipped and counted. A first line `date YYYY-MM-DD Title…` or YAML-style front matter
+//!   (`---` … `---`, flat `key: value` lines) gives metadata. Files are UTF-8 (with or
+//!   without a byte-order mark) or UTF-16 with a byte-order mark. Only regular files and
+//!   links to them are read: FIFOs, devices, sockets and links to folders are reported and
+//!   never opened, and files over [`CorpusParams::max_file_bytes`] are reported unread.
 //! - A **`.jsonl`, `.csv` or `.parquet` file**: one document per row, text from
 //!   [`CorpusParams::text_col`], id from [`CorpusParams::id_col`] (or the 0-based row number
 //!   when there is no such column). Every other column is kept as metadata. Columns named
-//!   `title`, `date` or `source` fill those document fields.
+//!   `title`, `date` or `source` fill those document fields. CSV cells are read as text: the
+//!   text, id and document columns stay text, and a metadata column becomes a number only
+//!   when every value reads back exactly as written (so `007` and `02134` keep their zeros;
+//!   see [`MetaValues::from_csv_text`]). A row whose text is not a string (a JSONL number or
+//!   boolean) or whose id is empty is reported and left out.
 //! - With [`CorpusParams::doc_col`], rows that share a value of that column are the paragraphs
 //!   of one document, in row order, and are not re-segmented. Columns that are constant within
-//!   every document are document metadata; the others are paragraph metadata.
+//!   every document are document metadata; the others are paragraph metadata. Rows without a
+//!   value in that column are reported and left out.
 //!
-//! Unreadable documents (not UTF-8, binary, I/O errors) and empty ones are never silently
-//! lost: they are listed in [`Corpus::skipped`] with their path or row.
+//! Unreadable documents (not UTF-8, binary, special files, too large, I/O errors) and empty
+//! ones are never silently lost: they are listed in [`Corpus::skipped`] with their path or
+//! row. A corrupt Parquet file is an error naming it, never a crash.
 
 mod error;
 mod meta;

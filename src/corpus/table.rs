@@ -149,10 +149,20 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// The line (1-based) of a quoted field that is never closed, reading `bytes` as CSV with
-/// `sep` between fields and `"` as the quote (a quote opens a quoted field only at the start
-/// of a field; `""` inside one is a literal quote).
-fn unclosed_quote_line(bytes: &[u8], sep: u8) -> Option<usize> {
+/// Quote problems of a CSV file, as 1-based line numbers.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct QuoteScan {
+    /// A quoted field that is never closed starts on this line.
+    unclosed: Option<usize>,
+    /// The first quote inside an unquoted field (`5" tall`), which polars reads as the start
+    /// of a quoted part.
+    stray: Option<usize>,
+}
+
+/// Scans `bytes` as CSV with `sep` between fields and `"` as the quote: a quote opens a
+/// quoted field at the start of a field; `""` inside one is a literal quote.
+fn scan_quotes(bytes: &[u8], sep: u8) -> QuoteScan {
+    let mut scan = QuoteScan::default();
     let mut line = 1;
     let mut open_line = 0;
     let mut in_quotes = false;
@@ -171,18 +181,23 @@ fn unclosed_quote_line(bytes: &[u8], sep: u8) -> Option<usize> {
                     in_quotes = false;
                 }
             }
+            field_start = false;
         } else if b == b'"' && field_start {
             in_quotes = true;
             open_line = line;
+            field_start = false;
         } else {
+            if b == b'"' && scan.stray.is_none() {
+                scan.stray = Some(line);
+            }
             field_start = b == sep || b == b'\n' || (b == b'\r' && field_start);
-            i += 1;
-            continue;
         }
-        field_start = false;
         i += 1;
     }
-    in_quotes.then_some(open_line)
+    if in_quotes {
+        scan.unclosed = Some(open_line);
+    }
+    scan
 }
 
 /// The separator the first line of a CSV file suggests, when it has none of `sep` but one
@@ -340,7 +355,8 @@ pub(super) fn load_table(
                 });
             }
             let sep = params.separator as u8;
-            if let Some(line) = unclosed_quote_line(&bytes, sep) {
+            let quotes = scan_quotes(&bytes, sep);
+            if let Some(line) = quotes.unclosed {
                 return Err(CorpusError::CsvQuote {
                     path: path.to_path_buf(),
                     line,
@@ -353,10 +369,16 @@ pub(super) fn load_table(
                 found,
                 separator: params.separator,
             };
-            match (read_csv(path, sep), other_separator) {
-                (Ok(t), _) => t,
-                (Err(_), Some(found)) => return Err(separator_err(found)),
-                (Err(message), None) => return Err(table_err(message)),
+            match (read_csv(path, sep), other_separator, quotes.stray) {
+                (Ok(t), _, _) => t,
+                (Err(_), Some(found), _) => return Err(separator_err(found)),
+                (Err(_), None, Some(line)) => {
+                    return Err(CorpusError::CsvStrayQuote {
+                        path: path.to_path_buf(),
+                        line,
+                    })
+                }
+                (Err(message), None, None) => return Err(table_err(message)),
             }
         }
         _ => {
@@ -629,18 +651,22 @@ mod tests {
 
     #[test]
     fn unclosed_quote_is_found_on_its_line() {
-        assert_eq!(unclosed_quote_line(b"a,b\n1,\"x, y\"\n", b','), None);
+        let unclosed = |b: &[u8], sep| scan_quotes(b, sep).unclosed;
+        assert_eq!(unclosed(b"a,b\n1,\"x, y\"\n", b','), None);
         assert_eq!(
-            unclosed_quote_line(b"a,b\n1,\"two\nlines\"\n2,\"\"\"q\"\"\"\n", b','),
+            unclosed(b"a,b\n1,\"two\nlines\"\n2,\"\"\"q\"\"\"\n", b','),
             None
         );
+        assert_eq!(unclosed(b"a,b\n1,x\n2,\"open\n3,y\n", b','), Some(3));
+        assert_eq!(unclosed(b"a;b\r\n1;\"x\r\n", b';'), Some(2));
+        // A quote inside an unquoted field is a literal character, but noted.
         assert_eq!(
-            unclosed_quote_line(b"a,b\n1,x\n2,\"open\n3,y\n", b','),
-            Some(3)
+            scan_quotes(b"a,b\n1,\"q\"\n2,5\" tall\n3,6\" x\n", b','),
+            QuoteScan {
+                unclosed: None,
+                stray: Some(3)
+            }
         );
-        // A quote inside an unquoted field is a literal character.
-        assert_eq!(unclosed_quote_line(b"a,b\n1,5\" tall\n", b','), None);
-        assert_eq!(unclosed_quote_line(b"a;b\r\n1;\"x\r\n", b';'), Some(2));
     }
 
     #[test]

@@ -575,6 +575,23 @@ fn issue14_item18c_unbalanced_quote_names_the_line() {
         );
     let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(err.len() < 500, "a short message, not the file: {err}");
+    // A quote inside an unquoted field, which polars cannot parse.
+    std::fs::write(
+        &f,
+        "id,text\n1,\"fine\"\n2,He is 5\" tall and more\n3,\"quoted\"\n",
+    )
+    .unwrap();
+    rhetor()
+        .arg("segment")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("q.csv' line 3: a quote inside a field")
+                .and(predicate::str::contains("two quotes")),
+        );
 }
 
 #[test]
@@ -656,18 +673,18 @@ fn issue14_item18e_io_errors_say_their_cause_once() {
 fn issue14_item18f_train_and_predict_list_every_column() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("l.csv");
-    let mut s = String::from("id,text,title,stance\n");
+    let mut s = String::from("id,text,title,stance,n_tokens\n");
     for i in 0..12 {
         let (t, l) = if i % 2 == 0 {
             ("Secure the border and enforce the law.", "FAVOR")
         } else {
             ("Abolish ICE and free the families.", "AGAINST")
         };
-        s.push_str(&format!("r{i},{t},T{i},{l}\n"));
+        s.push_str(&format!("r{i},{t},T{i},{l},{i}\n"));
     }
     std::fs::write(&f, s).unwrap();
     let listed = || {
-        predicate::str::contains("its columns are: id, text, title, stance")
+        predicate::str::contains("its columns are: id, text, title, stance, n_tokens")
             .and(predicate::str::contains("date").not())
     };
     rhetor()
@@ -695,4 +712,15 @@ fn issue14_item18f_train_and_predict_list_every_column() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no column 'party'").and(listed()));
+    // Listed columns can be named, also those the reader renamed or made document fields.
+    for col in ["n_tokens", "title"] {
+        rhetor()
+            .arg("predict")
+            .arg(&model)
+            .arg(&f)
+            .args(["--target-col", col, "--force", "--out"])
+            .arg(dir.path().join("p.parquet"))
+            .assert()
+            .code(0);
+    }
 }

@@ -348,6 +348,29 @@ fn issue14_item11_jsonl_text_that_is_not_a_string_is_skipped_and_reported() {
         );
     let docs = read(&out.join("documents.parquet"));
     assert_eq!(strings(&docs, "doc_id"), vec![Some("a".into())]);
+    // train reports the row too, and says so in its exit code.
+    let l = dir.path().join("l.jsonl");
+    let mut rows = String::new();
+    for i in 0..12 {
+        let (t, lab) = if i % 2 == 0 {
+            ("Secure the border and enforce the law.", "FAVOR")
+        } else {
+            ("Abolish ICE and free the families.", "AGAINST")
+        };
+        rows.push_str(&format!(
+            "{{\"id\": \"r{i}\", \"text\": \"{t}\", \"label\": \"{lab}\"}}\n"
+        ));
+    }
+    rows.push_str("{\"id\": \"r12\", \"text\": 7, \"label\": \"FAVOR\"}\n");
+    std::fs::write(&l, rows).unwrap();
+    rhetor()
+        .arg("train")
+        .arg(&l)
+        .arg("--out")
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("l.jsonl:13").and(predicate::str::contains("a number")));
     // When no row has text, the error says why.
     std::fs::write(&f, "{\"id\": \"b\", \"text\": 42}\n").unwrap();
     rhetor()
