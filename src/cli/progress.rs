@@ -1,9 +1,9 @@
 //! indicatif progress bars on stderr, hidden when stderr is not a terminal or with --quiet.
 //!
-//! A stage with a known amount of work is a bar (`cluster [=====>    ] 42/110 k 7 of
-//! 2..=12, restart 3/10 4s`); a stage that does not know it yet is a spinner with the
+//! A stage with a known amount of work is a bar (`cluster [=====>    ] 42/110 4s k 7 of
+//! 2..=12, restart 3/10`); a stage that does not know it yet is a spinner with the
 //! elapsed time. Both tick every 100 ms, so the elapsed time keeps counting while a long
-//! step runs.
+//! step runs; the message is cut to the terminal's width so a line never wraps.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -17,13 +17,13 @@ pub struct Bars {
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg} {elapsed}")
+    ProgressStyle::with_template("{prefix:>10} [{bar:24}] {pos}/{len} {elapsed:>3} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
 }
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("{prefix:>10} {spinner} {msg} {elapsed}")
+    ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed:>3} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 

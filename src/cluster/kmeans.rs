@@ -967,8 +967,8 @@ fn fit_k(
             let centers = kmeans_plusplus(p, k, &mut rng);
             let run = lloyd(p, centers, k, params.max_iter, tol);
             let i = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress.message(&format!("{what}, restart {i}/{}", params.n_init));
             progress.inc(1);
+            progress.message(&format!("{what}, restart {i}/{}", params.n_init));
             run
         })
         .collect();
