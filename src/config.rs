@@ -197,6 +197,9 @@ impl Config {
         self.label.check().map_err(|e| inv("label", &e))?;
         let codebooks = crate::label::load_codebooks(&self.label, base)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.label
+            .check_methods(&codebooks)
+            .map_err(|e| inv("label", &e))?;
         let classifiers = crate::label::load_classifiers(&self.label, base)
             .map_err(|e| ConfigError::Invalid(format!("[label] classifiers: {e}")))?;
         Ok(CheckedConfig {
@@ -286,6 +289,33 @@ mod tests {
     fn k_zero_is_an_error_naming_it() {
         let c = Config::from_toml("[cluster]\nk = 0\n", Path::new("x.toml")).unwrap();
         assert!(c.check().unwrap_err().to_string().contains("k"));
+    }
+
+    #[test]
+    fn label_methods_key_must_name_a_codebook_dimension() {
+        let c = Config::from_toml(
+            "[label]\ncodebooks = [\"stance\"]\ntarget = \"x\"\n[label.methods]\nnonexistent_dim = \"prototype\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.contains("'nonexistent_dim' is not a dimension"), "{e}");
+        assert!(e.contains("their dimensions are: stance"), "{e}");
+        // The real dimension name is accepted.
+        let c = Config::from_toml(
+            "[label]\ncodebooks = [\"stance\"]\ntarget = \"x\"\n[label.methods]\nstance = \"prototype\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        c.check().unwrap();
+        // Without any codebook, the key has nothing to apply to.
+        let c = Config::from_toml(
+            "[label.methods]\nstance = \"keywords\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.contains("no codebook is configured"), "{e}");
     }
 
     #[test]

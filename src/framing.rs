@@ -49,16 +49,37 @@ pub enum GroupError {
         /// Columns that exist.
         available: String,
     },
+    /// The group-by column has no value for more than half of the documents.
+    #[error("--group-by '{column}': {missing} of {total} documents have no value in this column (e.g. {examples}), so most would be compared as one group '(missing)'; give every document a value{hint}, or group by another column")]
+    MostlyMissing {
+        /// The column.
+        column: String,
+        /// Documents without a value.
+        missing: usize,
+        /// All documents.
+        total: usize,
+        /// The first few of them.
+        examples: String,
+        /// How to give the value, for the columns rhetor fills itself.
+        hint: String,
+    },
     /// The statistics failed.
     #[error(transparent)]
     Compare(#[from] compare::CompareError),
 }
 
-/// Builds the grouping of documents.
+/// Above this share of documents without a value, a group-by column is an error (below it,
+/// a warning): the "(missing)" group would be most of the corpus.
+pub const MAX_MISSING_GROUP_SHARE: f64 = 0.5;
+
+/// Builds the grouping of documents. Documents without a value in the `by` column form
+/// the group `(missing)`: a warning (pushed to `warnings`) says how many, and more than
+/// [`MAX_MISSING_GROUP_SHARE`] of the documents is [`GroupError::MostlyMissing`].
 pub fn grouping(
     corpus: &Corpus,
     seg: &Segmentation,
     by: Option<&str>,
+    warnings: &mut Vec<String>,
 ) -> Result<Grouping, GroupError> {
     let Some(col) = by else {
         return Ok(Grouping::identity(
@@ -101,6 +122,39 @@ pub fn grouping(
                 .collect()
         }
     };
+    let missing: Vec<&str> = values
+        .iter()
+        .zip(&corpus.documents)
+        .filter(|(v, _)| v.is_empty())
+        .map(|(_, d)| d.id.as_str())
+        .collect();
+    if !missing.is_empty() {
+        let total = values.len();
+        let mut examples: Vec<String> = missing.iter().take(5).map(|m| format!("'{m}'")).collect();
+        if missing.len() > 5 {
+            examples.push("…".to_string());
+        }
+        let examples = examples.join(", ");
+        if missing.len() as f64 > MAX_MISSING_GROUP_SHARE * total as f64 {
+            let hint = match col {
+                "date" => " (in a folder of text files, a first line `date YYYY-MM-DD Title…` or YAML front matter `date:` gives it)",
+                "title" => " (a first line `date YYYY-MM-DD Title…` or YAML front matter `title:` gives it)",
+                _ => "",
+            };
+            return Err(GroupError::MostlyMissing {
+                column: col.to_string(),
+                missing: missing.len(),
+                total,
+                examples,
+                hint: hint.to_string(),
+            });
+        }
+        warnings.push(format!(
+            "--group-by '{col}': {} of {total} documents have no value in this column ({examples}); \
+             they are compared as one group '(missing)'",
+            missing.len()
+        ));
+    }
     let mut names: Vec<String> = values
         .iter()
         .map(|v| {
@@ -192,8 +246,11 @@ pub fn compare(
     params: &CompareValidParams,
     group_params: &GroupParams,
     seed: u64,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Comparison, GroupError> {
     let n_groups = grouping.group_names.len();
+    // One unit per dimension's shares, then the divergence tests and the keyness.
+    progress.set_total(dims.len() as u64 + 2);
     let mut warnings = Vec::new();
     let units: Vec<Vec<Labelled<'_>>> = dims
         .iter()
@@ -219,7 +276,9 @@ pub fn compare(
 
     let mut shares = Vec::new();
     for d in &dimensions {
+        progress.message(&format!("shares of '{}' (bootstrap)", d.name));
         let t = compare::shares(d, grouping, params, seed)?;
+        progress.inc(1);
         for s in &t.skipped {
             warnings.push(format!(
                 "{}: group '{}' has no labelled paragraph, so it has no shares",
@@ -229,6 +288,7 @@ pub fn compare(
         shares.extend(t.rows);
     }
 
+    progress.message("divergence (permutation tests)");
     let (divergence, adjust) = if n_groups < 2 {
         warnings.push("only one group: nothing to compare, so no divergence tests".to_string());
         (Vec::new(), params.params().adjust.as_str().to_string())
@@ -244,6 +304,8 @@ pub fn compare(
         (t.rows, t.adjust.as_str().to_string())
     };
 
+    progress.inc(1);
+    progress.message("distinctive terms");
     // Term counts per group for keyness.
     let mut per_group: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n_groups];
     for (row, p) in term_counts.outer_iterator().zip(&seg.paragraphs) {
@@ -287,6 +349,7 @@ pub fn compare(
         (Vec::new(), Vec::new())
     };
 
+    progress.inc(1);
     // Group descriptions.
     let mut groups: Vec<GroupInfo> = grouping
         .group_names

@@ -344,6 +344,22 @@ pub struct RunSummary {
     pub skipped: Vec<Skipped>,
     /// Warnings for the user.
     pub warnings: Vec<String>,
+    /// The number of topics, when the run clustered.
+    pub k: Option<ChosenK>,
+    /// The HTML report, when the run wrote one.
+    pub report: Option<PathBuf>,
+}
+
+/// The number of topics of a run and how it was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChosenK {
+    /// The number of topics.
+    pub k: usize,
+    /// Chosen by silhouette (`[cluster] k` and `--k` unset).
+    pub automatic: bool,
+    /// The range of k compared by silhouette (none when k was given, or with too few
+    /// paragraphs to compare).
+    pub searched: Option<(usize, usize)>,
 }
 
 impl RunSummary {
@@ -362,6 +378,7 @@ impl Timer {
     fn lap(&mut self, stage: &str) {
         let now = Instant::now();
         let t = now.duration_since(self.1).as_secs_f64();
+        tracing::info!("{stage}: {t:.2} s");
         *self.0.entry(stage.to_string()).or_default() += (t * 1e4).round() / 1e4;
         self.1 = now;
     }
@@ -421,6 +438,8 @@ pub fn run(
         Ok(())
     };
     let mut para_extra: Vec<Column> = Vec::new();
+    let mut chosen_k: Option<ChosenK> = None;
+    let mut report_file: Option<&str> = None;
 
     if stages >= Stages::Embed {
         let texts: Vec<&str> = seg
@@ -428,8 +447,9 @@ pub fn run(
             .iter()
             .map(|p| p.para.text.as_str())
             .collect();
-        progress.start("embed", 0);
-        let (vectorizer, x) = fit_tfidf(&cfg.tfidf, &texts, &mut warnings)?;
+        progress.start("embed", texts.len() as u64);
+        progress.message("paragraphs tokenised (TF-IDF)");
+        let (vectorizer, x) = fit_tfidf(&cfg.tfidf, &texts, &mut warnings, progress)?;
         progress.finish();
         timer.lap("embed");
         details.insert(
@@ -442,10 +462,11 @@ pub fn run(
         );
         let (embedding, embedder) = match &cfg.config.embed {
             crate::embed::EmbedConfig::Transformer(tp) => {
-                progress.start("embed (transformer)", 0);
+                progress.start("embed", 0);
+                progress.message("loading the transformer model");
                 let models = crate::embed::transformer::fetch::default_models_dir();
                 let embedder = crate::embed::transformer::load(&models, tp)?;
-                let (e, stats) = embedder.embed(&texts)?;
+                let (e, stats) = embedder.embed_with_progress(&texts, progress)?;
                 progress.finish();
                 timer.lap("embed_transformer");
                 details.insert(
@@ -474,7 +495,7 @@ pub fn run(
             }
             crate::embed::EmbedConfig::Tfidf(_) => {
                 progress.start("reduce", 0);
-                let lsa = cfg.reduce.fit_transform(&x, seed)?;
+                let lsa = cfg.reduce.fit_transform_with_progress(&x, seed, progress)?;
                 progress.finish();
                 timer.lap("reduce");
                 details.insert(
@@ -495,7 +516,9 @@ pub fn run(
 
         if stages >= Stages::Cluster {
             progress.start("cluster", 0);
-            let clustering = cfg.cluster.fit(embedding.view(), seed)?;
+            let clustering = cfg
+                .cluster
+                .fit_with_progress(embedding.view(), seed, progress)?;
             progress.finish();
             timer.lap("cluster");
             warnings.extend(clustering.warnings.iter().cloned());
@@ -510,9 +533,21 @@ pub fn run(
                     "n_iter": clustering.n_iter,
                 }),
             );
+            chosen_k = Some(ChosenK {
+                k: clustering.k,
+                automatic: cfg.config.cluster.k.is_none(),
+                searched: clustering
+                    .k_scores
+                    .first()
+                    .zip(clustering.k_scores.last())
+                    .map(|(a, b)| (a.0, b.0)),
+            });
+            progress.start("topics", 0);
+            progress.message("topic terms and representative paragraphs");
             let term_counts = crate::topics::TermCounts::new(&texts, &cfg.topics)?;
             let topics =
                 crate::topics::describe(&term_counts, &clustering, embedding.view(), &cfg.topics);
+            progress.finish();
             timer.lap("topics");
             para_extra = topic_columns(&clustering, &topics);
             let mut t = topics_frame(&corpus, &seg, &topics)?;
@@ -521,7 +556,14 @@ pub fn run(
             let mut labelled = Vec::new();
             if stages >= Stages::Label && !(cfg.codebooks.is_empty() && cfg.classifiers.is_empty())
             {
-                progress.start("label", 0);
+                progress.start(
+                    "label",
+                    (cfg.codebooks
+                        .iter()
+                        .map(|c| c.dimension.len())
+                        .sum::<usize>()
+                        + cfg.classifiers.len()) as u64,
+                );
                 let space = match &embedder {
                     Some(e) => crate::label::Space::Dense {
                         paragraphs: embedding.view(),
@@ -532,15 +574,22 @@ pub fn run(
                         x: &x,
                     },
                 };
-                labelled =
-                    crate::label::label_all(&cfg.codebooks, &texts, &space, &cfg.config.label)?;
+                labelled = crate::label::label_all_with_progress(
+                    &cfg.codebooks,
+                    &texts,
+                    &space,
+                    &cfg.config.label,
+                    progress,
+                )?;
                 for (name, model) in &cfg.classifiers {
+                    progress.message(&format!("classifier '{name}'"));
                     labelled.push(crate::label::classify_dimension(
                         name,
                         model,
                         &texts,
                         cfg.config.label.target.as_deref(),
                     )?);
+                    progress.inc(1);
                 }
                 progress.finish();
                 timer.lap("label");
@@ -562,7 +611,8 @@ pub fn run(
 
             if stages >= Stages::Compare {
                 let c = &cfg.config;
-                let grouping = framing::grouping(&corpus, &seg, c.groups.by.as_deref())?;
+                let grouping =
+                    framing::grouping(&corpus, &seg, c.groups.by.as_deref(), &mut warnings)?;
                 let mut dims = vec![framing::topic_dimension(&clustering, &topics)];
                 for d in &labelled {
                     if d.kind == crate::label::Kind::Multi {
@@ -589,6 +639,7 @@ pub fn run(
                     &cfg.compare,
                     &c.groups,
                     seed,
+                    progress,
                 )?;
                 progress.finish();
                 timer.lap("compare");
@@ -622,6 +673,7 @@ pub fn run(
                     for (name, text) in report::render_all(&data) {
                         dir.write_text(name, &text)?;
                     }
+                    report_file = Some("report.html");
                     timer.lap("report");
                 }
             }
@@ -670,10 +722,12 @@ pub fn run(
     dir.write_json("manifest.json", &manifest)?;
     let out = dir.commit()?;
     Ok(RunSummary {
+        report: report_file.map(|f| out.join(f)),
         out,
         counts,
         skipped: corpus.skipped,
         warnings,
+        k: chosen_k,
     })
 }
 
@@ -816,9 +870,10 @@ fn fit_tfidf(
     params: &crate::embed::tfidf::TfidfValidParams,
     texts: &[&str],
     warnings: &mut Vec<String>,
+    progress: &dyn Progress,
 ) -> Result<(crate::embed::tfidf::FittedTfidf, sprs::CsMat<f64>), Error> {
     use crate::embed::tfidf::{DfBound, TfidfError};
-    match params.fit_transform(texts) {
+    match params.fit_transform_with_progress(texts, progress) {
         Err(e @ (TfidfError::DfBoundsConflict { .. } | TfidfError::EmptyVocabulary { .. }))
             if texts.len() < SMALL_CORPUS =>
         {
@@ -833,7 +888,9 @@ fn fit_tfidf(
                 params.params().min_df,
                 params.params().max_df
             ));
-            Ok(checked.fit_transform(texts)?)
+            progress.start("embed", texts.len() as u64);
+            progress.message("paragraphs tokenised again (TF-IDF, relaxed bounds)");
+            Ok(checked.fit_transform_with_progress(texts, progress)?)
         }
         other => Ok(other?),
     }

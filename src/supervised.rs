@@ -59,6 +59,133 @@ pub enum SupervisedError {
     /// No row is left.
     #[error("'{0}': no labelled row with text")]
     Empty(PathBuf),
+    /// The label map file could not be read.
+    #[error("cannot read label map '{path}': {source}")]
+    LabelMapRead {
+        /// File.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The label map is not a TOML table of strings.
+    #[error("label map '{path}': expected lines like favor = \"FAVOR\" (codebook label = gold label): {message}")]
+    LabelMapParse {
+        /// File.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A key of the label map is not a label of the codebook's dimension.
+    #[error("label map '{path}': '{label}' is not a label of the codebook dimension '{dimension}'; its labels are: {known}")]
+    LabelMapCodebookLabel {
+        /// File.
+        path: PathBuf,
+        /// The key as written.
+        label: String,
+        /// The codebook dimension.
+        dimension: String,
+        /// The dimension's labels.
+        known: String,
+    },
+    /// A value of the label map is not a gold label of the evaluated rows.
+    #[error("label map '{path}': '{gold}' (for codebook label '{label}') is not a gold label of the evaluated rows; the gold labels are: {known}")]
+    LabelMapGoldLabel {
+        /// File.
+        path: PathBuf,
+        /// The codebook label (key).
+        label: String,
+        /// The value as written.
+        gold: String,
+        /// The gold labels there are.
+        known: String,
+    },
+}
+
+/// The codebook-label → gold-label map of a zero-shot evaluation (`evaluate --codebook
+/// --label-map`): a TOML table `favor = "FAVOR"`; several codebook labels may map to one
+/// gold label. Codebook labels the map does not name match the gold label of the same name
+/// ignoring case, if there is one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelMap {
+    /// Where the map was read from (for messages).
+    pub path: PathBuf,
+    /// Codebook label → gold label.
+    pub map: std::collections::BTreeMap<String, String>,
+}
+
+impl LabelMap {
+    /// Parses a TOML label map; `path` names it in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<LabelMap, SupervisedError> {
+        let map = toml::from_str(text).map_err(|e| SupervisedError::LabelMapParse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        Ok(LabelMap {
+            path: path.to_path_buf(),
+            map,
+        })
+    }
+
+    /// Reads and parses a TOML label map file.
+    pub fn load(path: &Path) -> Result<LabelMap, SupervisedError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| SupervisedError::LabelMapRead {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Checks that every key is a label of the codebook dimension (`dimension`, with labels
+    /// `codebook_labels`) and every value a label of `gold` (the gold labels of the rows
+    /// evaluated): a misspelt name would silently turn predictions into "unsure" and change
+    /// the score.
+    pub fn check(
+        &self,
+        dimension: &str,
+        codebook_labels: &[String],
+        gold: &[String],
+    ) -> Result<(), SupervisedError> {
+        for (label, g) in &self.map {
+            if !codebook_labels.contains(label) {
+                return Err(SupervisedError::LabelMapCodebookLabel {
+                    path: self.path.clone(),
+                    label: label.clone(),
+                    dimension: dimension.to_string(),
+                    known: codebook_labels.join(", "),
+                });
+            }
+            if !gold.contains(g) {
+                return Err(SupervisedError::LabelMapGoldLabel {
+                    path: self.path.clone(),
+                    label: label.clone(),
+                    gold: g.clone(),
+                    known: gold.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The gold label a codebook label counts as: the map's, else the gold label equal to
+    /// it ignoring case; `None` (counted as unsure) otherwise.
+    pub fn to_gold(&self, label: &str, gold: &[String]) -> Option<String> {
+        if let Some(g) = self.map.get(label) {
+            return Some(g.clone());
+        }
+        gold.iter().find(|g| g.eq_ignore_ascii_case(label)).cloned()
+    }
+
+    /// Codebook labels that count as no gold label (neither in the map nor equal to a gold
+    /// label ignoring case): their predictions are scored as unsure.
+    pub fn unmatched<'a>(&self, codebook_labels: &'a [String], gold: &[String]) -> Vec<&'a str> {
+        codebook_labels
+            .iter()
+            .filter(|l| self.to_gold(l, gold).is_none())
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 /// A labelled (or unlabelled, for predict) table.
@@ -479,5 +606,47 @@ impl MetricRows {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn label_map_names_misspelt_codebook_and_gold_labels() {
+        let cb = strings(&["favor", "against", "neutral"]);
+        let gold = strings(&["AGAINST", "FAVOR", "NONE"]);
+        let ok = LabelMap::from_toml("neutral = \"NONE\"\n", Path::new("m.toml")).unwrap();
+        ok.check("stance", &cb, &gold).unwrap();
+        assert_eq!(ok.to_gold("neutral", &gold).as_deref(), Some("NONE"));
+        assert_eq!(ok.to_gold("favor", &gold).as_deref(), Some("FAVOR"));
+        assert!(ok.unmatched(&cb, &gold).is_empty());
+
+        let typo = LabelMap::from_toml("nuetral = \"NONE\"\n", Path::new("m.toml")).unwrap();
+        let e = typo.check("stance", &cb, &gold).unwrap_err().to_string();
+        assert!(e.contains("'nuetral' is not a label"), "{e}");
+        assert!(e.contains("favor, against, neutral"), "{e}");
+
+        let bad_gold = LabelMap::from_toml("neutral = \"NEUTRAL\"\n", Path::new("m.toml")).unwrap();
+        let e = bad_gold
+            .check("stance", &cb, &gold)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'NEUTRAL'"), "{e}");
+        assert!(e.contains("AGAINST, FAVOR, NONE"), "{e}");
+
+        let none = LabelMap::default();
+        assert_eq!(none.unmatched(&cb, &gold), vec!["neutral"]);
+    }
+
+    #[test]
+    fn label_map_that_is_not_a_table_of_strings_is_an_error() {
+        let e = LabelMap::from_toml("favor = 3\n", Path::new("m.toml")).unwrap_err();
+        assert!(e.to_string().contains("label map 'm.toml'"), "{e}");
     }
 }

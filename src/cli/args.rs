@@ -33,20 +33,20 @@ pub enum Command {
     Run(RunArgs),
     /// Load and segment a corpus only: writes documents.parquet, paragraphs.parquet and manifest.json.
     #[command(after_help = "Example:\n  rhetor segment corpus --out runs/seg")]
-    Segment(RunArgs),
+    Segment(SegmentArgs),
     /// Load, segment and embed (TF-IDF + LSA): adds embeddings.parquet and tfidf_vectorizer.json.
     #[command(after_help = "Example:\n  rhetor embed corpus --out runs/emb --config rhetor.toml")]
-    Embed(RunArgs),
+    Embed(EmbedArgs),
     /// Load, segment, embed and cluster into topics: adds topics.parquet and topic columns.
     #[command(
         after_help = "Examples:\n  rhetor cluster corpus --out runs/topics --k 6\n  rhetor cluster news.jsonl --unit document --out runs/news   # k chosen by silhouette"
     )]
-    Cluster(RunArgs),
+    Cluster(ClusterArgs),
     /// Everything up to labelling paragraphs on codebooks: adds the label columns to paragraphs.parquet.
     #[command(
         after_help = "Example:\n  rhetor label corpus --out runs/labels --codebook policy_frames --codebook stance --target \"stricter immigration enforcement\""
     )]
-    Label(RunArgs),
+    Label(LabelArgs),
     /// Everything up to the comparison: adds doc_labels.parquet, divergence.parquet and keyness.parquet (no report).
     #[command(
         after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
@@ -92,9 +92,9 @@ pub enum UnitArg {
     Document,
 }
 
-/// Flags shared by `run` and the stage commands.
+/// Input and output flags of `run` and every stage command.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct InputArgs {
     /// Folder of .txt/.md files, or a .jsonl, .csv or .parquet file.
     pub corpus: PathBuf,
     /// Run directory to write (refused if it exists, unless --force).
@@ -115,6 +115,17 @@ pub struct RunArgs {
     /// Analysis unit [default: paragraph].
     #[arg(long, value_enum)]
     pub unit: Option<UnitArg>,
+    /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<FormatArg>,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of the embedding stage (`embed` and later stages).
+#[derive(Debug, Args)]
+pub struct EmbedFlags {
     /// Seed of every random choice [default: 42, or the config's].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -130,12 +141,19 @@ pub struct RunArgs {
     /// Do not read or write the transformer embedding cache (models/cache/) for this run.
     #[arg(long)]
     pub no_cache: bool,
-    /// Number of topics (run, cluster) [default: chosen automatically by silhouette].
+}
+
+/// Flags of the clustering stage (`cluster` and later stages).
+#[derive(Debug, Args)]
+pub struct ClusterFlags {
+    /// Number of topics [default: chosen automatically by silhouette].
     #[arg(long)]
     pub k: Option<usize>,
-    /// Compare groups of documents sharing this metadata column's value (default: each document).
-    #[arg(long)]
-    pub group_by: Option<String>,
+}
+
+/// Flags of the labelling stage (`label` and later stages).
+#[derive(Debug, Args)]
+pub struct LabelFlags {
     /// Codebook file or shipped name (policy_frames, collective_action, stance); repeatable.
     #[arg(long = "codebook")]
     pub codebooks: Vec<String>,
@@ -145,12 +163,166 @@ pub struct RunArgs {
     /// Stance target that replaces {target} in codebooks.
     #[arg(long)]
     pub target: Option<String>,
-    /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
-    #[arg(long = "format", value_enum)]
-    pub formats: Vec<FormatArg>,
-    /// Replace the output directory if it exists.
+}
+
+/// Flags of the comparison stage (`compare` and `run`).
+#[derive(Debug, Args)]
+pub struct GroupFlags {
+    /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
-    pub force: bool,
+    pub group_by: Option<String>,
+}
+
+/// Flags of `rhetor segment` (it stops before embedding).
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Flags of `rhetor embed` (it stops before clustering).
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub embed: EmbedFlags,
+}
+
+/// Flags of `rhetor cluster` (it stops before labelling).
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub embed: EmbedFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+}
+
+/// Flags of `rhetor label` (it stops before the comparison).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub embed: EmbedFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    #[command(flatten)]
+    pub label: LabelFlags,
+}
+
+/// Flags of `rhetor run` and `rhetor compare` (every stage).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub embed: EmbedFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    #[command(flatten)]
+    pub label: LabelFlags,
+    #[command(flatten)]
+    pub group: GroupFlags,
+}
+
+/// The flags a command was given, by stage (`None`: the command stops before that stage).
+#[derive(Clone, Copy, Debug)]
+pub struct StageFlags<'a> {
+    /// Input and output.
+    pub input: &'a InputArgs,
+    /// Embedding.
+    pub embed: Option<&'a EmbedFlags>,
+    /// Clustering.
+    pub cluster: Option<&'a ClusterFlags>,
+    /// Labelling.
+    pub label: Option<&'a LabelFlags>,
+    /// Comparison.
+    pub group: Option<&'a GroupFlags>,
+}
+
+impl<'a> From<&'a SegmentArgs> for StageFlags<'a> {
+    fn from(a: &'a SegmentArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: None,
+            cluster: None,
+            label: None,
+            group: None,
+        }
+    }
+}
+
+impl<'a> From<&'a EmbedArgs> for StageFlags<'a> {
+    fn from(a: &'a EmbedArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: Some(&a.embed),
+            cluster: None,
+            label: None,
+            group: None,
+        }
+    }
+}
+
+impl<'a> From<&'a ClusterArgs> for StageFlags<'a> {
+    fn from(a: &'a ClusterArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: Some(&a.embed),
+            cluster: Some(&a.cluster),
+            label: None,
+            group: None,
+        }
+    }
+}
+
+impl<'a> From<&'a LabelArgs> for StageFlags<'a> {
+    fn from(a: &'a LabelArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: Some(&a.embed),
+            cluster: Some(&a.cluster),
+            label: Some(&a.label),
+            group: None,
+        }
+    }
+}
+
+impl<'a> From<&'a RunArgs> for StageFlags<'a> {
+    fn from(a: &'a RunArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: Some(&a.embed),
+            cluster: Some(&a.cluster),
+            label: Some(&a.label),
+            group: Some(&a.group),
+        }
+    }
+}
+
+/// The first stage command (in pipeline order) that takes `flag` (e.g. `--k` →
+/// `cluster`), for the hint after clap's "unexpected argument" error. `None` for flags
+/// that are not stage flags.
+pub fn first_stage_with(flag: &str) -> Option<&'static str> {
+    let name = flag.split('=').next().unwrap_or(flag);
+    match name {
+        "--seed" | "--embed" | "--model" | "--precision" | "--no-cache" => Some("embed"),
+        "--k" => Some("cluster"),
+        "--codebook" | "--classifier" | "--target" => Some("label"),
+        "--group-by" => Some("compare"),
+        _ => None,
+    }
+}
+
+/// Pipeline position of a stage command (`segment` = 0 … `compare`/`run` = 4).
+pub fn stage_rank(command: &str) -> Option<usize> {
+    ["segment", "embed", "cluster", "label", "compare"]
+        .iter()
+        .position(|c| *c == command)
+        .or((command == "run").then_some(4))
 }
 
 /// Flags of `rhetor report`.

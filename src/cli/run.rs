@@ -1,6 +1,6 @@
 //! `rhetor run` and the stage commands that share its flags.
 
-use super::args::{Cli, RunArgs, UnitArg};
+use super::args::{Cli, EmbedFlags, StageFlags, UnitArg};
 use super::progress::Bars;
 use anyhow::{Context, Result};
 use rhetor::config::Config;
@@ -9,8 +9,9 @@ use rhetor::pipeline::{self, Stages};
 use std::path::PathBuf;
 
 /// Maps flags onto the config: the config file (explicit, or `rhetor.toml` in the corpus
-/// folder), then flags on top.
-pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
+/// folder), then flags on top. Only the stages the command runs have flags.
+pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
+    let a = f.input;
     let path = a.config.clone().or_else(|| {
         let p = a.corpus.join("rhetor.toml");
         (a.corpus.is_dir() && p.is_file()).then_some(p)
@@ -34,6 +35,40 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
             UnitArg::Document => Unit::Document,
         };
     }
+    for f in &a.formats {
+        let f = match f {
+            super::args::FormatArg::Parquet => rhetor::export::Format::Parquet,
+            super::args::FormatArg::Csv => rhetor::export::Format::Csv,
+            super::args::FormatArg::Json => rhetor::export::Format::Json,
+        };
+        if !cfg.output.formats.contains(&f) {
+            cfg.output.formats.push(f);
+        }
+    }
+    if let Some(e) = f.embed {
+        apply_embed_flags(&mut cfg, e)?;
+    }
+    if let Some(k) = f.cluster.and_then(|c| c.k) {
+        cfg.cluster.k = Some(k);
+    }
+    if let Some(l) = f.label {
+        if !l.codebooks.is_empty() {
+            cfg.label.codebooks = l.codebooks.clone();
+        }
+        if let Some(t) = &l.target {
+            cfg.label.target = Some(t.clone());
+        }
+        if !l.classifiers.is_empty() {
+            cfg.label.classifiers = l.classifiers.clone();
+        }
+    }
+    if let Some(g) = f.group.and_then(|g| g.group_by.as_ref()) {
+        cfg.groups.by = Some(g.clone());
+    }
+    Ok((cfg, path))
+}
+
+fn apply_embed_flags(cfg: &mut Config, a: &EmbedFlags) -> Result<()> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
@@ -65,37 +100,13 @@ pub fn resolve_config(a: &RunArgs) -> Result<(Config, Option<PathBuf>)> {
     } else if a.model.is_some() || a.precision.is_some() || a.no_cache {
         anyhow::bail!("--model, --precision and --no-cache need --embed transformer");
     }
-    if let Some(k) = a.k {
-        cfg.cluster.k = Some(k);
-    }
-    for f in &a.formats {
-        let f = match f {
-            super::args::FormatArg::Parquet => rhetor::export::Format::Parquet,
-            super::args::FormatArg::Csv => rhetor::export::Format::Csv,
-            super::args::FormatArg::Json => rhetor::export::Format::Json,
-        };
-        if !cfg.output.formats.contains(&f) {
-            cfg.output.formats.push(f);
-        }
-    }
-    if !a.codebooks.is_empty() {
-        cfg.label.codebooks = a.codebooks.clone();
-    }
-    if let Some(t) = &a.target {
-        cfg.label.target = Some(t.clone());
-    }
-    if !a.classifiers.is_empty() {
-        cfg.label.classifiers = a.classifiers.clone();
-    }
-    if let Some(g) = &a.group_by {
-        cfg.groups.by = Some(g.clone());
-    }
-    Ok((cfg, path))
+    Ok(())
 }
 
 /// Runs `stages` and prints a summary; returns the exit code.
-pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32> {
-    let (cfg, cfg_path) = resolve_config(a)?;
+pub fn run(command: &str, f: StageFlags<'_>, cli: &Cli, stages: Stages) -> Result<i32> {
+    let a = f.input;
+    let (cfg, cfg_path) = resolve_config(f)?;
     // Codebook paths in a config file are relative to that file's folder.
     let base = cfg_path
         .as_deref()
@@ -108,13 +119,13 @@ pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32>
     let bars = Bars::new(cli.quiet);
     let summary = pipeline::run(command, &a.corpus, &checked, &a.out, a.force, stages, &bars)
         .with_context(|| format!("{command} on '{}'", a.corpus.display()))?;
-    for s in &summary.skipped {
-        eprintln!("warning: skipped '{}': {}", s.source, s.reason);
-    }
-    for w in &summary.warnings {
-        eprintln!("warning: {w}");
-    }
     if !cli.quiet {
+        for line in skipped_lines(&summary.skipped, &summary.out.join("manifest.json")) {
+            eprintln!("{line}");
+        }
+        for w in &summary.warnings {
+            eprintln!("warning: {w}");
+        }
         let c = &summary.counts;
         eprintln!(
             "wrote {}: {} documents, {} paragraphs, {} headings; {} skipped, {} boilerplate dropped",
@@ -125,12 +136,77 @@ pub fn run(command: &str, a: &RunArgs, cli: &Cli, stages: Stages) -> Result<i32>
             c.skipped,
             c.dropped
         );
+        if let Some(k) = &summary.k {
+            eprintln!("topics: {}", k_line(k));
+        }
+        if let Some(r) = &summary.report {
+            eprintln!("report: {}", r.display());
+        }
     }
     Ok(if summary.has_failures() {
         super::EXIT_SKIPPED
     } else {
         0
     })
+}
+
+/// How many skipped inputs are named one by one before the rest are only counted.
+pub const SHOWN_SKIPPED: usize = 5;
+
+/// The warning lines for skipped inputs: one line each when there are at most
+/// [`SHOWN_SKIPPED`], else one line with the counts, the first few names and where the
+/// full list is.
+fn skipped_lines(skipped: &[rhetor::corpus::Skipped], manifest: &std::path::Path) -> Vec<String> {
+    if skipped.len() <= SHOWN_SKIPPED {
+        return skipped
+            .iter()
+            .map(|s| format!("warning: skipped '{}': {}", s.source, s.reason))
+            .collect();
+    }
+    let unreadable = skipped.iter().filter(|s| s.reason.is_failure()).count();
+    let empty = skipped
+        .iter()
+        .filter(|s| matches!(s.reason, rhetor::corpus::SkipReason::Empty))
+        .count();
+    let other = skipped.len() - unreadable - empty;
+    let mut kinds = Vec::new();
+    for (n, what) in [
+        (empty, "empty"),
+        (unreadable, "unreadable"),
+        (other, "for other reasons"),
+    ] {
+        if n > 0 {
+            kinds.push(format!("{n} {what}"));
+        }
+    }
+    let first: Vec<String> = skipped
+        .iter()
+        .take(SHOWN_SKIPPED)
+        .map(|s| format!("'{}' ({})", s.source, s.reason))
+        .collect();
+    vec![format!(
+        "warning: skipped {} inputs ({}): {} and {} more; all are listed under \"skipped\" in {}",
+        skipped.len(),
+        kinds.join(", "),
+        first.join(", "),
+        skipped.len() - SHOWN_SKIPPED,
+        manifest.display()
+    )]
+}
+
+/// `k = 7, chosen automatically (highest silhouette in 2..=12)` or `k = 7, given`.
+fn k_line(k: &pipeline::ChosenK) -> String {
+    match (k.automatic, k.searched) {
+        (true, Some((lo, hi))) => format!(
+            "k = {}, chosen automatically (highest mean silhouette for k in {lo}..={hi})",
+            k.k
+        ),
+        (true, None) => format!(
+            "k = {}, chosen automatically (too few paragraphs to compare topic counts)",
+            k.k
+        ),
+        (false, _) => format!("k = {}, given (--k or [cluster] k)", k.k),
+    }
 }
 
 /// `rhetor report RUN_DIR`.

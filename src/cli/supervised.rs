@@ -241,20 +241,16 @@ fn zero_shot(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
     let cb_arg = a.codebook.as_deref().unwrap_or_default();
     let cb_path = label::codebook::resolve(cb_arg, None);
     let base = Codebook::load(&cb_path)?;
-    let map: BTreeMap<String, String> = match &a.label_map {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading '{}'", p.display()))?;
-            toml::from_str(&text).with_context(|| {
-                format!(
-                    "label map '{}': expected lines like favor = \"FAVOR\"",
-                    p.display()
-                )
-            })?
-        }
-        None => BTreeMap::new(),
+    let map = match &a.label_map {
+        Some(p) => supervised::LabelMap::load(p)?,
+        None => supervised::LabelMap::default(),
     };
     rhetor::export::check_no_overlap(&a.data, &a.out, "data")?;
+    let dim = base
+        .dimension
+        .first()
+        .context("the codebook has no dimension")?;
+    let cb_labels: Vec<String> = dim.label.iter().map(|l| l.name.clone()).collect();
     let dir = rhetor::export::RunDir::create(&a.out, a.force)?;
     let mut cols = columns(&a.cols);
     cols.split_col = a.split_col.clone();
@@ -277,15 +273,17 @@ fn zero_shot(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
         g.dedup();
         g
     };
-    let to_gold = |l: &str| -> Option<String> {
-        if let Some(g) = map.get(l) {
-            return Some(g.clone());
-        }
-        gold_classes
-            .iter()
-            .find(|g| g.eq_ignore_ascii_case(l))
-            .cloned()
-    };
+    map.check(&dim.name, &cb_labels, &gold_classes)?;
+    let unmatched = map.unmatched(&cb_labels, &gold_classes);
+    if !unmatched.is_empty() && !cli.quiet {
+        eprintln!(
+            "warning: codebook label(s) {} match no gold label ({}) and are not in a --label-map: \
+             paragraphs given them count as unsure",
+            unmatched.join(", "),
+            gold_classes.join(", ")
+        );
+    }
+    let to_gold = |l: &str| map.to_gold(l, &gold_classes);
     // Group rows by target (one codebook instance per target value).
     let mut by_target: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &r in &rows {

@@ -48,6 +48,8 @@ use rayon::prelude::*;
 
 use super::error::ClusterError;
 use super::params::ClusterParams;
+use crate::progress::{NoProgress, Progress};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rows per parallel block (fixed: the reduction order must not depend on the threads).
 const CHUNK: usize = 512;
@@ -938,8 +940,18 @@ fn relocate_empty(
     }
 }
 
-/// Best of `n_init` restarts for a fixed `k`.
-fn fit_k(p: &Points, k: usize, params: &ClusterParams, seed: u64) -> Run {
+/// Best of `n_init` restarts for a fixed `k`. Reports one unit per restart to `progress`,
+/// with the message `what` followed by `, restart i/n_init`.
+fn fit_k(
+    p: &Points,
+    k: usize,
+    params: &ClusterParams,
+    seed: u64,
+    progress: &dyn Progress,
+    what: &str,
+) -> Run {
+    let done = AtomicUsize::new(0);
+    progress.message(&format!("{what}, restart 0/{}", params.n_init));
     let tol = params.tol * p.mean_variance();
     let mut base = Xoshiro256Plus::seed_from_u64(seed);
     let rngs: Vec<Xoshiro256Plus> = (0..params.n_init)
@@ -953,7 +965,11 @@ fn fit_k(p: &Points, k: usize, params: &ClusterParams, seed: u64) -> Run {
         .into_par_iter()
         .map(|mut rng| {
             let centers = kmeans_plusplus(p, k, &mut rng);
-            lloyd(p, centers, k, params.max_iter, tol)
+            let run = lloyd(p, centers, k, params.max_iter, tol);
+            let i = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.inc(1);
+            progress.message(&format!("{what}, restart {i}/{}", params.n_init));
+            run
         })
         .collect();
     let mut best: Option<Run> = None;
@@ -1009,8 +1025,14 @@ fn canonical(run: &Run, k: usize, d: usize) -> (Vec<usize>, Vec<f32>, usize) {
     (labels, centroids, empty)
 }
 
-/// Mean silhouette (Euclidean) of each labelling on the rows `sample`.
-fn silhouettes(p: &Points, sample: &[usize], labelings: &[(usize, &[u32])]) -> Vec<f64> {
+/// Mean silhouette (Euclidean) of each labelling on the rows `sample`; one unit of
+/// `progress` per sample row.
+fn silhouettes(
+    p: &Points,
+    sample: &[usize],
+    labelings: &[(usize, &[u32])],
+    progress: &dyn Progress,
+) -> Vec<f64> {
     let s = sample.len();
     let sizes: Vec<Vec<usize>> = labelings
         .iter()
@@ -1025,7 +1047,7 @@ fn silhouettes(p: &Points, sample: &[usize], labelings: &[(usize, &[u32])]) -> V
     let per_point: Vec<Vec<f64>> = sample
         .par_chunks(64)
         .flat_map_iter(|block| {
-            block
+            let rows = block
                 .iter()
                 .map(|&i| {
                     let xi = p.row(i);
@@ -1070,7 +1092,9 @@ fn silhouettes(p: &Points, sample: &[usize], labelings: &[(usize, &[u32])]) -> V
                         })
                         .collect::<Vec<f64>>()
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            progress.inc(block.len() as u64);
+            rows
         })
         .collect();
     (0..labelings.len())
@@ -1093,11 +1117,31 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A warning when the automatic k is `k_max`, the last k tried, and the mean silhouette
+/// still rises there: the corpus may have more topics than the search allowed.
+fn k_max_warning(k_scores: &[(usize, f64)], best: usize, k_max: usize) -> Option<String> {
+    let n = k_scores.len();
+    if n < 2 || best != n - 1 || k_scores[n - 1].0 != k_max {
+        return None;
+    }
+    let (k0, s0) = k_scores[n - 2];
+    let (k1, s1) = k_scores[n - 1];
+    (s1 > s0).then(|| {
+        format!(
+            "the automatic k = {k1} is the largest k tried ([cluster] k_max = {k_max}) and the \
+             mean silhouette still rises there ({s0:.3} at k = {k0}, {s1:.3} at k = {k1}): the \
+             corpus may have more topics; raise [cluster] k_max in the config, or set the \
+             number of topics with --k"
+        )
+    })
+}
+
 /// Entry point of [`ClusterValidParams::fit`](super::ClusterValidParams::fit).
 pub(crate) fn fit(
     params: &ClusterParams,
     x: ArrayView2<f32>,
     seed: u64,
+    progress: &dyn Progress,
 ) -> Result<Clustering, ClusterError> {
     let p = Points::new(x)?;
     let n = p.n;
@@ -1110,7 +1154,8 @@ pub(crate) fn fit(
                 return Err(ClusterError::TooFewRows { k, rows: n });
             }
             run_k = k;
-            fit_k(&p, k, params, seed)
+            progress.set_total(params.n_init as u64);
+            fit_k(&p, k, params, seed, progress, &format!("k = {k}"))
         }
         None if n < 3 => {
             warnings.push(format!(
@@ -1119,7 +1164,8 @@ pub(crate) fn fit(
                 plural(n, "paragraph", "paragraphs")
             ));
             run_k = 1;
-            fit_k(&p, 1, params, seed)
+            progress.set_total(params.n_init as u64);
+            fit_k(&p, 1, params, seed, progress, "k = 1")
         }
         None => {
             let lo = params.k_min.min(n - 1);
@@ -1135,14 +1181,21 @@ pub(crate) fn fit(
                     plural(n, "paragraph", "paragraphs")
                 ));
             }
-            let runs: Vec<(usize, Run)> =
-                (lo..=hi).map(|k| (k, fit_k(&p, k, params, seed))).collect();
+            progress.set_total(((hi + 1).saturating_sub(lo) * params.n_init) as u64);
+            let runs: Vec<(usize, Run)> = (lo..=hi)
+                .map(|k| {
+                    let what = format!("k {k} of {lo}..={hi}");
+                    (k, fit_k(&p, k, params, seed, progress, &what))
+                })
+                .collect();
             let sample = sample_rows(n, params.silhouette_sample, seed);
             let labelings: Vec<(usize, &[u32])> = runs
                 .iter()
                 .map(|(k, r)| (*k, r.labels.as_slice()))
                 .collect();
-            let scores = silhouettes(&p, &sample, &labelings);
+            progress.start("silhouette", sample.len() as u64);
+            progress.message(&format!("{} values of k", runs.len()));
+            let scores = silhouettes(&p, &sample, &labelings, progress);
             let mut best = 0;
             for (i, &s) in scores.iter().enumerate() {
                 if s > scores[best] {
@@ -1150,10 +1203,13 @@ pub(crate) fn fit(
                 }
             }
             k_scores = runs.iter().map(|(k, _)| *k).zip(scores).collect();
+            if let Some(w) = k_max_warning(&k_scores, best, params.k_max) {
+                warnings.push(w);
+            }
             let (k, r) = runs
                 .into_iter()
                 .nth(best)
-                .unwrap_or_else(|| (1, fit_k(&p, 1, params, seed)));
+                .unwrap_or_else(|| (1, fit_k(&p, 1, params, seed, &NoProgress, "k = 1")));
             run_k = k;
             r
         }
@@ -1266,6 +1322,41 @@ mod tests {
             k,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn k_max_warning_only_when_the_silhouette_still_rises_at_k_max() {
+        let rising = [(2, 0.1), (3, 0.2), (4, 0.3)];
+        let w = k_max_warning(&rising, 2, 4).unwrap();
+        assert!(w.contains("k_max = 4") && w.contains("--k"), "{w}");
+        assert_eq!(k_max_warning(&rising, 2, 5), None, "k_max was not reached");
+        assert_eq!(k_max_warning(&rising, 1, 4), None, "a smaller k won");
+        assert_eq!(k_max_warning(&[(4, 0.3)], 0, 4), None, "nothing to compare");
+        let flat = [(2, 0.1), (3, 0.3), (4, 0.3)];
+        assert_eq!(k_max_warning(&flat, 2, 4), None);
+    }
+
+    #[test]
+    fn progress_sees_every_restart_and_sampled_row_and_does_not_change_the_result() {
+        use crate::progress::Recorder;
+        let (x, _) = three_blobs(5);
+        let p = params(None).check().unwrap();
+        let plain = p.fit(x.view(), 3).unwrap();
+        let rec = Recorder::new();
+        rec.start("cluster", 0);
+        let seen = p.fit_with_progress(x.view(), 3, &rec).unwrap();
+        assert_eq!(plain.labels, seen.labels);
+        assert_eq!(plain.k_scores, seen.k_scores);
+        let n_k = plain.k_scores.len() as u64;
+        let c = rec.stage("cluster").unwrap();
+        assert_eq!((c.total, c.done), (n_k * 10, n_k * 10));
+        assert!(
+            c.messages.iter().any(|m| m.contains("restart 10/10")),
+            "{:?}",
+            c.messages
+        );
+        let s = rec.stage("silhouette").unwrap();
+        assert_eq!((s.total, s.done), (x.nrows() as u64, x.nrows() as u64));
     }
 
     #[test]

@@ -120,7 +120,19 @@ impl ClusterValidParams {
     /// row index among the members (empty topics, possible only with duplicate rows, come
     /// last and are reported in a warning).
     pub fn fit(&self, x: ArrayView2<f32>, seed: u64) -> Result<Clustering, ClusterError> {
-        kmeans::fit(&self.params, x, seed)
+        kmeans::fit(&self.params, x, seed, &crate::progress::NoProgress)
+    }
+
+    /// [`fit`](Self::fit), reporting to `progress`: one unit per k-means restart (message
+    /// `k 7 of 2..=12, restart 3/10`), then, for automatic k, a `silhouette` step with one
+    /// unit per sampled row. The result does not depend on it.
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f32>,
+        seed: u64,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(&self.params, x, seed, progress)
     }
 }
 

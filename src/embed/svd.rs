@@ -175,6 +175,20 @@ impl ReduceValidParams {
     /// to `n_components` dimensions. Deterministic for a given `seed`, whatever the number of
     /// rayon threads.
     pub fn fit_transform(&self, x: &CsMat<f64>, seed: u64) -> Result<Lsa, ReduceError> {
+        self.fit_transform_with_progress(x, seed, &crate::progress::NoProgress)
+    }
+
+    /// [`fit_transform`](Self::fit_transform), reporting to `progress`: `n_iter + 2` units
+    /// (each power iteration, the final range basis, the small SVD and the embedding). The
+    /// result does not depend on it.
+    pub fn fit_transform_with_progress(
+        &self,
+        x: &CsMat<f64>,
+        seed: u64,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<Lsa, ReduceError> {
+        let n_iter = self.params.n_iter;
+        progress.set_total(n_iter as u64 + 2);
         let mut a = Csr::from_csmat(x)?;
         // Extreme magnitudes would overflow or underflow the squares in the Gram matrices:
         // scale them to 1 (the embedding, components and ratios are scale-invariant; the
@@ -198,20 +212,25 @@ impl ReduceValidParams {
         let at32 = Csr32::new(&at)?;
         let mut z = gaussian_f32(n * l, seed);
         let mut q32 = vec![0.0f32; if self.params.n_iter > 0 { m * l } else { 0 }];
-        for _ in 0..self.params.n_iter {
+        for it in 0..n_iter {
+            progress.message(&format!("power iteration {}/{n_iter}", it + 1));
             a32.mul_dense_into(&z, l, &mut q32);
             orthonormalize_f32(&mut q32, m, l);
             // `Aᵀ·Q` for an orthonormal `Q` is only as ill-conditioned as `A` itself: it is
             // not re-orthonormalised (the spanned subspace is the same), which saves the
             // costliest factorisation (`n_cols × l`) of every iteration.
             at32.mul_dense_into(&q32, l, &mut z);
+            progress.inc(1);
         }
+        progress.message("range basis (f64)");
         drop((q32, a32, at32));
         let z64: Vec<f64> = z.par_iter().map(|&v| f64::from(v)).collect();
         drop(z);
         let mut q = a.mul_dense(&z64, l);
         drop(z64);
         orthonormalize(&mut q, m, l);
+        progress.inc(1);
+        progress.message("small SVD and embedding");
 
         // Bᵀ = Aᵀ·Q = Q₂·R ; Rᵀ = U_r Σ V_rᵀ.
         let mut q2 = at.mul_dense(&q, l);
@@ -292,6 +311,7 @@ impl ReduceValidParams {
             }
         }
 
+        progress.inc(1);
         Ok(Lsa {
             embedding,
             singular_values,

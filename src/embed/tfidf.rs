@@ -433,13 +433,24 @@ impl TfidfValidParams {
 
     /// Learn the vocabulary and idf from `docs`.
     pub fn fit(&self, docs: &[&str]) -> Result<FittedTfidf, TfidfError> {
-        self.fit_impl(docs, false).map(|(fitted, _)| fitted)
+        self.fit_impl(docs, false, &crate::progress::NoProgress)
+            .map(|(fitted, _)| fitted)
     }
 
     /// Learn the vocabulary and idf from `docs` and return their TF-IDF matrix
     /// (CSR, one row per document), with a single tokenisation pass.
     pub fn fit_transform(&self, docs: &[&str]) -> Result<(FittedTfidf, CsMat<f64>), TfidfError> {
-        let (fitted, chunks) = self.fit_impl(docs, true)?;
+        self.fit_transform_with_progress(docs, &crate::progress::NoProgress)
+    }
+
+    /// [`fit_transform`](Self::fit_transform), reporting one unit per tokenised document to
+    /// `progress` (the result does not depend on it).
+    pub fn fit_transform_with_progress(
+        &self,
+        docs: &[&str],
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(FittedTfidf, CsMat<f64>), TfidfError> {
+        let (fitted, chunks) = self.fit_impl(docs, true, progress)?;
         let rows: Vec<RowBlock> = chunks
             .par_iter()
             .map(|chunk| {
@@ -469,6 +480,7 @@ impl TfidfValidParams {
         &self,
         docs: &[&str],
         with_counts: bool,
+        progress: &dyn crate::progress::Progress,
     ) -> Result<(FittedTfidf, Vec<ChunkCounts>), TfidfError> {
         let p = &self.0;
         let n_docs = docs.len();
@@ -479,7 +491,11 @@ impl TfidfValidParams {
         let chunk_len = chunk_len(n_docs);
         let mut chunks: Vec<ChunkCounts> = docs
             .par_chunks(chunk_len)
-            .map(|c| count_chunk(&engine, c))
+            .map(|c| {
+                let counts = count_chunk(&engine, c);
+                progress.inc(c.len() as u64);
+                counts
+            })
             .collect();
 
         let Merged {

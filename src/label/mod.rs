@@ -95,6 +95,19 @@ pub enum LabelParamsError {
     /// Margin out of range.
     #[error("label.min_margin must be in [0, 1] (min_margin = {0})")]
     MinMargin(f64),
+    /// A `[label.methods]` key that names no dimension of the configured codebooks.
+    #[error("label.methods: '{dimension}' is not a dimension of the configured codebooks ({codebooks}); their dimensions are: {known}")]
+    UnknownMethodDimension {
+        /// The key as written.
+        dimension: String,
+        /// The configured codebooks.
+        codebooks: String,
+        /// The dimensions there are.
+        known: String,
+    },
+    /// `[label.methods]` is set but no codebook is configured.
+    #[error("label.methods sets a method for '{0}', but no codebook is configured; add one with [label] codebooks = [\"…\"] or --codebook")]
+    MethodsWithoutCodebook(String),
 }
 
 impl LabelParams {
@@ -108,6 +121,34 @@ impl LabelParams {
         }
         if !(0.0..=1.0).contains(&self.min_margin) {
             return Err(LabelParamsError::MinMargin(self.min_margin));
+        }
+        Ok(())
+    }
+
+    /// Checks that every key of `methods` names a dimension of `codebooks` (the loaded
+    /// [`codebooks`](Self::codebooks)): a misspelt dimension would otherwise silently keep
+    /// the default method.
+    pub fn check_methods(&self, codebooks: &[Codebook]) -> Result<(), LabelParamsError> {
+        let known: Vec<&str> = codebooks
+            .iter()
+            .flat_map(|c| c.dimension.iter().map(|d| d.name.as_str()))
+            .collect();
+        for name in self.methods.keys() {
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            if codebooks.is_empty() {
+                return Err(LabelParamsError::MethodsWithoutCodebook(name.clone()));
+            }
+            return Err(LabelParamsError::UnknownMethodDimension {
+                dimension: name.clone(),
+                codebooks: codebooks
+                    .iter()
+                    .map(|c| c.codebook.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                known: known.join(", "),
+            });
         }
         Ok(())
     }
@@ -186,9 +227,28 @@ pub fn label_all(
     space: &Space<'_>,
     params: &LabelParams,
 ) -> Result<Vec<DimensionLabels>, crate::embed::transformer::TransformerError> {
+    label_all_with_progress(
+        codebooks,
+        texts,
+        space,
+        params,
+        &crate::progress::NoProgress,
+    )
+}
+
+/// [`label_all`], reporting one unit per dimension to `progress` (the result does not
+/// depend on it).
+pub fn label_all_with_progress(
+    codebooks: &[Codebook],
+    texts: &[&str],
+    space: &Space<'_>,
+    params: &LabelParams,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Vec<DimensionLabels>, crate::embed::transformer::TransformerError> {
     let mut out = Vec::new();
     for cb in codebooks {
         for d in &cb.dimension {
+            progress.message(&format!("dimension '{}'", d.name));
             let method = match params
                 .methods
                 .get(&d.name)
@@ -218,6 +278,7 @@ pub fn label_all(
                 }
             };
             out.push(decide(cb, d, method, dist, params));
+            progress.inc(1);
         }
     }
     Ok(out)

@@ -683,8 +683,19 @@ impl Embedder {
     /// 2.4e-7 on the reference sentences). With a cache, vectors found in it are read, the
     /// others computed (each distinct text once) and appended.
     pub fn embed(&self, texts: &[&str]) -> Result<(Array2<f32>, EmbedStats), TransformerError> {
+        self.embed_with_progress(texts, &crate::progress::NoProgress)
+    }
+
+    /// [`embed`](Self::embed), reporting to `progress`: one unit per encoded sequence (a
+    /// text, or a window of a long text), after the texts found in the cache. The result
+    /// does not depend on it.
+    pub fn embed_with_progress(
+        &self,
+        texts: &[&str],
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(Array2<f32>, EmbedStats), TransformerError> {
         let Some(cache) = &self.cache else {
-            let (out, stats, _) = self.embed_uncached(texts)?;
+            let (out, stats, _) = self.embed_uncached(texts, progress)?;
             return Ok((out, stats));
         };
         let hashes: Vec<[u8; 32]> = texts.iter().map(|t| cache::text_hash(t)).collect();
@@ -699,16 +710,22 @@ impl Embedder {
             }
         }
         let todo: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
-        let (fresh, fresh_stats, info) = self.embed_uncached(&todo).map_err(|e| match e {
-            TransformerError::EmptyText { index } => TransformerError::EmptyText {
-                index: missing[index],
-            },
-            TransformerError::Tokenize { index, message } => TransformerError::Tokenize {
-                index: missing[index],
-                message,
-            },
-            other => other,
-        })?;
+        progress.message(&format!(
+            "{} of {} texts from the cache",
+            texts.len() - todo.len(),
+            texts.len()
+        ));
+        let (fresh, fresh_stats, info) =
+            self.embed_uncached(&todo, progress).map_err(|e| match e {
+                TransformerError::EmptyText { index } => TransformerError::EmptyText {
+                    index: missing[index],
+                },
+                TransformerError::Tokenize { index, message } => TransformerError::Tokenize {
+                    index: missing[index],
+                    message,
+                },
+                other => other,
+            })?;
         let new_entries: Vec<([u8; 32], cache::Entry)> = missing
             .iter()
             .enumerate()
@@ -756,6 +773,7 @@ impl Embedder {
     fn embed_uncached(
         &self,
         texts: &[&str],
+        progress: &dyn crate::progress::Progress,
     ) -> Result<(Array2<f32>, EmbedStats, Vec<(usize, bool)>), TransformerError> {
         let mut info = vec![(0usize, false); texts.len()];
         let mut stats = EmbedStats {
@@ -811,6 +829,7 @@ impl Embedder {
         }
 
         // Sort by length (stable: ties keep input order), batch, pool.
+        progress.set_total(sequences.len() as u64);
         let mut order: Vec<usize> = (0..sequences.len()).collect();
         order.sort_by_key(|&i| sequences[i].ids.len());
         let hidden = self.model_hidden_size();
@@ -833,6 +852,7 @@ impl Embedder {
                         pooled[i] = pooling::pool_all(view, &ones, &self.modes).to_vec();
                         start += s.len();
                     }
+                    progress.inc(chunk.len() as u64);
                 }
                 return Ok(pooled);
             }
@@ -863,6 +883,7 @@ impl Embedder {
                     let m = &mask[row * longest..(row + 1) * longest];
                     pooled[i] = pooling::pool_all(view, m, &self.modes).to_vec();
                 }
+                progress.inc(chunk.len() as u64);
             }
             Ok(pooled)
         };
