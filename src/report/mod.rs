@@ -391,8 +391,8 @@ pub fn summary_note(data: &ReportData) -> Option<String> {
         "The report is summarised: the run has {} groups, more than the {} a report shows \
          (groups.max_in_report = {}). It shows {} of them — those with a significant finding \
          first, then the largest by paragraphs — and its tables list only their shares, pairs \
-         and terms; doc_labels.parquet, divergence.parquet and keyness.parquet have every \
-         group. To compare fewer, larger groups, group the documents by a metadata column: \
+         and terms; doc_labels.parquet has every group, and so do divergence.parquet and \
+         keyness.parquet when they were computed (up to groups.max_pairwise groups). To compare fewer, larger groups, group the documents by a metadata column: \
          `rhetor run CORPUS --group-by COLUMN` (for example a party, outlet or year column), \
          or raise groups.max_in_report in the configuration.",
         s.total_groups, s.max_in_report, s.max_in_report, s.shown_groups
