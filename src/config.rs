@@ -194,6 +194,12 @@ impl Config {
                 ),
             ));
         }
+        if self.groups.max_in_report < 1 {
+            return Err(inv(
+                "groups",
+                &"max_in_report must be at least 1 (max_in_report = 0)".to_string(),
+            ));
+        }
         self.label.check().map_err(|e| inv("label", &e))?;
         let codebooks = crate::label::load_codebooks(&self.label, base)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;

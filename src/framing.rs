@@ -9,7 +9,9 @@ use crate::corpus::Corpus;
 use crate::error::Error;
 use crate::export;
 use crate::pipeline::Segmentation;
-use crate::report::{Claim, Example, GroupInfo, GroupTerms, KeyTerm, TopicInfo};
+use crate::report::{
+    Claim, DimensionInfo, DimensionMethod, Example, GroupInfo, GroupTerms, KeyTerm, TopicInfo,
+};
 use crate::topics::Topic;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +19,8 @@ use std::collections::BTreeMap;
 
 /// How documents are grouped for comparison (the `[groups]` section).
 ///
-/// Defaults: `by = None` (each document is its own group), `max_pairwise = 30`.
+/// Defaults: `by = None` (each document is its own group), `max_pairwise = 30`,
+/// `max_in_report = 30`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GroupParams {
@@ -27,6 +30,11 @@ pub struct GroupParams {
     /// quadratically); above it the shares and keyness are still written and a warning says
     /// why the divergence table is empty.
     pub max_pairwise: usize,
+    /// With more groups than this, the report (report.html, report.md and report.json)
+    /// summarises: it shows this many groups (those with a significant finding first, then
+    /// the largest by paragraphs), says so, and suggests `--group-by`; the Parquet tables
+    /// keep every group. At least 1.
+    pub max_in_report: usize,
 }
 
 impl Default for GroupParams {
@@ -34,6 +42,7 @@ impl Default for GroupParams {
         GroupParams {
             by: None,
             max_pairwise: 30,
+            max_in_report: 30,
         }
     }
 }
@@ -186,6 +195,8 @@ pub struct DimensionLabels {
     pub labels: Vec<Option<String>>,
     /// Confidence per paragraph, used to pick example paragraphs.
     pub scores: Vec<f32>,
+    /// How the labels were made (decides the caveat the report shows next to the numbers).
+    pub method: DimensionMethod,
 }
 
 /// The topic dimension: label `"<id>: <label>"` per paragraph.
@@ -198,7 +209,13 @@ pub fn topic_dimension(c: &Clustering, topics: &[Topic]) -> DimensionLabels {
             .map(|&l| Some(format!("{}: {}", l, topics[l].label)))
             .collect(),
         scores: c.prob.clone(),
+        method: DimensionMethod::Topics,
     }
+}
+
+/// The topic id of a label of the topic dimension (`"<id>: <label>"`).
+fn topic_id_of(label: &str) -> Option<usize> {
+    label.split_once(": ")?.0.parse().ok()
 }
 
 /// Results of the compare stage.
@@ -217,6 +234,10 @@ pub struct Comparison {
     pub claims: Vec<Claim>,
     /// Group descriptions.
     pub groups: Vec<GroupInfo>,
+    /// Per dimension: how it was labelled and what its divergence tests found.
+    pub dimension_info: Vec<DimensionInfo>,
+    /// Significance level of the divergence tests.
+    pub alpha: f64,
     /// Warnings.
     pub warnings: Vec<String>,
 }
@@ -275,10 +296,15 @@ pub fn compare(
         .collect();
 
     let mut shares = Vec::new();
-    for d in &dimensions {
-        progress.message(&format!("shares of '{}' (bootstrap)", d.name));
-        let t = compare::shares(d, grouping, params, seed)?;
+    for (d, labels) in dimensions.iter().zip(dims) {
+        progress.message(&format!("shares of '{}'", d.name));
+        let mut t = compare::shares(d, grouping, params, seed)?;
         progress.inc(1);
+        if labels.method == DimensionMethod::Topics {
+            // Labels sort as text ("10: …" before "2: …"); topics go by id.
+            t.rows
+                .sort_by_key(|r| (r.group, topic_id_of(&r.label).unwrap_or(usize::MAX)));
+        }
         for s in &t.skipped {
             warnings.push(format!(
                 "{}: group '{}' has no labelled paragraph, so it has no shares",
@@ -376,7 +402,27 @@ pub fn compare(
         groups[grouping.doc_group[p.doc]].n_paragraphs += 1;
     }
 
-    let claims = claims(seg, corpus, grouping, dims, &shares);
+    let claims = claims(seg, corpus, grouping, dims, &shares, &divergence);
+    let dimension_info = dims
+        .iter()
+        .map(|d| {
+            let rows: Vec<&DivergenceRow> = divergence
+                .iter()
+                .filter(|r| r.dimension == d.name)
+                .collect();
+            DimensionInfo {
+                name: d.name.clone(),
+                method: d.method,
+                n_pairs: rows.len() as u64,
+                n_significant: rows.iter().filter(|r| r.significant).count() as u64,
+                min_p_adjusted: rows
+                    .iter()
+                    .map(|r| r.p_adjusted)
+                    .filter(|p| p.is_finite())
+                    .min_by(f64::total_cmp),
+            }
+        })
+        .collect();
     Ok(Comparison {
         shares,
         divergence,
@@ -385,18 +431,29 @@ pub fn compare(
         keyness_rows,
         claims,
         groups,
+        dimension_info,
+        alpha: params.params().alpha,
         warnings,
     })
 }
 
-/// For each group and dimension, the label the group uses most above the rest of the
-/// corpus, with up to two example paragraphs (highest score first).
+/// The findings the report may headline: for each group and dimension, the label the group
+/// uses most above the rest of the corpus, with up to two example paragraphs (highest score
+/// first) — only when the difference is backed by the tests. A claim needs both
+///
+/// - a divergence test of the group against another group along the dimension that is
+///   significant after adjustment (`p_adjusted < alpha`), and
+/// - the label's share interval lying wholly above the label's share in all other groups
+///   pooled (`ci_low > share_rest`).
+///
+/// A dimension without tests (one group, or more than `groups.max_pairwise`) has no claims.
 fn claims(
     seg: &Segmentation,
     corpus: &Corpus,
     grouping: &Grouping,
     dims: &[DimensionLabels],
     shares: &[ShareRow],
+    divergence: &[DivergenceRow],
 ) -> Vec<Claim> {
     let n_groups = grouping.group_names.len();
     if n_groups < 2 {
@@ -404,6 +461,20 @@ fn claims(
     }
     let mut out = Vec::new();
     for d in dims {
+        // the smallest adjusted p-value of each group's significant pairs
+        let mut backed: BTreeMap<usize, f64> = BTreeMap::new();
+        for r in divergence
+            .iter()
+            .filter(|r| r.dimension == d.name && r.significant)
+        {
+            for g in [r.group_a, r.group_b] {
+                let p = backed.entry(g).or_insert(f64::INFINITY);
+                *p = p.min(r.p_adjusted);
+            }
+        }
+        if backed.is_empty() {
+            continue;
+        }
         // label counts per group
         let mut counts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
         let mut totals = vec![0u64; n_groups];
@@ -415,7 +486,8 @@ fn claims(
             }
         }
         let all: u64 = totals.iter().sum();
-        for (g, &total_g) in totals.iter().enumerate().take(30) {
+        for (&g, &p_adjusted) in &backed {
+            let total_g = totals[g];
             let best = shares
                 .iter()
                 .filter(|r| r.dimension == d.name && r.group == g && r.count > 0)
@@ -431,6 +503,7 @@ fn claims(
                     };
                     (r, rest)
                 })
+                .filter(|(r, rest)| r.ci_low > *rest)
                 .max_by(|a, b| {
                     (a.0.share - a.1)
                         .partial_cmp(&(b.0.share - b.1))
@@ -461,6 +534,7 @@ fn claims(
                 ci_low: row.ci_low,
                 ci_high: row.ci_high,
                 share_rest: rest,
+                p_adjusted: Some(p_adjusted),
                 examples: ex
                     .iter()
                     .take(2)
@@ -507,11 +581,30 @@ pub fn topic_infos(corpus: &Corpus, seg: &Segmentation, topics: &[Topic]) -> Vec
         .collect()
 }
 
-/// `doc_labels.parquet`: group × dimension × label shares with intervals.
-pub fn shares_frame(rows: &[ShareRow], group_by: &str) -> Result<DataFrame, Error> {
+/// `doc_labels.parquet`: group × dimension × label shares with intervals. Rows of the topic
+/// dimension get the topic's own label (as in `topics.parquet`) and its `topic_id`.
+pub fn shares_frame(
+    rows: &[ShareRow],
+    group_by: &str,
+    topics: &[Topic],
+) -> Result<DataFrame, Error> {
+    let topic_of: BTreeMap<String, (i32, &str)> = topics
+        .iter()
+        .map(|t| {
+            (
+                format!("{}: {}", t.id, t.label),
+                (t.id as i32, t.label.as_str()),
+            )
+        })
+        .collect();
+    let topic = |r: &ShareRow| {
+        (r.dimension == "topic")
+            .then(|| topic_of.get(&r.label))
+            .flatten()
+    };
     let cols = vec![
         Column::new(
-            "group".into(),
+            "group_id".into(),
             rows.iter()
                 .map(|r| r.group_name.clone())
                 .collect::<Vec<_>>(),
@@ -528,7 +621,15 @@ pub fn shares_frame(rows: &[ShareRow], group_by: &str) -> Result<DataFrame, Erro
         ),
         Column::new(
             "label".into(),
-            rows.iter().map(|r| r.label.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| topic(r).map_or_else(|| r.label.clone(), |t| t.1.to_string()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "topic_id".into(),
+            rows.iter()
+                .map(|r| topic(r).map(|t| t.0))
+                .collect::<Vec<Option<i32>>>(),
         ),
         Column::new(
             "count".into(),
@@ -569,11 +670,11 @@ pub fn shares_frame(rows: &[ShareRow], group_by: &str) -> Result<DataFrame, Erro
 pub fn divergence_frame(rows: &[DivergenceRow], adjust: &str) -> Result<DataFrame, Error> {
     let cols = vec![
         Column::new(
-            "a".into(),
+            "group_a".into(),
             rows.iter().map(|r| r.name_a.clone()).collect::<Vec<_>>(),
         ),
         Column::new(
-            "b".into(),
+            "group_b".into(),
             rows.iter().map(|r| r.name_b.clone()).collect::<Vec<_>>(),
         ),
         Column::new(
@@ -625,7 +726,7 @@ pub fn divergence_frame(rows: &[DivergenceRow], adjust: &str) -> Result<DataFram
 pub fn keyness_frame(rows: &[compare::TopTerm]) -> Result<DataFrame, Error> {
     let cols = vec![
         Column::new(
-            "group".into(),
+            "group_id".into(),
             rows.iter()
                 .map(|r| r.row.group_name.clone())
                 .collect::<Vec<_>>(),

@@ -160,6 +160,12 @@ pub fn documents_frame(corpus: &Corpus, seg: &Segmentation) -> Result<DataFrame,
         ),
         Column::new(
             "date".into(),
+            docs.iter()
+                .map(|d| d.date.as_deref().and_then(iso_date))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "date_raw".into(),
             docs.iter().map(|d| d.date.clone()).collect::<Vec<_>>(),
         ),
         Column::new(
@@ -190,6 +196,82 @@ pub fn documents_frame(corpus: &Corpus, seg: &Segmentation) -> Result<DataFrame,
     ];
     cols.extend(corpus.doc_meta.iter().map(export::meta_column));
     Ok(export::frame("documents.parquet", n, cols)?)
+}
+
+/// Days since 1970-01-01 of a calendar date written `YYYY-MM-DD`, optionally followed by a
+/// time (`T` or a space, then `HH:MM…`), which is dropped. `None` for anything else,
+/// including a year or a year-month alone and impossible days (`2023-02-29`): a date is
+/// never invented or shifted (see the `date` column in `docs/schema.md`).
+pub fn parse_date(raw: &str) -> Option<i32> {
+    let s = raw.trim();
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() > 10 {
+        let time = &b[11..];
+        let is_time = (b[10] == b'T' || b[10] == b' ')
+            && time.len() >= 5
+            && time[..2].iter().all(u8::is_ascii_digit)
+            && time[2] == b':'
+            && time[3..5].iter().all(u8::is_ascii_digit);
+        if !is_time {
+            return None;
+        }
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = &b[r];
+        if !d.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(d).ok()?.parse().ok()
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > days_in_month {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i32::try_from(era * 146_097 + doe - 719_468).ok()
+}
+
+/// The calendar date of `raw` as `YYYY-MM-DD` (see [`parse_date`]), or `None`.
+pub fn iso_date(raw: &str) -> Option<String> {
+    parse_date(raw)?;
+    Some(raw.trim()[..10].to_string())
+}
+
+/// The warning for documents whose date is not a calendar date (their `date` is null and
+/// `date_raw` keeps the value), or `None` when every date parses.
+pub fn date_warning(corpus: &Corpus) -> Option<String> {
+    let bad: Vec<&str> = corpus
+        .documents
+        .iter()
+        .filter_map(|d| d.date.as_deref())
+        .filter(|d| parse_date(d).is_none())
+        .collect();
+    let first = bad.first()?;
+    Some(format!(
+        "{} document{} a date that is not a calendar date YYYY-MM-DD (e.g. '{}'): \
+         documents.date is null for {}, documents.date_raw keeps the value as given",
+        bad.len(),
+        if bad.len() == 1 { " has" } else { "s have" },
+        first,
+        if bad.len() == 1 { "it" } else { "them" }
+    ))
 }
 
 /// Builds `paragraphs.parquet` (the segmentation columns, `extra` stage columns, then the
@@ -422,6 +504,7 @@ pub fn run(
     ];
     let mut tables = BTreeMap::new();
     let mut details: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    warnings.extend(date_warning(&corpus));
     let mut write = |name: &str, df: &mut DataFrame| -> Result<(), Error> {
         dir.write_parquet(name, df, &kv)?;
         tables.insert(
@@ -622,10 +705,18 @@ pub fn run(
                         ));
                         continue;
                     }
+                    let method = if d.codebook.starts_with("classifier:") {
+                        report::DimensionMethod::Classifier
+                    } else if d.method == crate::label::Method::Prototype {
+                        report::DimensionMethod::Prototype
+                    } else {
+                        report::DimensionMethod::Keywords
+                    };
                     dims.push(framing::DimensionLabels {
                         name: d.name.clone(),
                         labels: d.chosen.clone(),
                         scores: d.score.clone(),
+                        method,
                     });
                 }
                 progress.start("compare", 0);
@@ -647,7 +738,7 @@ pub fn run(
                 let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
                 write(
                     "doc_labels.parquet",
-                    &mut framing::shares_frame(&cmp.shares, &group_by)?,
+                    &mut framing::shares_frame(&cmp.shares, &group_by, &topics)?,
                 )?;
                 write(
                     "divergence.parquet",
@@ -800,7 +891,7 @@ fn report_data(
         ),
     };
     let counts_skipped = corpus.skipped.len() as u64;
-    ReportData {
+    let mut data = ReportData {
         title: "How the documents frame the issue".to_string(),
         rhetor_version: crate::VERSION.to_string(),
         seed: c.seed,
@@ -814,6 +905,9 @@ fn report_data(
         },
         group_by: c.groups.by.clone(),
         groups: cmp.groups,
+        summarised: None,
+        dimension_info: cmp.dimension_info,
+        alpha: cmp.alpha,
         topics: framing::topic_infos(corpus, seg, topics),
         dimensions: dims.iter().map(|d| d.name.clone()).collect(),
         shares: cmp.shares,
@@ -823,7 +917,10 @@ fn report_data(
         claims: cmp.claims,
         methods,
         warnings: warnings.to_vec(),
-    }
+    };
+    // With many groups the report shows a bounded selection (the tables keep every group).
+    report::summarise(&mut data, c.groups.max_in_report);
+    data
 }
 
 fn labelling_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
@@ -1035,4 +1132,38 @@ pub fn topics_frame(
         ),
     ];
     Ok(export::frame("topics.parquet", topics.len(), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn parse_date_accepts_calendar_days_only() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(parse_date("2026-01-22"), Some(20_475));
+        assert_eq!(parse_date(" 2024-02-29 "), Some(19_782));
+        assert_eq!(parse_date("2012-09-04T20:15:00Z"), parse_date("2012-09-04"));
+        assert_eq!(parse_date("2012-09-04 20:15"), parse_date("2012-09-04"));
+        for bad in [
+            "",
+            "2012",
+            "2012-09",
+            "2023-02-29",
+            "1900-02-29",
+            "2012-13-01",
+            "2012-00-10",
+            "2012-04-31",
+            "2012-9-4",
+            "04/09/2012",
+            "2012-09-04x",
+            "2012-09-04 and more",
+            "２０１２-09-04",
+            "-012-09-04",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
 }

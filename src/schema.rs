@@ -107,7 +107,8 @@ pub const TABLES: &[TableSpec] = &[
         columns: &[
             c("doc_id", T::String, false, "Document id: path relative to the corpus folder, or the id column (or 0-based row number) of a table, or the --doc-col value."),
             c("title", T::String, true, "Title from the `date YYYY-MM-DD Title` line, front matter, a title column, or a detected first line."),
-            c("date", T::String, true, "Date as an ISO `YYYY-MM-DD` string, when known."),
+            c("date", T::String, true, "The document's date as a valid ISO calendar date `YYYY-MM-DD` (so `CAST(date AS DATE)` never fails), when `date_raw` is one: `YYYY-MM-DD`, optionally followed by a time (`T` or a space, then `HH:MM…`; the time is dropped). A year or year-month alone (`2012`, `2012-09`), an impossible day (`2023-02-29`) or anything else is not a day, so `date` is null and `date_raw` keeps the value (the run warns how many)."),
+            c("date_raw", T::String, true, "The date exactly as given (the `date YYYY-MM-DD` line, front matter, or the table's `date` column); null when the document has none."),
             c("source", T::String, false, "File the document came from (relative path, or the table's file name)."),
             c("n_paragraphs", T::UInt32, false, "Paragraphs (analysis units) kept."),
             c("n_headings", T::UInt32, false, "Heading lines recognised as sections (not paragraphs)."),
@@ -165,10 +166,11 @@ pub const TABLES: &[TableSpec] = &[
         row: "group × dimension × label",
         written_by: "compare",
         columns: &[
-            c("group", T::String, false, "Group: a document id, or a value of the --group-by column."),
+            c("group_id", T::String, false, "Group: a document id (joins documents.doc_id), or a value of the --group-by column."),
             c("group_by", T::String, false, "`doc_id` when each document is a group, else the --group-by column."),
             c("dimension", T::String, false, "Labelling dimension, e.g. `topic`."),
-            c("label", T::String, false, "Label within the dimension (topics as `<id>: <label>`). Only labels that occur in the run are listed."),
+            c("label", T::String, false, "Label within the dimension; for `topic`, the topic's label exactly as in topics.label and paragraphs.topic_label. Only labels that occur in the run are listed. Rows are ordered by group, dimension, then label (topics by topic_id)."),
+            c("topic_id", T::Int32, true, "For the `topic` dimension, the topic (joins topics.topic_id and paragraphs.topic_id); null for every other dimension."),
             c("count", T::UInt64, false, "Paragraphs of the group with this label."),
             c("n", T::UInt64, false, "Labelled paragraphs of the group (the share's denominator)."),
             c("n_unlabelled", T::UInt64, false, "Paragraphs of the group without a label (unsure)."),
@@ -185,13 +187,13 @@ pub const TABLES: &[TableSpec] = &[
         row: "pair of groups × dimension",
         written_by: "compare",
         columns: &[
-            c("a", T::String, false, "First group."),
-            c("b", T::String, false, "Second group."),
+            c("group_a", T::String, false, "First group (a doc_labels.group_id)."),
+            c("group_b", T::String, false, "Second group (a doc_labels.group_id)."),
             c("dimension", T::String, false, "Labelling dimension."),
-            c("n_a", T::UInt64, false, "Labelled paragraphs of a."),
-            c("n_b", T::UInt64, false, "Labelled paragraphs of b."),
-            c("docs_a", T::UInt64, false, "Documents of a."),
-            c("docs_b", T::UInt64, false, "Documents of b."),
+            c("n_a", T::UInt64, false, "Labelled paragraphs of group_a."),
+            c("n_b", T::UInt64, false, "Labelled paragraphs of group_b."),
+            c("docs_a", T::UInt64, false, "Documents of group_a."),
+            c("docs_b", T::UInt64, false, "Documents of group_b."),
             c("jsd", T::Float64, false, "Jensen–Shannon divergence (base 2, in [0, 1]) of the two label distributions."),
             c("p_value", T::Float64, false, "Permutation-test p-value, (1 + #{JSD_perm ≥ JSD}) / (1 + n_perm)."),
             c("p_adjusted", T::Float64, false, "p-value adjusted over the whole table."),
@@ -207,7 +209,7 @@ pub const TABLES: &[TableSpec] = &[
         row: "group × distinctive term",
         written_by: "compare",
         columns: &[
-            c("group", T::String, false, "Group."),
+            c("group_id", T::String, false, "Group (a doc_labels.group_id)."),
             c("rank", T::UInt32, false, "1 = most distinctive (highest z) for the group."),
             c("term", T::String, false, "Term (unigram or bigram, English stop words removed)."),
             c("count", T::Float64, false, "Occurrences in the group."),
@@ -248,7 +250,13 @@ pub fn to_markdown() -> String {
          Types are logical types. `string` is UTF-8 text (Arrow `large_string`; pandas, pyarrow,\n\
          polars and DuckDB read it as text without casting). Integers and floats have the\n\
          widths shown; `list<…>` is an Arrow (large) list. Columns marked *no* under *nullable* never hold\n\
-         nulls. Join tables on `doc_id` (and `para_id` for paragraphs).\n\n\
+         nulls. `documents.date` is text holding only valid ISO dates (`CAST(date AS DATE)` in SQL,\n\
+         `pd.to_datetime`, `str.to_date()` in polars). No column name is an SQL reserved word, so queries need no quoting.\n\n\
+         Joins: tables join on `doc_id` (and `para_id` for paragraphs); `doc_labels.topic_id`,\n\
+         `paragraphs.topic_id` and `topics.topic_id` are the same ids (and `doc_labels.label` of a topic\n\
+         row equals `topics.label`); `doc_labels.group_id`, `keyness.group_id` and\n\
+         `divergence.group_a`/`group_b` are the same group names (document ids when each document is a\n\
+         group, so they then join `documents.doc_id`).\n\n\
          `manifest.json` (one per run) holds the rhetor version, schema version, command, corpus path,\n\
          seed, resolved configuration, sha256 of every input file, counts (documents, paragraphs,\n\
          headings, skipped by reason, dropped by reason), what was skipped and why, every table with its\n\

@@ -15,7 +15,9 @@
 //! at most [`MAX_CHART_LABELS`] labels per share chart (the rest pooled as "other" in the
 //! chart only). Numbers that are not finite are shown as "–" and never drawn.
 
-use super::{Claim, Example, GroupInfo, GroupTerms, ReportData, TopicInfo};
+use super::{
+    Claim, DimensionInfo, DimensionMethod, Example, GroupInfo, GroupTerms, ReportData, TopicInfo,
+};
 use crate::compare::{DivergenceRow, ShareRow};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -97,8 +99,13 @@ pub fn render(data: &ReportData) -> String {
     header(&mut out, data);
     toc(&mut out, data, &dims);
     claims_section(&mut out, data);
+    let infos = data.dimension_infos();
     for (i, dim) in dims.iter().enumerate() {
-        dimension_section(&mut out, data, i, dim);
+        let method = infos
+            .iter()
+            .find(|x| &x.name == dim)
+            .map_or(DimensionMethod::Unknown, |x| x.method);
+        dimension_section(&mut out, data, i, dim, method);
     }
     topics_section(&mut out, &data.topics);
     keyness_section(&mut out, &data.keyness);
@@ -332,6 +339,10 @@ ol.claims>li{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;
 .tag{display:inline-block;font-size:.75rem;border-radius:999px;padding:.05rem .5rem;margin-left:.3rem;vertical-align:.08em;white-space:nowrap}
 .tag.strong{background:#dcecf7;color:#004a75}
 .tag.weak{background:#eef0f2;color:var(--muted)}
+.tag.warn{background:var(--warn);color:#6b4e00;border:1px solid var(--warn-line)}
+.caveat,.summarised{background:var(--warn);border:1px solid var(--warn-line);border-radius:6px;padding:.5rem .8rem;font-size:.92rem}
+.verdict{font-size:1rem}
+.verdict.none{border-left:4px solid var(--muted);padding:.3rem .8rem;background:var(--soft)}
 .dimname{color:var(--muted);font-size:.85rem}
 .topic{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;margin:.8rem 0;display:grid;grid-template-columns:minmax(200px,280px) 1fr;gap:.4rem 1.4rem;break-inside:avoid}
 .topic h3{grid-column:1/-1;margin:0;font-size:1.02rem}
@@ -427,12 +438,11 @@ fn header(out: &mut String, data: &ReportData) {
     };
     stat(out, s.documents, "documents", "documents analysed");
     stat(out, s.paragraphs, "paragraphs", "paragraphs analysed");
-    stat(
-        out,
-        data.groups.len() as u64,
-        "groups compared",
-        "groups compared",
-    );
+    let n_groups = data
+        .summarised
+        .as_ref()
+        .map_or(data.groups.len() as u64, |x| x.total_groups);
+    stat(out, n_groups, "groups compared", "groups compared");
     stat(
         out,
         s.skipped,
@@ -461,12 +471,19 @@ fn header(out: &mut String, data: &ReportData) {
             if data.warnings.len() == 1 { "" } else { "s" }
         );
     }
-    groups_table(out, &data.groups);
+    if let Some(note) = super::summary_note(data) {
+        w!(
+            out,
+            "<p class=\"summarised\"><strong>Summarised.</strong> {}</p>\n",
+            code_spans(&escape(&note))
+        );
+    }
+    groups_table(out, &data.groups, data.summarised.is_some());
     out.push_str("</header>\n");
 }
 
 /// The groups compared: name, title, documents, paragraphs.
-fn groups_table(out: &mut String, groups: &[GroupInfo]) {
+fn groups_table(out: &mut String, groups: &[GroupInfo], summarised: bool) {
     if groups.is_empty() {
         out.push_str("<p class=\"empty\">No groups were compared.</p>\n");
         return;
@@ -474,12 +491,17 @@ fn groups_table(out: &mut String, groups: &[GroupInfo]) {
     let has_title = groups.iter().any(|g| g.title.is_some());
     w!(
         out,
-        "<details{}><summary>The {} group{} compared</summary>\n<table>\n<thead><tr>\
+        "<details{}><summary>The {} group{} {}</summary>\n<table>\n<thead><tr>\
          <th scope=\"col\">Group</th>{}<th scope=\"col\" class=\"num\">Documents</th>\
          <th scope=\"col\" class=\"num\">Paragraphs</th></tr></thead>\n<tbody>\n",
         if groups.len() <= 12 { " open" } else { "" },
         groups.len(),
         if groups.len() == 1 { "" } else { "s" },
+        if summarised {
+            "shown in this report"
+        } else {
+            "compared"
+        },
         if has_title {
             "<th scope=\"col\">Title</th>"
         } else {
@@ -573,61 +595,157 @@ fn examples(out: &mut String, examples: &[Example]) {
     out.push_str("</div>\n");
 }
 
-/// "How the groups differ": the claims, grouped by dimension, each with its examples.
+/// Backquoted spans of already escaped text as `<code>`.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 32);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            w!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// The caveat of a dimension as a warning box, or nothing.
+fn caveat_box(out: &mut String, method: DimensionMethod) {
+    if let Some(c) = method.caveat() {
+        w!(
+            out,
+            "<p class=\"caveat\"><strong>⚠ {}.</strong> {}</p>\n",
+            escape(method.short_caveat().unwrap_or("caveat")),
+            code_spans(&escape(c))
+        );
+    }
+}
+
+/// "How the groups differ": per dimension, the verdict of its divergence tests and the
+/// findings they back (each with its examples); "no significant difference" when none.
 fn claims_section(out: &mut String, data: &ReportData) {
     out.push_str("<section id=\"differ\">\n<h2>How the groups differ</h2>\n");
-    if data.claims.is_empty() {
+    let infos = data.dimension_infos();
+    let n_groups = data
+        .summarised
+        .as_ref()
+        .map_or(data.groups.len() as u64, |x| x.total_groups);
+    if n_groups < 2 || infos.is_empty() {
         out.push_str(
-            "<p class=\"empty\">No claims: the report needs at least two groups with labelled \
-             paragraphs.</p>\n</section>\n",
+            "<p class=\"empty\">No comparison: the report needs at least two groups with \
+             labelled paragraphs.</p>\n</section>\n",
         );
         return;
     }
-    out.push_str(
-        "<p class=\"lede\">For each group, the label it uses most above the other groups \
-         pooled: the group's share with its 95% interval against the share in all other \
-         groups, and the paragraphs behind it. <span class=\"tag strong\">interval above the \
-         rest</span> marks a share whose whole interval lies above the others' share.</p>\n",
+    w!(
+        out,
+        "<p class=\"lede\">A difference is named here only when it is backed by the tests: the \
+         permutation test of the group's label distribution against another group is \
+         significant after {} adjustment (adjusted p &lt; {}), and the label's 95% interval lies \
+         wholly above its share in all other groups pooled. Each finding shows the group's \
+         share with its interval against the other groups' share, and the paragraphs behind \
+         it.</p>\n",
+        adjust_name(&data.adjust),
+        fixed(data.alpha, 2)
     );
-    let mut order: Vec<&str> = Vec::new();
-    for c in &data.claims {
-        if !order.contains(&c.dimension.as_str()) {
-            order.push(&c.dimension);
-        }
-    }
-    let several = order.len() > 1;
-    let compact = data.claims.len() > 12;
-    for dim in order {
-        if several {
-            w!(out, "<h3>{}</h3>\n", escape(dim));
-        }
-        out.push_str("<ol class=\"claims\">\n");
-        for c in data.claims.iter().filter(|c| c.dimension == dim) {
-            claim(out, c, compact);
-        }
-        out.push_str("</ol>\n");
+    let findings: Vec<&Claim> = data.findings().collect();
+    let compact = findings.len() > 12;
+    for info in &infos {
+        differ_dimension(out, data, info, &findings, compact);
     }
     out.push_str("</section>\n");
 }
 
+/// The verdict and findings of one dimension.
+fn differ_dimension(
+    out: &mut String,
+    data: &ReportData,
+    info: &DimensionInfo,
+    findings: &[&Claim],
+    compact: bool,
+) {
+    let dim = info.name.as_str();
+    w!(
+        out,
+        "<h3>{}{}</h3>\n",
+        escape(dim),
+        info.method
+            .short_caveat()
+            .map_or(String::new(), |c| format!(
+                " <span class=\"tag warn\">⚠ {}</span>",
+                escape(c)
+            ))
+    );
+    caveat_box(out, info.method);
+    let min_p = info.min_p_adjusted.map_or(DASH.to_string(), pval);
+    if info.n_pairs == 0 {
+        w!(
+            out,
+            "<p class=\"verdict none\"><strong>No test, no claim.</strong> No divergence test \
+             was run along {} (one group with labelled paragraphs, or more groups than \
+             <code>groups.max_pairwise</code>; see the warnings), so no difference is \
+             claimed.</p>\n",
+            escape(dim)
+        );
+        return;
+    }
+    if info.n_significant == 0 {
+        w!(
+            out,
+            "<p class=\"verdict none\"><strong>No significant difference</strong> between the \
+             groups along {}: none of the {} pairwise permutation test{} is significant after \
+             {} adjustment (smallest adjusted p = {}). The shares below describe the groups; \
+             they do not show that the groups differ.</p>\n",
+            escape(dim),
+            info.n_pairs,
+            if info.n_pairs == 1 { "" } else { "s" },
+            adjust_name(&data.adjust),
+            min_p
+        );
+        return;
+    }
+    w!(
+        out,
+        "<p class=\"verdict\">{} of {} pair{} of groups differ significantly along {} \
+         (smallest adjusted p = {}).</p>\n",
+        info.n_significant,
+        info.n_pairs,
+        if info.n_pairs == 1 { "" } else { "s" },
+        escape(dim),
+        min_p
+    );
+    let mine: Vec<&&Claim> = findings.iter().filter(|c| c.dimension == dim).collect();
+    if mine.is_empty() {
+        out.push_str(
+            "<p class=\"empty\">No single label's 95% interval lies wholly above its share in \
+             the other groups, so no label is named.</p>\n",
+        );
+        return;
+    }
+    out.push_str("<ol class=\"claims\">\n");
+    for c in mine {
+        claim(out, c, compact, info.method.short_caveat());
+    }
+    out.push_str("</ol>\n");
+}
+
 /// One claim; with `compact`, its examples are collapsed.
-fn claim(out: &mut String, c: &Claim, compact: bool) {
-    let tag = if c.ci_low.is_finite() && c.share_rest.is_finite() && c.ci_low > c.share_rest {
-        "<span class=\"tag strong\">interval above the rest</span>"
-    } else {
-        "<span class=\"tag weak\">interval includes the rest's share</span>"
+fn claim(out: &mut String, c: &Claim, compact: bool, caveat: Option<&str>) {
+    let tag = match caveat {
+        Some(cv) => format!(" <span class=\"tag warn\">⚠ {}</span>", escape(cv)),
+        None => String::new(),
     };
     w!(
         out,
         "<li><div class=\"claim-head\"><div class=\"claim-text\"><strong>{}</strong> — \
          <em>{}</em> <span class=\"dimname\">({})</span><br>{} of its labelled paragraphs \
-         (95% CI {}) vs {} in the other groups{}</div>",
+         (95% CI {}) vs {} in the other groups; adjusted p = {}{}</div>",
         escape(&c.group),
         escape(&c.label),
         escape(&c.dimension),
         pct(c.share),
         pct_ci(c.ci_low, c.ci_high),
         pct(c.share_rest),
+        c.p_adjusted.map_or(DASH.to_string(), pval),
         tag
     );
     claim_chart(out, c);
@@ -780,12 +898,19 @@ fn largest<T>(items: &[T], max: usize, size: impl Fn(&T) -> u64) -> Vec<usize> {
 }
 
 /// One dimension: share chart and table, divergence heat map and table.
-fn dimension_section(out: &mut String, data: &ReportData, i: usize, dim: &str) {
+fn dimension_section(
+    out: &mut String,
+    data: &ReportData,
+    i: usize,
+    dim: &str,
+    method: DimensionMethod,
+) {
     w!(
         out,
         "<section id=\"dim-{i}\">\n<h2>Dimension: {}</h2>\n",
         escape(dim)
     );
+    caveat_box(out, method);
     let ds = DimShares::new(&data.shares, dim);
     out.push_str("<h3>Shares by group</h3>\n");
     if ds.rows.is_empty() {
@@ -794,8 +919,8 @@ fn dimension_section(out: &mut String, data: &ReportData, i: usize, dim: &str) {
              paragraphs.</p>\n",
         );
     } else {
-        share_chart(out, &ds, dim);
-        share_table(out, &ds, dim);
+        share_chart(out, &ds, dim, method);
+        share_table(out, &ds, dim, method);
     }
     let rows: Vec<&DivergenceRow> = data
         .divergence
@@ -836,7 +961,7 @@ struct ChartLabel {
 
 /// Small multiples, one panel per label: a row per group with the share as a bar and its
 /// 95% interval as a whisker, a dashed line at the share of all groups pooled.
-fn share_chart(out: &mut String, ds: &DimShares<'_>, dim: &str) {
+fn share_chart(out: &mut String, ds: &DimShares<'_>, dim: &str, method: DimensionMethod) {
     let n_labels = ds.labels.len();
     let mut labels: Vec<ChartLabel> = Vec::new();
     let keep: Vec<usize> = if n_labels <= MAX_CHART_LABELS {
@@ -932,6 +1057,9 @@ fn share_chart(out: &mut String, ds: &DimShares<'_>, dim: &str) {
     }
     out.push_str("</svg>\n<figcaption>");
     let mut notes: Vec<String> = Vec::new();
+    if let Some(c) = method.short_caveat() {
+        notes.push(format!("<strong>⚠ {}.</strong>", escape(c)));
+    }
     if ds.groups.len() > groups.len() {
         notes.push(format!(
             "The chart shows the {} groups with the most labelled paragraphs out of {}; the \
@@ -1075,11 +1203,11 @@ fn panel(
 }
 
 /// The share table: every group × label, grouped by group.
-fn share_table(out: &mut String, ds: &DimShares<'_>, dim: &str) {
+fn share_table(out: &mut String, ds: &DimShares<'_>, dim: &str, method: DimensionMethod) {
     w!(
         out,
-        "<details{}><summary>Table: shares along {} ({} rows)</summary>\n<table>\n\
-         <caption>Shares of each label in each group along {}, with 95% intervals. n = labelled \
+        "<details{}><summary>Table: shares along {} ({} rows){}</summary>\n<table>\n\
+         <caption>{}Shares of each label in each group along {}, with 95% intervals. n = labelled \
          paragraphs of the group.</caption>\n<thead><tr><th scope=\"col\">Group</th>\
          <th scope=\"col\">Label</th><th scope=\"col\" class=\"num\">Count / n</th>\
          <th scope=\"col\" class=\"num\">Share</th><th scope=\"col\" class=\"num\">95% CI</th>\
@@ -1091,6 +1219,13 @@ fn share_table(out: &mut String, ds: &DimShares<'_>, dim: &str) {
         },
         escape(dim),
         ds.rows.len(),
+        method
+            .short_caveat()
+            .map_or(String::new(), |c| format!(" — ⚠ {}", escape(c))),
+        method.short_caveat().map_or(String::new(), |c| format!(
+            "<strong>⚠ {}.</strong> ",
+            escape(c)
+        )),
         escape(dim)
     );
     // rows grouped by group, in input order within a group
@@ -1696,6 +1831,9 @@ mod tests {
                     title: None,
                 })
                 .collect(),
+            summarised: None,
+            dimension_info: vec![],
+            alpha: 0.05,
             topics: vec![TopicInfo {
                 id: 0,
                 label: "border_control".into(),
@@ -1729,6 +1867,7 @@ mod tests {
                 ci_low: 0.4,
                 ci_high: 0.6,
                 share_rest: 0.35,
+                p_adjusted: Some(0.003),
                 examples: vec![ex("doc2", 7, "Migration & jobs: \"fair\" rules.")],
             }],
             methods: Methods {
@@ -1748,6 +1887,9 @@ mod tests {
             summary: Summary::default(),
             group_by: None,
             groups: vec![],
+            summarised: None,
+            dimension_info: vec![],
+            alpha: 0.05,
             topics: vec![],
             dimensions: vec!["topic".into()],
             shares: vec![],
@@ -1924,6 +2066,69 @@ mod tests {
         let short = truncate(&names[7], fit_chars(220.0 - 16.0));
         assert!(short.starts_with("a_very_long_") && short.ends_with("_007.txt"));
         assert!(html.contains(&format!("</title>{short}</text>")));
+    }
+
+    /// The "How the groups differ" section.
+    fn differ(html: &str) -> &str {
+        let start = html.find("<section id=\"differ\">").unwrap();
+        let end = start + html[start..].find("</section>").unwrap();
+        &html[start..end]
+    }
+
+    #[test]
+    fn no_significant_difference_is_said_and_nothing_is_headlined() {
+        let html = render(&crate::report::tests::data(4, 0.4));
+        assert_safe(&html);
+        let s = differ(&html);
+        assert_eq!(
+            s.matches("<strong>No significant difference</strong> between the groups along")
+                .count(),
+            2,
+            "{s}"
+        );
+        assert!(!s.contains("<ol class=\"claims\">"), "{s}");
+        assert!(!s.contains("favor"), "{s}");
+        // keyword caveat beside the numbers: headline section, chart and table of the dimension
+        assert!(s.contains(
+            "<h3>stance <span class=\"tag warn\">⚠ keyword labels, not validated</span></h3>"
+        ));
+        assert!(s.contains("<p class=\"caveat\"><strong>⚠ keyword labels, not validated.</strong> Labelled by keywords"));
+        assert!(s.contains("<code>rhetor evaluate</code>"));
+        let dim = &html[html.find("<h2>Dimension: stance</h2>").unwrap()..];
+        assert!(dim.starts_with("<h2>Dimension: stance</h2>\n<p class=\"caveat\">"));
+        assert!(dim.contains(
+            "<caption><strong>⚠ keyword labels, not validated.</strong> Shares of each label"
+        ));
+        assert!(dim.contains("<figcaption><strong>⚠ keyword labels, not validated.</strong>"));
+        let topic = &html[html.find("<h2>Dimension: topic</h2>").unwrap()..];
+        assert!(!topic[..topic.find("</section>").unwrap()].contains("caveat"));
+    }
+
+    #[test]
+    fn a_tested_finding_is_headlined_with_its_caveat() {
+        let html = render(&crate::report::tests::data(3, 0.01));
+        let s = differ(&html);
+        assert!(s.contains("3 of 3 pairs of groups differ significantly along stance"));
+        assert!(s.contains(
+            "<strong>doc_000.txt</strong> — <em>favor</em> <span class=\"dimname\">(stance)</span>\
+             <br>66.7% of its labelled paragraphs (95% CI 60.0–90.0%) vs 30.0% in the other \
+             groups; adjusted p = 0.0100 <span class=\"tag warn\">⚠ keyword labels, not validated</span>"
+        ), "{s}");
+    }
+
+    #[test]
+    fn a_summarised_report_says_so_in_the_header() {
+        let mut d = crate::report::tests::data(45, 0.5);
+        crate::report::summarise(&mut d, 30);
+        let html = render(&d);
+        assert_safe(&html);
+        assert!(html.contains(
+            "<p class=\"summarised\"><strong>Summarised.</strong> The report is summarised: \
+             the run has 45 groups"
+        ));
+        assert!(html.contains("<code>rhetor run CORPUS --group-by COLUMN</code>"));
+        assert!(html.contains("<b>45</b><span>groups compared</span>"));
+        assert!(html.contains("The 30 groups shown in this report"));
     }
 
     #[test]

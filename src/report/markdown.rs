@@ -1,6 +1,6 @@
 //! `report.md`: the framing report as Markdown (tables, no charts).
 
-use super::ReportData;
+use super::{DimensionInfo, ReportData};
 use std::fmt::Write;
 
 fn pct(x: f64) -> String {
@@ -34,6 +34,68 @@ fn p_value(p: f64) -> String {
     }
 }
 
+/// "How the groups differ" for one dimension: its caveat, the verdict of its tests, and its
+/// findings (backed claims only).
+fn differ(s: &mut String, d: &ReportData, info: &DimensionInfo) {
+    let dim = &info.name;
+    let _ = writeln!(s, "### {dim}\n");
+    if let Some(c) = info.method.caveat() {
+        let _ = writeln!(s, "> ⚠ {c}\n");
+    }
+    if info.n_pairs == 0 {
+        let _ = writeln!(
+            s,
+            "**No test, no claim.** No divergence test was run along {dim} (one group with labelled paragraphs, or more groups than groups.max_pairwise; see the warnings), so no difference is claimed.\n"
+        );
+        return;
+    }
+    if info.n_significant == 0 {
+        let _ = writeln!(
+            s,
+            "**No significant difference** between the groups along {dim}: none of the {} pairwise permutation tests is significant after adjustment (smallest adjusted p = {}).\n",
+            info.n_pairs,
+            info.min_p_adjusted.map_or("–".to_string(), p_value)
+        );
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "{} of {} pairs of groups differ significantly along {dim} (smallest adjusted p = {}).\n",
+        info.n_significant,
+        info.n_pairs,
+        info.min_p_adjusted.map_or("–".to_string(), p_value)
+    );
+    let findings: Vec<_> = d.findings().filter(|c| &c.dimension == dim).collect();
+    if findings.is_empty() {
+        let _ = writeln!(
+            s,
+            "No single label's 95% interval lies wholly above its share in the other groups, so no label is named.\n"
+        );
+        return;
+    }
+    let caveat = info
+        .method
+        .short_caveat()
+        .map_or(String::new(), |c| format!(" ⚠ {c}."));
+    for c in findings {
+        let _ = writeln!(
+            s,
+            "- **{}**: *{}* — {} of its paragraphs (95% CI {}–{}) vs {} in the other groups; adjusted p = {}.{caveat}",
+            cell(&c.group),
+            cell(&c.label),
+            pct(c.share),
+            pct(c.ci_low),
+            pct(c.ci_high),
+            pct(c.share_rest),
+            c.p_adjusted.map_or("–".to_string(), p_value)
+        );
+        for e in &c.examples {
+            let _ = writeln!(s, "  > {} — `{}` ¶{}", cell(&e.text), e.doc_id, e.para_id);
+        }
+    }
+    let _ = writeln!(s);
+}
+
 /// Renders the report as Markdown.
 pub fn render(d: &ReportData) -> String {
     let mut s = String::new();
@@ -53,6 +115,9 @@ pub fn render(d: &ReportData) -> String {
         Some(c) => format!("Documents are grouped by `{c}`."),
     };
     let _ = writeln!(s, "{grouped}\n");
+    if let Some(note) = super::summary_note(d) {
+        let _ = writeln!(s, "> **Summarised.** {note}\n");
+    }
     let _ = writeln!(
         s,
         "| group | documents | paragraphs | title |\n|---|---:|---:|---|"
@@ -68,45 +133,38 @@ pub fn render(d: &ReportData) -> String {
         );
     }
 
-    if !d.claims.is_empty() {
+    let infos = d.dimension_infos();
+    let n_groups = d
+        .summarised
+        .as_ref()
+        .map_or(d.groups.len() as u64, |x| x.total_groups);
+    if n_groups >= 2 && !infos.is_empty() {
         let _ = writeln!(s, "\n## How the groups differ\n");
-        for c in &d.claims {
-            let _ = writeln!(
-                s,
-                "- **{}** ({}): *{}* — {} of its paragraphs (95% CI {}–{}) vs {} in the other groups.",
-                cell(&c.group),
-                c.dimension,
-                cell(&c.label),
-                pct(c.share),
-                pct(c.ci_low),
-                pct(c.ci_high),
-                pct(c.share_rest)
-            );
-            for e in &c.examples {
-                let _ = writeln!(s, "  > {} — `{}` ¶{}", cell(&e.text), e.doc_id, e.para_id);
-            }
+        let _ = writeln!(
+            s,
+            "A difference is named here only when a permutation test of the label distributions is significant after adjustment ({}, alpha = {}) and the label's 95% interval lies above its share in the other groups.\n",
+            d.adjust, d.alpha
+        );
+        for info in &infos {
+            differ(&mut s, d, info);
         }
     }
 
-    for dim in &d.dimensions {
+    for info in &infos {
+        let dim = &info.name;
         let _ = writeln!(s, "\n## Shares by {dim}\n");
+        if let Some(c) = info.method.caveat() {
+            let _ = writeln!(s, "> ⚠ {c}\n");
+        }
+        let label_head = match info.method.short_caveat() {
+            Some(c) => format!("label ({c})"),
+            None => "label".to_string(),
+        };
         let _ = writeln!(
             s,
-            "| group | label | count / n | share | 95% CI | method |\n|---|---|---:|---:|---|---|"
+            "| group | {label_head} | count / n | share | 95% CI | method |\n|---|---|---:|---:|---|---|"
         );
-        let shown: Vec<&str> = d.groups.iter().take(30).map(|g| g.name.as_str()).collect();
-        if d.groups.len() > 30 {
-            let _ = writeln!(
-                s,
-                "_{} groups: the first 30 are shown here; all are in doc_labels.parquet._\n",
-                d.groups.len()
-            );
-        }
-        for r in d
-            .shares
-            .iter()
-            .filter(|r| &r.dimension == dim && shown.contains(&r.group_name.as_str()))
-        {
+        for r in d.shares.iter().filter(|r| &r.dimension == dim) {
             let method = serde_json::to_value(r.method)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
@@ -209,4 +267,74 @@ pub fn render(d: &ReportData) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::report::tests::data;
+
+    /// The text of the "How the groups differ" section.
+    fn differ(md: &str) -> &str {
+        let start = md.find("## How the groups differ").expect("section");
+        let end = md[start..]
+            .find("\n## Shares")
+            .map_or(md.len(), |e| start + e);
+        &md[start..end]
+    }
+
+    #[test]
+    fn no_significant_test_no_finding_and_the_caveat_is_beside_the_numbers() {
+        let md = render(&data(4, 0.4));
+        let s = differ(&md);
+        assert!(!s.contains("*favor*"), "{s}");
+        assert_eq!(s.matches("**No significant difference**").count(), 2, "{s}");
+        assert!(s.contains("### stance\n\n> ⚠ Labelled by keywords"), "{s}");
+        assert!(
+            md.contains("## Shares by stance\n\n> ⚠ Labelled by keywords"),
+            "caveat above the stance table"
+        );
+        assert!(md.contains("| group | label (keyword labels, not validated) | count / n |"));
+        // topics need no caveat
+        assert!(md.contains("## Shares by topic\n\n| group | label | count / n |"));
+    }
+
+    #[test]
+    fn a_tested_finding_is_headlined_with_its_p_value_and_caveat() {
+        let md = render(&data(3, 0.01));
+        let s = differ(&md);
+        assert!(
+            s.contains(
+                "- **doc_000.txt**: *favor* — 66.7% of its paragraphs (95% CI 60.0%–90.0%) vs \
+                 30.0% in the other groups; adjusted p = 0.010. ⚠ keyword labels, not validated."
+            ),
+            "{s}"
+        );
+        assert!(s.contains("3 of 3 pairs of groups differ significantly along stance"));
+    }
+
+    #[test]
+    fn an_untested_claim_is_not_a_finding() {
+        let mut d = data(3, 0.01);
+        d.claims[0].p_adjusted = None;
+        let md = render(&d);
+        assert!(!differ(&md).contains("*favor*"));
+        assert!(differ(&md).contains("no label is named"));
+        d.divergence.clear();
+        d.dimension_info.clear();
+        let md = render(&d);
+        assert!(differ(&md).contains("**No test, no claim.**"), "{md}");
+    }
+
+    #[test]
+    fn a_summarised_report_says_so() {
+        let mut d = data(40, 0.5);
+        crate::report::summarise(&mut d, 30);
+        let md = render(&d);
+        assert!(md.contains("> **Summarised.** The report is summarised: the run has 40 groups"));
+        assert!(md.contains("--group-by COLUMN"));
+        // the 30 largest groups (no finding): doc_010 … doc_039
+        assert!(!md.contains("doc_009.txt") && md.contains("doc_010.txt"));
+        assert!(md.contains("doc_039.txt"));
+    }
 }

@@ -75,7 +75,9 @@ pub struct GroupTerms {
 }
 
 /// A claim the report makes ("group G uses label L more than the others"), with the
-/// paragraphs behind it.
+/// paragraphs behind it. The pipeline makes a claim only when a divergence test of G
+/// along the dimension is significant after adjustment and the label's interval lies above
+/// the other groups' share; the renderers show nothing else as a finding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
     /// Dimension (e.g. `topic`, `policy_frames`).
@@ -92,8 +94,101 @@ pub struct Claim {
     pub ci_high: f64,
     /// The share of the same label in all other groups pooled.
     pub share_rest: f64,
+    /// The smallest adjusted permutation p-value of the group's significant divergence
+    /// tests along the dimension (`None` in a report.json written before claims were
+    /// tested: such a claim is not shown as a finding).
+    #[serde(default)]
+    pub p_adjusted: Option<f64>,
     /// Example paragraphs of the group with that label.
     pub examples: Vec<Example>,
+}
+
+impl Claim {
+    /// Whether the claim is backed: a significant adjusted p-value (below `alpha`) and an
+    /// interval above the other groups' share.
+    pub fn is_backed(&self, alpha: f64) -> bool {
+        self.p_adjusted.is_some_and(|p| p < alpha)
+            && self.ci_low.is_finite()
+            && self.share_rest.is_finite()
+            && self.ci_low > self.share_rest
+    }
+}
+
+/// How the labels of a dimension were made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DimensionMethod {
+    /// Topics: k-means clusters of the paragraphs.
+    Topics,
+    /// Codebook keywords (dictionary matches).
+    Keywords,
+    /// Codebook prototypes: similarity to the label descriptions and examples (zero-shot).
+    Prototype,
+    /// A supervised classifier from `rhetor train` (held-out scores from `rhetor evaluate`).
+    Classifier,
+    /// Not recorded (a report.json written by an older rhetor).
+    Unknown,
+}
+
+impl DimensionMethod {
+    /// The caveat shown next to the dimension's numbers, or `None` when its labels need
+    /// none (topics are what the clustering found; classifiers have held-out scores).
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            DimensionMethod::Topics | DimensionMethod::Classifier => None,
+            DimensionMethod::Keywords => Some(
+                "Labelled by keywords (dictionary matches), not validated against hand coding: \
+                 a paragraph that argues against a position can match its keywords. Treat these \
+                 shares as a rough baseline; check them on a hand-coded sample (`rhetor evaluate`) \
+                 before citing them.",
+            ),
+            DimensionMethod::Prototype => Some(
+                "Labelled zero-shot (similarity to the codebook's label descriptions), not \
+                 validated against hand coding. Check these shares on a hand-coded sample \
+                 (`rhetor evaluate`) before citing them.",
+            ),
+            DimensionMethod::Unknown => Some(
+                "How this dimension was labelled is not recorded in this report.json (written by \
+                 an older rhetor); check the run's manifest.json.",
+            ),
+        }
+    }
+
+    /// A few words for table captions and headlines, or `None`.
+    pub fn short_caveat(self) -> Option<&'static str> {
+        match self {
+            DimensionMethod::Topics | DimensionMethod::Classifier => None,
+            DimensionMethod::Keywords => Some("keyword labels, not validated"),
+            DimensionMethod::Prototype => Some("zero-shot labels, not validated"),
+            DimensionMethod::Unknown => Some("labelling method not recorded"),
+        }
+    }
+}
+
+/// A compared dimension: how it was labelled and what its divergence tests found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DimensionInfo {
+    /// Dimension name.
+    pub name: String,
+    /// How its labels were made.
+    pub method: DimensionMethod,
+    /// Pairs of groups tested (0: no test was run).
+    pub n_pairs: u64,
+    /// Pairs whose adjusted p-value is below alpha.
+    pub n_significant: u64,
+    /// The smallest adjusted p-value of the dimension's tests.
+    pub min_p_adjusted: Option<f64>,
+}
+
+/// Said when the report shows only some of the groups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summarised {
+    /// Groups in the run (all of them are in the Parquet tables).
+    pub total_groups: u64,
+    /// Groups the report shows.
+    pub shown_groups: u64,
+    /// The `groups.max_in_report` setting.
+    pub max_in_report: u64,
 }
 
 /// The methods section: one plain-language paragraph per step.
@@ -143,8 +238,19 @@ pub struct ReportData {
     pub summary: Summary,
     /// What the groups are: `None` = each document is a group, else the metadata column.
     pub group_by: Option<String>,
-    /// The groups compared, in order.
+    /// The groups the report shows, in order (all groups unless `summarised`).
     pub groups: Vec<GroupInfo>,
+    /// Set when there were more groups than `groups.max_in_report`: the report then shows a
+    /// selection, and its shares, divergence, keyness and claims are those of the shown
+    /// groups only (the Parquet tables have all of them).
+    #[serde(default)]
+    pub summarised: Option<Summarised>,
+    /// Per dimension, how it was labelled and what its tests found (over all groups).
+    #[serde(default)]
+    pub dimension_info: Vec<DimensionInfo>,
+    /// Significance level of the divergence tests.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
     /// Topics, largest first.
     pub topics: Vec<TopicInfo>,
     /// Dimensions compared (e.g. `topic`), in order.
@@ -163,6 +269,134 @@ pub struct ReportData {
     pub methods: Methods,
     /// Warnings raised during the run.
     pub warnings: Vec<String>,
+}
+
+fn default_alpha() -> f64 {
+    0.05
+}
+
+impl ReportData {
+    /// What is known about each dimension of the report, in order: the recorded
+    /// [`DimensionInfo`], or for a report.json without it, counts from its divergence rows.
+    pub fn dimension_infos(&self) -> Vec<DimensionInfo> {
+        let mut names: Vec<&str> = self.dimensions.iter().map(String::as_str).collect();
+        for d in self
+            .shares
+            .iter()
+            .map(|r| r.dimension.as_str())
+            .chain(self.divergence.iter().map(|r| r.dimension.as_str()))
+            .chain(self.dimension_info.iter().map(|d| d.name.as_str()))
+        {
+            if !names.contains(&d) {
+                names.push(d);
+            }
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                if let Some(i) = self.dimension_info.iter().find(|i| i.name == name) {
+                    return i.clone();
+                }
+                let rows: Vec<&DivergenceRow> = self
+                    .divergence
+                    .iter()
+                    .filter(|r| r.dimension == name)
+                    .collect();
+                DimensionInfo {
+                    name: name.to_string(),
+                    method: if name == "topic" {
+                        DimensionMethod::Topics
+                    } else {
+                        DimensionMethod::Unknown
+                    },
+                    n_pairs: rows.len() as u64,
+                    n_significant: rows.iter().filter(|r| r.significant).count() as u64,
+                    min_p_adjusted: rows
+                        .iter()
+                        .map(|r| r.p_adjusted)
+                        .filter(|p| p.is_finite())
+                        .min_by(f64::total_cmp),
+                }
+            })
+            .collect()
+    }
+
+    /// The claims shown as findings (see [`Claim::is_backed`]).
+    pub fn findings(&self) -> impl Iterator<Item = &Claim> {
+        self.claims.iter().filter(|c| c.is_backed(self.alpha))
+    }
+
+    /// The method of a dimension.
+    pub fn method_of(&self, dim: &str) -> DimensionMethod {
+        self.dimension_infos()
+            .into_iter()
+            .find(|i| i.name == dim)
+            .map_or(DimensionMethod::Unknown, |i| i.method)
+    }
+}
+
+/// Keeps the report proportional to what it can show: with more than `max` groups, keeps
+/// `max` of them — those with a finding first (smallest adjusted p), then the largest by
+/// paragraphs (ties: the first) — in their original order, with only their shares,
+/// divergence pairs (both groups shown), distinctive terms and claims, and records it in
+/// [`ReportData::summarised`]. The per-dimension test counts stay those of all groups.
+pub fn summarise(data: &mut ReportData, max: usize) {
+    let total = data.groups.len();
+    let max = max.max(1);
+    if total <= max {
+        return;
+    }
+    let mut best_p: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for c in data.findings() {
+        let p = c.p_adjusted.unwrap_or(f64::INFINITY);
+        let e = best_p.entry(c.group.as_str()).or_insert(p);
+        *e = e.min(p);
+    }
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by(|&a, &b| {
+        let (ga, gb) = (&data.groups[a], &data.groups[b]);
+        let pa = best_p
+            .get(ga.name.as_str())
+            .copied()
+            .unwrap_or(f64::INFINITY);
+        let pb = best_p
+            .get(gb.name.as_str())
+            .copied()
+            .unwrap_or(f64::INFINITY);
+        pa.total_cmp(&pb)
+            .then(gb.n_paragraphs.cmp(&ga.n_paragraphs))
+            .then(a.cmp(&b))
+    });
+    order.truncate(max);
+    order.sort_unstable();
+    let keep: std::collections::HashSet<String> =
+        order.iter().map(|&i| data.groups[i].name.clone()).collect();
+    data.groups = order.iter().map(|&i| data.groups[i].clone()).collect();
+    data.shares.retain(|r| keep.contains(&r.group_name));
+    data.divergence
+        .retain(|r| keep.contains(&r.name_a) && keep.contains(&r.name_b));
+    data.keyness.retain(|k| keep.contains(&k.group));
+    data.claims.retain(|c| keep.contains(&c.group));
+    data.summarised = Some(Summarised {
+        total_groups: total as u64,
+        shown_groups: data.groups.len() as u64,
+        max_in_report: max as u64,
+    });
+}
+
+/// The sentence a summarised report shows, in plain text (`None` when it shows every group).
+pub fn summary_note(data: &ReportData) -> Option<String> {
+    let s = data.summarised.as_ref()?;
+    Some(format!(
+        "The report is summarised: the run has {} groups, more than the {} a report shows \
+         (groups.max_in_report = {}). It shows {} of them — those with a significant finding \
+         first, then the largest by paragraphs — and its tables list only their shares, pairs \
+         and terms; doc_labels.parquet has every group, and so do divergence.parquet and \
+         keyness.parquet when they were computed (up to groups.max_pairwise groups). To compare fewer, larger groups, group the documents by a metadata column: \
+         `rhetor run CORPUS --group-by COLUMN` (for example a party, outlet or year column), \
+         or raise groups.max_in_report in the configuration.",
+        s.total_groups, s.max_in_report, s.max_in_report, s.shown_groups
+    ))
 }
 
 /// Renders every report file: `(file name, content)`.
@@ -198,4 +432,211 @@ pub fn rerender(
     // The run's file list names them, so `--force` may replace the run later.
     crate::export::record_files(run_dir, &names)?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{PermMethod, ShareMethod};
+
+    pub(crate) fn share(
+        dim: &str,
+        g: usize,
+        name: &str,
+        label: &str,
+        count: u64,
+        n: u64,
+    ) -> ShareRow {
+        let s = count as f64 / n as f64;
+        ShareRow {
+            dimension: dim.into(),
+            group: g,
+            group_name: name.into(),
+            label: label.into(),
+            count,
+            n,
+            n_unlabelled: 0,
+            n_docs: 1,
+            share: s,
+            ci_low: (s - 0.2).max(0.0),
+            ci_high: (s + 0.2).min(1.0),
+            method: ShareMethod::Goodman,
+        }
+    }
+
+    pub(crate) fn div(
+        dim: &str,
+        a: usize,
+        b: usize,
+        names: &[String],
+        p_adj: f64,
+    ) -> DivergenceRow {
+        DivergenceRow {
+            dimension: dim.into(),
+            group_a: a,
+            group_b: b,
+            name_a: names[a].clone(),
+            name_b: names[b].clone(),
+            n_a: 10,
+            n_b: 10,
+            docs_a: 1,
+            docs_b: 1,
+            jsd: 0.2,
+            p_value: p_adj / 2.0,
+            p_adjusted: p_adj,
+            significant: p_adj < 0.05,
+            method: PermMethod::Paragraphs,
+            n_perm: 999,
+        }
+    }
+
+    /// `n` single-document groups; group i has 10 + i paragraphs; topics and a keyword
+    /// stance dimension; every pair tested with adjusted p `p_adj`.
+    pub(crate) fn data(n: usize, p_adj: f64) -> ReportData {
+        let names: Vec<String> = (0..n).map(|i| format!("doc_{i:03}.txt")).collect();
+        let mut shares = Vec::new();
+        let mut divergence = Vec::new();
+        for (g, name) in names.iter().enumerate() {
+            shares.push(share("topic", g, name, "0: tax, jobs", 6, 10));
+            shares.push(share("topic", g, name, "1: border, wall", 4, 10));
+            shares.push(share("stance", g, name, "favor", 2, 3));
+            shares.push(share("stance", g, name, "against", 1, 3));
+        }
+        for dim in ["topic", "stance"] {
+            for a in 0..n {
+                for b in a + 1..n {
+                    divergence.push(div(dim, a, b, &names, p_adj));
+                }
+            }
+        }
+        let info = |name: &str, method| DimensionInfo {
+            name: name.into(),
+            method,
+            n_pairs: divergence.iter().filter(|r| r.dimension == name).count() as u64,
+            n_significant: divergence
+                .iter()
+                .filter(|r| r.dimension == name && r.significant)
+                .count() as u64,
+            min_p_adjusted: Some(p_adj),
+        };
+        ReportData {
+            title: "t".into(),
+            rhetor_version: "0.1.0".into(),
+            seed: 42,
+            summary: Summary::default(),
+            group_by: None,
+            groups: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| GroupInfo {
+                    name: n.clone(),
+                    n_docs: 1,
+                    n_paragraphs: 10 + i as u64,
+                    title: None,
+                })
+                .collect(),
+            summarised: None,
+            dimension_info: vec![
+                info("topic", DimensionMethod::Topics),
+                info("stance", DimensionMethod::Keywords),
+            ],
+            alpha: 0.05,
+            topics: vec![],
+            dimensions: vec!["topic".into(), "stance".into()],
+            shares,
+            divergence,
+            adjust: "benjamini_hochberg".into(),
+            keyness: names
+                .iter()
+                .map(|n| GroupTerms {
+                    group: n.clone(),
+                    terms: vec![],
+                })
+                .collect(),
+            claims: vec![Claim {
+                dimension: "stance".into(),
+                group: names[0].clone(),
+                label: "favor".into(),
+                share: 2.0 / 3.0,
+                ci_low: 0.6,
+                ci_high: 0.9,
+                share_rest: 0.3,
+                p_adjusted: Some(p_adj),
+                examples: vec![],
+            }],
+            methods: Methods::default(),
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_claim_is_a_finding_only_when_tested_and_above_the_rest() {
+        let mut c = data(2, 0.01).claims[0].clone();
+        assert!(c.is_backed(0.05));
+        c.p_adjusted = Some(0.2);
+        assert!(!c.is_backed(0.05));
+        c.p_adjusted = None;
+        assert!(!c.is_backed(0.05));
+        c.p_adjusted = Some(0.01);
+        c.ci_low = 0.2;
+        assert!(!c.is_backed(0.05), "interval includes the rest's share");
+    }
+
+    #[test]
+    fn summarise_keeps_few_groups_as_they_are() {
+        let mut d = data(5, 0.01);
+        let before = d.clone();
+        summarise(&mut d, 5);
+        assert_eq!(d, before);
+    }
+
+    #[test]
+    fn summarise_keeps_findings_then_the_largest_groups() {
+        let mut d = data(40, 0.01);
+        summarise(&mut d, 10);
+        let s = d.summarised.clone().unwrap();
+        assert_eq!(
+            (s.total_groups, s.shown_groups, s.max_in_report),
+            (40, 10, 10)
+        );
+        let names: Vec<&str> = d.groups.iter().map(|g| g.name.as_str()).collect();
+        // doc_000 has the finding; then the 9 largest (the last ones), in original order.
+        let mut want = vec!["doc_000.txt".to_string()];
+        want.extend((31..40).map(|i| format!("doc_{i:03}.txt")));
+        assert_eq!(names, want);
+        assert!(d
+            .shares
+            .iter()
+            .all(|r| names.contains(&r.group_name.as_str())));
+        assert_eq!(d.shares.len(), 10 * 4);
+        assert_eq!(d.divergence.len(), 2 * 45);
+        assert_eq!(d.keyness.len(), 10);
+        assert_eq!(d.claims.len(), 1);
+        // the test counts still describe every pair
+        assert_eq!(d.dimension_info[0].n_pairs, 40 * 39 / 2);
+        let note = summary_note(&d).unwrap();
+        assert!(
+            note.contains("40 groups") && note.contains("--group-by"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn old_report_json_without_test_fields_claims_nothing() {
+        let mut v = serde_json::to_value(data(3, 0.01)).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("dimension_info");
+        o.remove("alpha");
+        o.remove("summarised");
+        for c in o["claims"].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("p_adjusted");
+        }
+        let d: ReportData = serde_json::from_value(v).unwrap();
+        assert_eq!(d.alpha, 0.05);
+        assert_eq!(d.findings().count(), 0);
+        let infos = d.dimension_infos();
+        assert_eq!(infos[0].method, DimensionMethod::Topics);
+        assert_eq!(infos[1].method, DimensionMethod::Unknown);
+        assert_eq!(infos[1].n_significant, 3);
+    }
 }

@@ -15,7 +15,7 @@ use rhetor::progress::NoProgress;
 fn run_writes_comparison_tables_and_report() {
     let (_dir, out) = run_demo("2", &[]);
     let shares = read(&out.join("doc_labels.parquet"));
-    let groups = strings(&shares, "group");
+    let groups = strings(&shares, "group_id");
     assert_eq!(
         groups
             .iter()
@@ -113,7 +113,7 @@ fn group_by_metadata_column() {
         .assert()
         .code(0);
     let shares = read(&out.join("doc_labels.parquet"));
-    let mut groups = strings(&shares, "group");
+    let mut groups = strings(&shares, "group_id");
     groups.sort();
     groups.dedup();
     assert_eq!(groups, vec![Some("a".to_string()), Some("b".to_string())]);
@@ -349,4 +349,220 @@ fn convention_divergence_test_is_calibrated() {
         rate <= 0.12,
         "the test rejects too often under the null: {rate}"
     );
+}
+
+/// The "How the groups differ" section of report.md.
+fn differ_section(md: &str) -> &str {
+    let start = md
+        .find("## How the groups differ")
+        .expect("report.md has a 'How the groups differ' section");
+    let end = md[start..]
+        .find("\n## Shares")
+        .map_or(md.len(), |e| start + e);
+    &md[start..end]
+}
+
+/// Issue 14, item 13: on the demo, the anti-ICE essay 003 was headlined as 66.7% "favor"
+/// stricter immigration enforcement, from keyword labels and without any significant test.
+/// Only differences backed by an adjusted test are findings; a dimension without one says
+/// "no significant difference"; keyword dimensions carry their caveat beside the numbers.
+#[test]
+fn issue14_item13_demo_report_headlines_only_tested_differences() {
+    let (_dir, out) = run_demo("2", &[]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let differ = differ_section(&md);
+
+    // No headline for 003's keyword "favor" stance.
+    assert!(
+        !differ
+            .lines()
+            .any(|l| l.contains("003_") && l.contains("*favor*")),
+        "003 'favor' is still claimed:\n{differ}"
+    );
+    let alpha = json["alpha"].as_f64().unwrap();
+    for c in json["claims"].as_array().unwrap() {
+        let p = c["p_adjusted"]
+            .as_f64()
+            .expect("every claim has its adjusted p");
+        assert!(p < alpha, "claim without a significant test: {c}");
+        assert!(c["ci_low"].as_f64().unwrap() > c["share_rest"].as_f64().unwrap());
+        assert!(
+            !(c["group"].as_str().unwrap().starts_with("003_") && c["label"] == "favor"),
+            "{c}"
+        );
+    }
+
+    // Every dimension without a significant pair says so, prominently.
+    let div = read(&out.join("divergence.parquet"));
+    let dims = strings(&div, "dimension");
+    let sig: Vec<bool> = div
+        .column("significant")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|b| b.unwrap())
+        .collect();
+    let mut all_dims: Vec<String> = dims.iter().map(|d| d.clone().unwrap()).collect();
+    all_dims.dedup();
+    assert!(all_dims.contains(&"stance".to_string()));
+    for d in &all_dims {
+        let any_sig = dims
+            .iter()
+            .zip(&sig)
+            .any(|(x, s)| x.as_deref() == Some(d.as_str()) && *s);
+        let verdict = format!("**No significant difference** between the groups along {d}");
+        assert_eq!(
+            differ.contains(&verdict),
+            !any_sig,
+            "dimension {d}: significant pairs {any_sig}\n{differ}"
+        );
+    }
+
+    // The keyword caveat sits beside the stance numbers: in the headline section and in
+    // the shares table, in both report.md and report.html — not only in Methods.
+    assert!(
+        differ.contains("### stance\n\n> ⚠ Labelled by keywords"),
+        "{differ}"
+    );
+    assert!(md.contains("## Shares by stance\n\n> ⚠ Labelled by keywords"));
+    assert!(md.contains("| group | label (keyword labels, not validated) |"));
+    assert!(html.contains(
+        "<h3>stance <span class=\"tag warn\">⚠ keyword labels, not validated</span></h3>"
+    ));
+    assert!(html.contains(
+        "<caption><strong>⚠ keyword labels, not validated.</strong> Shares of each label in each group along stance"
+    ));
+    assert!(!html.contains("<h3>topic <span class=\"tag warn\">"));
+}
+
+/// `n` one-paragraph documents in a JSONL file, with words drawn deterministically from a
+/// small vocabulary (so they cluster into a few topics).
+fn many_documents(path: &std::path::Path, n: usize) {
+    const WORDS: &[&str] = &[
+        "border",
+        "wall",
+        "migrants",
+        "asylum",
+        "court",
+        "judge",
+        "ruling",
+        "appeal",
+        "tax",
+        "budget",
+        "deficit",
+        "spending",
+        "school",
+        "teachers",
+        "students",
+        "classroom",
+        "hospital",
+        "doctors",
+        "patients",
+        "insurance",
+        "climate",
+        "carbon",
+        "energy",
+        "wind",
+        "police",
+        "crime",
+        "prison",
+        "sentence",
+        "farmers",
+        "harvest",
+        "drought",
+        "prices",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut lines = String::new();
+    for i in 0..n {
+        let theme = (i % 8) * 4;
+        let words: Vec<&str> = (0..40)
+            .map(|k| {
+                let r = next() as usize;
+                if k % 3 == 0 {
+                    WORDS[r % WORDS.len()]
+                } else {
+                    WORDS[theme + r % 4]
+                }
+            })
+            .collect();
+        lines.push_str(&format!(
+            "{{\"id\": \"doc{i:04}\", \"text\": \"{}.\"}}\n",
+            words.join(" ")
+        ));
+    }
+    std::fs::write(path, lines).unwrap();
+}
+
+/// Issue 14, item 15: per-document grouping of a table of 11,014 rows wrote a 25.6 MB
+/// report.html and a 50 MB report.json. Past groups.max_in_report groups the report
+/// summarises, says so (and how to use --group-by), and report.json stays proportional to
+/// what it shows; the Parquet tables keep every group.
+#[test]
+fn issue14_item15_many_groups_report_is_summarised_and_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("many.jsonl");
+    let n = 600;
+    many_documents(&f, n);
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("run")
+        .arg(&f)
+        .args(["--k", "12", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let size = |name: &str| std::fs::metadata(out.join(name)).unwrap().len();
+    let bound = 400 * 1024;
+    for name in ["report.html", "report.json", "report.md"] {
+        assert!(
+            size(name) < bound,
+            "{name} is {} bytes, more than {bound}",
+            size(name)
+        );
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains(&format!(
+        "> **Summarised.** The report is summarised: the run has {n} groups, more than the 30"
+    )));
+    assert!(md.contains("--group-by COLUMN"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<strong>Summarised.</strong>"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["groups"].as_array().unwrap().len(), 30);
+    assert_eq!(json["summarised"]["total_groups"], n as u64);
+    // The table keeps every group.
+    let mut groups = strings(&read(&out.join("doc_labels.parquet")), "group_id");
+    groups.sort();
+    groups.dedup();
+    assert_eq!(groups.len(), n);
+
+    // The threshold is a configuration key.
+    let cfg = dir.path().join("rhetor.toml");
+    std::fs::write(&cfg, "[groups]\nmax_in_report = 1000\n").unwrap();
+    let out2 = dir.path().join("out2");
+    rhetor()
+        .arg("run")
+        .arg(&f)
+        .args(["--k", "12", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out2)
+        .assert()
+        .code(0);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out2.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["groups"].as_array().unwrap().len(), n);
+    assert!(json["summarised"].is_null());
 }

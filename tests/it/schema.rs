@@ -94,3 +94,150 @@ fn csv_and_json_formats_carry_the_same_columns_and_rows() {
         }
     }
 }
+
+/// Issue 14, item 14: doc_labels named a topic "0: people, …" while topics.label had no
+/// prefix, had no topic_id, sorted topics as text (0, 10, 1, 2) and called a column
+/// `group` (an SQL reserved word). Topic rows now carry topics.label and topic_id, in
+/// topic_id order; groups are `group_id` (doc_labels, keyness) and `group_a`/`group_b`.
+#[test]
+fn issue14_item14_doc_labels_join_topics_on_topic_id() {
+    use crate::common::strings;
+    use polars::prelude::DataType;
+    let (_dir, out) = run_demo("2", &["--k", "12"]);
+    let topics = read(&out.join("topics.parquet"));
+    let topic_label: std::collections::BTreeMap<i32, String> = topics
+        .column("topic_id")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .zip(strings(&topics, "label"))
+        .map(|(i, l)| (i.unwrap(), l.unwrap()))
+        .collect();
+    assert_eq!(topic_label.len(), 12);
+
+    let dl = read(&out.join("doc_labels.parquet"));
+    assert_eq!(dl.column("topic_id").unwrap().dtype(), &DataType::Int32);
+    let groups = strings(&dl, "group_id");
+    let dims = strings(&dl, "dimension");
+    let labels = strings(&dl, "label");
+    let ids: Vec<Option<i32>> = dl
+        .column("topic_id")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .collect();
+    let mut last: Option<(String, i32)> = None;
+    let mut topic_rows = 0;
+    for i in 0..dl.height() {
+        let (g, d, l) = (
+            groups[i].clone().unwrap(),
+            dims[i].as_deref().unwrap(),
+            labels[i].clone().unwrap(),
+        );
+        if d == "topic" {
+            topic_rows += 1;
+            let id = ids[i].expect("topic rows have a topic_id");
+            assert_eq!(
+                l, topic_label[&id],
+                "row {i}: label differs from topics.label"
+            );
+            if let Some((lg, lid)) = &last {
+                if *lg == g {
+                    assert!(
+                        id > *lid,
+                        "row {i}: topic {id} after topic {lid} in group {g}"
+                    );
+                }
+            }
+            last = Some((g, id));
+        } else {
+            assert_eq!(ids[i], None, "row {i}: {d} row with a topic_id");
+            last = None;
+        }
+    }
+    assert!(topic_rows >= 12);
+
+    // paragraphs.topic_label joins too.
+    let paras = read(&out.join("paragraphs.parquet"));
+    let pid: Vec<i32> = paras
+        .column("topic_id")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .iter()
+        .map(|x| x.unwrap())
+        .collect();
+    for (id, l) in pid.iter().zip(strings(&paras, "topic_label")) {
+        assert_eq!(l.unwrap(), topic_label[id]);
+    }
+
+    // No column is called `group`, `a` or `b`; divergence and keyness name doc_labels' groups.
+    let group_set: std::collections::BTreeSet<String> = groups.into_iter().flatten().collect();
+    for t in rhetor::schema::TABLES {
+        let df = read(&out.join(t.file));
+        for c in df.get_column_names() {
+            assert!(
+                !["group", "a", "b"].contains(&c.as_str()),
+                "{}: column {c}",
+                t.file
+            );
+        }
+    }
+    let div = read(&out.join("divergence.parquet"));
+    for c in ["group_a", "group_b"] {
+        assert!(strings(&div, c)
+            .iter()
+            .all(|g| group_set.contains(g.as_ref().unwrap())));
+    }
+    let key = read(&out.join("keyness.parquet"));
+    assert!(strings(&key, "group_id")
+        .iter()
+        .all(|g| group_set.contains(g.as_ref().unwrap())));
+}
+
+/// Issue 14, item 14: `date` held whatever text was given. It now holds only valid ISO
+/// calendar days (so `CAST(date AS DATE)` never fails); the value as given stays in
+/// `date_raw` (never silently nulled), and the run warns.
+#[test]
+fn issue14_item14_dates_are_parquet_dates_and_raw_values_stay() {
+    use crate::common::strings;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.jsonl");
+    let dates = [
+        Some("2012-09-04"),
+        Some("2012"),
+        Some("2012-09-04T20:15:00Z"),
+        Some("2023-02-29"),
+        Some("Sept. 4"),
+        None,
+    ];
+    let mut lines = String::new();
+    for (i, d) in dates.iter().enumerate() {
+        let date = d.map_or(String::new(), |d| format!(", \"date\": \"{d}\""));
+        lines.push_str(&format!(
+            "{{\"id\": \"d{i}\"{date}, \"text\": \"Border enforcement and raids, paragraph {i}.\\n\\nFamilies and courts respond to the raids.\"}}\n"
+        ));
+    }
+    std::fs::write(&f, lines).unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .arg("run")
+        .arg(&f)
+        .args(["--k", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "3 documents have a date that is not a calendar date YYYY-MM-DD (e.g. '2012')",
+        ));
+    let docs = read(&out.join("documents.parquet"));
+    assert!(rhetor::schema::check_frame("documents.parquet", &docs).is_empty());
+    let date = strings(&docs, "date");
+    let day = Some("2012-09-04".to_string());
+    assert_eq!(date, vec![day.clone(), None, day, None, None, None]);
+    let raw = strings(&docs, "date_raw");
+    let want: Vec<Option<String>> = dates.iter().map(|d| d.map(str::to_string)).collect();
+    assert_eq!(raw, want);
+}

@@ -488,17 +488,17 @@ def test_doc_labels_shares_and_intervals(run_dir):
     labels = rows(run_dir, "doc_labels")
     assert labels, "doc_labels.parquet is empty"
     bad = [
-        (r["group"], r["label"], r["ci_low"], r["share"], r["ci_high"])
+        (r["group_id"], r["label"], r["ci_low"], r["share"], r["ci_high"])
         for r in labels
         if not (0.0 <= r["ci_low"] <= r["share"] <= r["ci_high"] <= 1.0)
     ]
     assert not bad, f"share outside [ci_low, ci_high] or interval outside [0, 1]: {bad[:5]}"
     for r in labels:
         if r["n"]:
-            assert close(r["share"], r["count"] / r["n"]), (r["group"], r["label"])
+            assert close(r["share"], r["count"] / r["n"]), (r["group_id"], r["label"])
     by_group = defaultdict(list)
     for r in labels:
-        by_group[(r["group"], r["dimension"])].append(r)
+        by_group[(r["group_id"], r["dimension"])].append(r)
     for (group, dim), rs in by_group.items():
         assert len({r["label"] for r in rs}) == len(rs), f"{group}/{dim}: duplicate labels"
         assert len({(r["n"], r["n_unlabelled"], r["n_docs"]) for r in rs}) == 1, f"{group}/{dim}"
@@ -508,47 +508,49 @@ def test_doc_labels_shares_and_intervals(run_dir):
 def test_doc_labels_groups_match_documents(run_dir):
     labels = rows(run_dir, "doc_labels")
     paras_per_doc = Counter(p["doc_id"] for p in rows(run_dir, "paragraphs"))
-    topics = {f"{t['topic_id']}: {t['label']}" for t in rows(run_dir, "topics")}
+    topics = {t["topic_id"]: t["label"] for t in rows(run_dir, "topics")}
     for group_by in {r["group_by"] for r in labels}:
         members = group_members(run_dir, group_by)
         if members is None:
             pytest.skip(f"group-by column {group_by!r} is not a documents.parquet column")
         for r in (r for r in labels if r["group_by"] == group_by):
-            docs = members.get(r["group"])
+            docs = members.get(r["group_id"])
             assert docs, f"group {r['group']!r} has no documents with {group_by} = it"
             assert r["n_docs"] == len(docs), f"{r['group']}: n_docs {r['n_docs']} != {len(docs)}"
             n_paras = sum(paras_per_doc[d] for d in docs)
             assert r["n"] + r["n_unlabelled"] == n_paras, f"{r['group']}: n + n_unlabelled != paragraphs"
     topic_rows = [r for r in labels if r["dimension"] == "topic"]
-    for group in {r["group"] for r in topic_rows}:
-        got = {r["label"] for r in topic_rows if r["group"] == group}
-        assert got == topics, f"{group}: topic labels are not `<id>: <label>` of topics.parquet"
+    for group in {r["group_id"] for r in topic_rows}:
+        got = {(r["topic_id"], r["label"]) for r in topic_rows if r["group_id"] == group}
+        assert got == set(topics.items()), f"{group}: topic rows are not (topic_id, label) of topics.parquet"
+    other = [r for r in labels if r["dimension"] != "topic"]
+    assert all(r["topic_id"] is None for r in other), "a non-topic row has a topic_id"
 
 
 def test_divergence_p_values_and_groups(run_dir, manifest):
     div = rows(run_dir, "divergence")
     labels = rows(run_dir, "doc_labels")
-    n_of = {(r["group"], r["dimension"]): (r["n"], r["n_docs"]) for r in labels}
+    n_of = {(r["group_id"], r["dimension"]): (r["n"], r["n_docs"]) for r in labels}
     alpha = manifest["config"]["compare"]["alpha"]
     for r in div:
-        pair = (r["a"], r["b"], r["dimension"])
+        pair = (r["group_a"], r["group_b"], r["dimension"])
         assert 0.0 < r["p_value"] <= 1.0, f"{pair}: p_value {r['p_value']} not in (0, 1]"
         assert r["p_value"] >= 1.0 / (1 + r["n_perm"]) - 1e-15, f"{pair}: p_value below 1/(1+n_perm)"
         assert r["p_value"] <= r["p_adjusted"] <= 1.0, f"{pair}: p_adjusted {r['p_adjusted']}"
         assert 0.0 <= r["jsd"] <= 1.0, f"{pair}: jsd {r['jsd']}"
         assert r["significant"] == (r["p_adjusted"] < alpha), f"{pair}: significant vs alpha {alpha}"
         assert r["adjust"] == manifest["config"]["compare"]["adjust"], pair
-        for g, n, docs in ((r["a"], r["n_a"], r["docs_a"]), (r["b"], r["n_b"], r["docs_b"])):
+        for g, n, docs in ((r["group_a"], r["n_a"], r["docs_a"]), (r["group_b"], r["n_b"], r["docs_b"])):
             assert (g, r["dimension"]) in n_of, f"{pair}: group {g!r} not in doc_labels"
             assert (n, docs) == n_of[(g, r["dimension"])], f"{pair}: n/docs of {g!r} differ from doc_labels"
 
 
 def test_keyness_ranks(run_dir):
     key = rows(run_dir, "keyness")
-    groups = {r["group"] for r in rows(run_dir, "doc_labels")}
+    groups = {r["group_id"] for r in rows(run_dir, "doc_labels")}
     by_group = defaultdict(list)
     for r in key:
-        by_group[r["group"]].append(r)
+        by_group[r["group_id"]].append(r)
     assert set(by_group) <= groups, f"keyness groups not in doc_labels: {set(by_group) - groups}"
     for g, rs in by_group.items():
         rs.sort(key=lambda r: r["rank"])
@@ -558,3 +560,65 @@ def test_keyness_ranks(run_dir):
         assert len({r["term"] for r in rs}) == len(rs), f"{g}: duplicate terms"
         for r in rs:
             assert r["variance"] > 0 and close(r["z"], r["log_odds"] / math.sqrt(r["variance"])), (g, r["term"])
+
+
+# --------------------------------------------------------------------------------------
+# SQL: what a DuckDB user types (issue 14, item 14)
+# --------------------------------------------------------------------------------------
+
+
+def duck(run_dir: Path):
+    """A DuckDB connection with one view per table of the run (named after the file)."""
+    con = duckdb.connect()
+    for path in sorted(run_dir.glob("*.parquet")):
+        con.execute(
+            f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
+        )
+    return con
+
+
+def test_duckdb_selects_columns_without_quoting(run_dir):
+    # `group` was a column name, and `select group …` is a syntax error in SQL.
+    con = duck(run_dir)
+    try:
+        (n_groups,) = con.execute("SELECT count(DISTINCT group_id) FROM doc_labels").fetchone()
+        assert n_groups == len({r["group_id"] for r in rows(run_dir, "doc_labels")}) > 0
+        con.execute("SELECT group_id, rank, term FROM keyness").fetchall()
+        con.execute("SELECT group_a, group_b, dimension, p_adjusted FROM divergence").fetchall()
+        # every non-null date is a valid ISO calendar day: the cast never fails
+        (years,) = con.execute(
+            "SELECT count(*) FROM documents WHERE date IS NOT NULL AND year(CAST(date AS DATE)) > 1900"
+        ).fetchone()
+        (dated,) = con.execute("SELECT count(*) FROM documents WHERE date IS NOT NULL").fetchone()
+        assert years == dated
+    finally:
+        con.close()
+
+
+def test_duckdb_joins_doc_labels_and_topics_on_topic_id(run_dir):
+    con = duck(run_dir)
+    try:
+        (n_topic_rows,) = con.execute(
+            "SELECT count(*) FROM doc_labels WHERE dimension = 'topic'"
+        ).fetchone()
+        assert n_topic_rows > 0
+        (joined, same_label) = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE l.label = t.label) "
+            "FROM doc_labels l JOIN topics t ON l.topic_id = t.topic_id"
+        ).fetchone()
+        assert joined == n_topic_rows, "every topic row of doc_labels joins topics on topic_id"
+        assert same_label == joined, "doc_labels.label of a topic row is topics.label"
+        (para_join,) = con.execute(
+            "SELECT count(*) FROM paragraphs p JOIN topics t "
+            "ON p.topic_id = t.topic_id AND p.topic_label = t.label"
+        ).fetchone()
+        assert para_join == len(rows(run_dir, "paragraphs"))
+    finally:
+        con.close()
+    # topics come in numeric order within a group (0, 1, 2, …, 10), in the file's row order
+    ids_by_group = defaultdict(list)
+    for r in rows(run_dir, "doc_labels"):
+        if r["dimension"] == "topic":
+            ids_by_group[r["group_id"]].append(r["topic_id"])
+    for group, ids in ids_by_group.items():
+        assert ids == sorted(ids), f"{group}: topics not in topic_id order: {ids}"
