@@ -191,7 +191,7 @@ fn issue14_item12_rare_label_interval_is_not_zero_to_one() {
         .code(0);
     let shares = read(&out.join("doc_labels.parquet"));
     let dims = strings(&shares, "dimension");
-    let groups = strings(&shares, "group");
+    let groups = strings(&shares, "group_id");
     let labels = strings(&shares, "label");
     let counts = ints(&shares, "count");
     let col = |name: &str| -> Vec<f64> {
