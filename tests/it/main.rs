@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod compare;
 mod demo;
+mod docs;
 mod label;
 mod schema;
 mod supervised;
