@@ -83,9 +83,10 @@ def run_child_rss(cmd, env):
     return res
 
 
-def test_binary():
+def test_binary(with_candle=False):
+    features = ["--features", "candle"] if with_candle else []
     out = subprocess.run(
-        ["cargo", "test", "--release", "--lib", "--no-run", "--message-format=json"],
+        ["cargo", "test", "--release", "--lib", "--no-run", "--message-format=json"] + features,
         cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         msg = json.loads(line)
@@ -122,7 +123,7 @@ def main():
     with open(texts_path, "w") as f:
         json.dump(texts, f)
 
-    exe = test_binary()
+    exe = test_binary(args.with_candle)  # the candle engine needs the `candle` feature
     base = dict(os.environ, RHETOR_MODELS=models, RHETOR_BENCH_TEXTS=texts_path,
                 RHETOR_BENCH_THREADS=str(args.threads), RHETOR_BENCH_BATCH=str(args.batch),
                 RHETOR_BENCH_MAX_LENGTH=str(args.max_length), RAYON_NUM_THREADS=str(args.threads),

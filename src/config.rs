@@ -222,9 +222,405 @@ impl Config {
     }
 }
 
+/// What every configuration key means: `(path, description)`, where `path` is the section
+/// and key as written in the TOML file (`section.key`; a section alone describes the
+/// section). `docs/config.md` is generated from this table and from the defaults of
+/// [`Config`] ([`reference_markdown`]); a test fails when a key the code accepts has no entry
+/// here, or an entry names a key the code does not accept. Defaults are not repeated here:
+/// the reference prints them from [`Config::default`].
+pub const CONFIG_DOCS: &[(&str, &str)] = &[
+    ("seed", "Seed of every random choice in the run (sampling, k-means, bootstrap, permutations). `--seed` overrides it."),
+    // [corpus]
+    ("corpus", "How the corpus is read. Flags `--text-col`, `--id-col`, `--doc-col` and `--unit` override these keys."),
+    ("corpus.text_col", "Text column of a tabular corpus (JSONL, CSV, Parquet); not set = `text`."),
+    ("corpus.id_col", "Id column of a tabular corpus; not set = `id` when that column exists, else the 0-based row number."),
+    ("corpus.doc_col", "Rows sharing a value of this column are the paragraphs of one document, in row order, not re-segmented (tabular corpora only); not set = each row is a document."),
+    ("corpus.unit", "Analysis unit: `\"paragraph\"` (documents are split into paragraphs) or `\"document\"` (each document or row is one unit, unsegmented)."),
+    // [segment]
+    ("segment", "Paragraph segmentation (the algorithm is described in `src/segment/mod.rs`)."),
+    ("segment.max_heading_words", "A line without final punctuation and at most this many words is a heading: it becomes the `section` of the paragraphs that follow (at least 1)."),
+    ("segment.max_title_words", "A title-cased line without final punctuation and at most this many words is a heading too (at least `max_heading_words`)."),
+    ("segment.wrap_width", "Blocks whose lines are all at most this many characters are hard-wrapped text and their lines are joined; longer lines mean one paragraph per line (at least 20)."),
+    ("segment.drop_boilerplate", "Drop link lists and share/subscribe footers, and count them in the manifest."),
+    // [embed], TF-IDF
+    ("embed", "Paragraph vectors. `type` chooses the embedder; keys not given take the defaults of that type (the TF-IDF defaults are rhetor's clustering defaults, not scikit-learn's). `--embed`, `--model`, `--precision` and `--no-cache` override these keys."),
+    ("embed.type", "`\"tfidf\"`: sparse TF-IDF vectors (scikit-learn's `TfidfVectorizer` semantics), reduced with LSA (`[reduce]`) before clustering; `\"transformer\"`: sentence-transformer embeddings, clustered directly."),
+    ("embed.analyzer", "Feature kind: `\"word\"` (word n-grams), `\"char_wb\"` (character n-grams inside word boundaries) or `\"char\"` (character n-grams over the whole text)."),
+    ("embed.ngram_range", "Smallest and largest n-gram length, inclusive: `[min, max]` with `1 <= min <= max`."),
+    ("embed.lowercase", "Lowercase the texts before tokenising."),
+    ("embed.stop_words", "Stop words removed before n-grams are built (word analyzer only): `\"english\"` (scikit-learn's list) or a list of lowercase words; not set = none."),
+    ("embed.min_df", "Drop terms found in fewer texts (paragraphs, or rows for classifiers) than this: an integer is a count, a float a fraction of the texts."),
+    ("embed.max_df", "Drop terms found in more texts than this: an integer is a count, a float a fraction of the texts."),
+    ("embed.max_features", "Keep only this many terms, the most frequent over the corpus; not set = no limit."),
+    ("embed.sublinear_tf", "Use `1 + ln(tf)` instead of the raw term count."),
+    ("embed.smooth_idf", "Smooth idf as if one extra document held every term once: `ln((1 + n) / (1 + df)) + 1`."),
+    ("embed.use_idf", "Weight terms by inverse document frequency."),
+    ("embed.norm", "Row normalisation: `\"l2\"`, `\"l1\"` or `\"none\"`."),
+    // [embed], transformer
+    ("embed.model", "A model name in the models directory (`rhetor model list`; `RHETOR_MODELS` moves the directory) or a path to any local sentence-transformers folder (BERT architecture)."),
+    ("embed.batch_size", "Sequences per forward pass (at least 1). Vectors of the native engine do not depend on it."),
+    ("embed.max_length", "Maximum tokens per sequence, special tokens included (at least 4, at most the model's `max_position_embeddings`); not set = the folder's `max_seq_length`."),
+    ("embed.long", "Texts longer than `max_length`: `\"truncate\"` keeps the first tokens (as sentence-transformers); `\"window_mean\"` averages the vectors of overlapping windows."),
+    ("embed.threads", "Threads of the encoder (at least 1); not set = all cores (`RAYON_NUM_THREADS`). The native engine's vectors do not depend on it."),
+    ("embed.precision", "`\"f32\"`, or `\"bf16\"`: matrix products in bfloat16 with the CPU's AVX512-BF16 instructions (f32 with a warning where the CPU lacks them)."),
+    ("embed.engine", "`\"native\"`: rhetor's own encoder; `\"candle\"`: candle's `BertModel`, the f32 reference implementation, only in a rhetor built with `--features candle`."),
+    ("embed.cache", "Keep computed vectors in an on-disk cache keyed by the model files, these settings and each text, and reuse them on later runs (`--no-cache` turns it off for one run)."),
+    ("embed.cache_dir", "Folder of the embedding cache; not set = `cache/` in the models directory."),
+    // [reduce]
+    ("reduce", "LSA of the TF-IDF vectors before clustering (randomized truncated SVD, as scikit-learn's `TruncatedSVD`), then l2 normalisation. Not used with transformer embeddings."),
+    ("reduce.n_components", "Number of LSA dimensions kept (at least 1; capped by the number of paragraphs and terms)."),
+    ("reduce.n_iter", "Power iterations of the randomized SVD."),
+    ("reduce.n_oversamples", "Extra random directions sampled beyond `n_components`, for accuracy."),
+    // [cluster]
+    ("cluster", "k-means topics (k-means++ init, Lloyd iterations), seeded. `--k` overrides `k`."),
+    ("cluster.k", "Number of topics (at least 1); not set = chosen automatically in `k_min..=k_max` (capped at √(n/2) paragraphs) by the highest mean silhouette."),
+    ("cluster.k_min", "Smallest number of topics tried by the automatic choice (at least 2)."),
+    ("cluster.k_max", "Largest number of topics tried by the automatic choice (at least `k_min`)."),
+    ("cluster.n_init", "k-means++ restarts; the one with the lowest inertia is kept (at least 1)."),
+    ("cluster.max_iter", "Maximum Lloyd iterations per restart (at least 1)."),
+    ("cluster.tol", "Convergence tolerance on the summed squared centroid shift, relative to the mean per-column variance of the data (as scikit-learn; finite, at least 0)."),
+    ("cluster.silhouette_sample", "Largest number of paragraphs (a seeded random sample) on which each candidate k's silhouette is computed; cost grows with its square (at least 2)."),
+    // [topics]
+    ("topics", "Topic descriptions: class-based TF-IDF terms (as BERTopic), a label, representative paragraphs."),
+    ("topics.top_n", "Terms listed per topic (at least 1)."),
+    ("topics.label_terms", "Top terms joined into the topic label (between 1 and `top_n`)."),
+    ("topics.representatives", "Representative paragraphs per topic, those closest to the centroid (at least 1)."),
+    ("topics.ngram_max", "Longest n-gram among topic terms."),
+    // [groups]
+    ("groups", "How documents are grouped for the comparison. `--group-by` overrides `by`."),
+    ("groups.by", "Metadata column whose values are the groups (e.g. `party`); not set = each document is its own group."),
+    ("groups.max_pairwise", "Pairwise divergence tests are run only up to this many groups (pairs grow quadratically); above it shares and keyness are still written and a warning says why the divergence table is empty (at least 2)."),
+    // [compare]
+    ("compare", "Statistics of the comparison: share intervals, divergence tests, distinctive terms."),
+    ("compare.n_boot", "Bootstrap resamples of documents per group for share intervals (at least 100)."),
+    ("compare.n_perm", "Permutations per divergence test (at least 100); the smallest possible p-value is `1 / (1 + n_perm)`."),
+    ("compare.alpha", "Intervals have level `1 - alpha`; an adjusted p-value below `alpha` is flagged significant (in `(0, 0.5]`)."),
+    ("compare.adjust", "Multiple-testing adjustment over the whole divergence table: `\"benjamini_hochberg\"` (also `\"bh\"`; false discovery rate) or `\"holm\"` (family-wise error rate)."),
+    ("compare.keyness_prior", "α0, the total weight of the informative Dirichlet prior of the log-odds distinctive terms (Monroe, Colaresi & Quinn 2008; finite, > 0)."),
+    ("compare.top_terms", "Distinctive terms kept per group (at least 1)."),
+    // [label]
+    ("label", "Labelling paragraphs with codebook dimensions (stance, frames) and trained classifiers. `--codebook` and `--target` override `codebooks` and `target`."),
+    ("label.codebooks", "Codebook files or shipped names (`policy_frames`, `collective_action`, `stance`); relative paths are resolved against the config file's folder. Empty = no codebook labels."),
+    ("label.method", "Method of every dimension: `\"keywords\"` (dictionary matches), `\"prototype\"` (similarity to each label's description and examples), or `\"auto\"` (prototype with transformer embeddings, else keywords)."),
+    ("label.methods", "Method per dimension, overriding `method`: a table such as `{ frame = \"prototype\" }`."),
+    ("label.target", "The stance target that replaces `{target}` in codebooks (e.g. `\"the border wall\"`); not set: a codebook that needs one (the shipped `stance`) is refused with a message asking for it."),
+    ("label.temperature", "Prototype method: softmax temperature of the similarities (> 0)."),
+    ("label.min_prob", "Prototype method: a paragraph whose top label probability is below this is unsure, gets no label and is left out of shares (in `[0, 1]`)."),
+    ("label.min_margin", "Prototype method: a paragraph whose top two label probabilities differ by less than this is unsure (in `[0, 1]`)."),
+    ("label.classifiers", "Classifier model files from `rhetor train`; each adds a dimension named after the file (stem), with the classifier's labels and scores."),
+    // [classify]
+    ("classify", "Supervised classifiers of `rhetor train` and `rhetor evaluate` (`--config`); their flags override these keys."),
+    ("classify.model", "`\"linear_svm\"` (L2-regularised squared hinge, LIBLINEAR's dual coordinate descent) or `\"logistic_regression\"`."),
+    ("classify.c", "Inverse regularisation strength C (finite, > 0); the key `C` is accepted too."),
+    ("classify.tol", "Stopping tolerance of the dual coordinate descent (finite, > 0), LIBLINEAR's criteria."),
+    ("classify.max_iter", "Maximum passes over the data per sub-problem (at least 1)."),
+    ("classify.fit_intercept", "Learn an intercept, as LIBLINEAR: an appended constant feature whose weight is regularised like the others."),
+    ("classify.intercept_scaling", "Value of the appended constant feature (finite, > 0)."),
+    ("classify.class_weight", "`\"none\"` (every example weighs 1) or `\"balanced\"` (`n / (k · n_class)`, as scikit-learn)."),
+    ("classify.shrinking", "Shrink the active set of the SVM solver, as LIBLINEAR always does (no effect on logistic regression)."),
+    ("classify.seed", "Seed of the random coordinate order of the solver."),
+    ("classify.features", "Feature blocks, each a TF-IDF vectorizer with the keys of `[embed]` (TF-IDF type), stacked side by side; a block not given takes its defaults."),
+    ("classify.features.word", "Word n-gram block (analyzer `\"word\"`)."),
+    ("classify.features.char", "Character n-gram block (analyzer `\"char\"` or `\"char_wb\"`)."),
+    // [output]
+    ("output", "What is written beside the Parquet tables."),
+    ("output.formats", "Formats written for every table: Parquet always, plus `\"csv\"` and/or `\"json\"` (JSON Lines) with the same columns (also `--format`)."),
+];
+
+/// Key prefixes whose keys take the description of another key: the feature blocks of
+/// `[classify]` are TF-IDF vectorizers with the keys of `[embed]`.
+const SAME_AS: &[(&str, &str)] = &[
+    ("classify.features.word.", "embed."),
+    ("classify.features.char.", "embed."),
+];
+
+/// The description of `path` in [`CONFIG_DOCS`] (directly or through [`SAME_AS`]).
+fn describe(path: &str) -> Option<&'static str> {
+    let find = |p: &str| CONFIG_DOCS.iter().find(|(k, _)| *k == p).map(|(_, d)| *d);
+    find(path).or_else(|| {
+        SAME_AS.iter().find_map(|(prefix, to)| {
+            path.strip_prefix(prefix)
+                .and_then(|rest| find(&format!("{to}{rest}")))
+        })
+    })
+}
+
+/// The example configurations whose keys the reference lists: the defaults (TF-IDF
+/// embeddings) and the defaults with transformer embeddings.
+fn reference_configs() -> [Config; 2] {
+    [
+        Config::default(),
+        Config {
+            embed: EmbedConfig::Transformer(Default::default()),
+            ..Config::default()
+        },
+    ]
+}
+
+/// One key or section of the configuration: its path, whether it is a section (a table of
+/// keys), and its default (TOML, inline), `None` when the key is not set by default.
+#[derive(Debug)]
+struct Entry {
+    path: String,
+    section: bool,
+    default: Option<String>,
+}
+
+/// Position of `path` in [`CONFIG_DOCS`] (through [`SAME_AS`] for the feature blocks):
+/// the reference lists sections and keys in that order, whatever order serde maps keep.
+fn doc_index(path: &str) -> usize {
+    let find = |p: &str| CONFIG_DOCS.iter().position(|(k, _)| *k == p);
+    find(path)
+        .or_else(|| {
+            SAME_AS.iter().find_map(|(prefix, to)| {
+                path.strip_prefix(prefix)
+                    .and_then(|rest| find(&format!("{to}{rest}")))
+            })
+        })
+        .unwrap_or(usize::MAX)
+}
+
+/// Every section and key of `config`, in [`CONFIG_DOCS`] order (then by name). Keys whose
+/// default is not set (`None`) are found through the JSON serialization, which keeps them as
+/// `null`; the defaults are printed in TOML.
+fn entries(config: &Config) -> Vec<Entry> {
+    fn walk(
+        prefix: &str,
+        json: &serde_json::Value,
+        toml: Option<&toml::Value>,
+        out: &mut Vec<Entry>,
+    ) {
+        let serde_json::Value::Object(map) = json else {
+            return;
+        };
+        for (key, value) in map {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            let t = toml.and_then(|t| t.get(key));
+            match value {
+                serde_json::Value::Object(m) if !m.is_empty() => {
+                    out.push(Entry {
+                        path: path.clone(),
+                        section: true,
+                        default: None,
+                    });
+                    walk(&path, value, t, out);
+                }
+                _ => out.push(Entry {
+                    path,
+                    section: false,
+                    default: t.map(inline_toml),
+                }),
+            }
+        }
+    }
+    let json = serde_json::to_value(config).unwrap_or_default();
+    let toml = toml::Value::try_from(config).ok();
+    let mut out = Vec::new();
+    walk("", &json, toml.as_ref(), &mut out);
+    out.sort_by(|a, b| (doc_index(&a.path), &a.path).cmp(&(doc_index(&b.path), &b.path)));
+    out
+}
+
+/// A TOML value on one line (tables inline).
+fn inline_toml(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(inline_toml).collect::<Vec<_>>().join(", ")
+        ),
+        toml::Value::Table(t) if t.is_empty() => "{}".to_string(),
+        toml::Value::Table(t) => format!(
+            "{{ {} }}",
+            t.iter()
+                .map(|(k, v)| format!("{k} = {}", inline_toml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Keys and sections of the configuration (every variant of `[embed]`) that have no entry in
+/// [`CONFIG_DOCS`], and entries of [`CONFIG_DOCS`] that are no key of the configuration.
+/// Both are empty when the documentation matches the code.
+pub fn undocumented_and_unknown_keys() -> (Vec<String>, Vec<String>) {
+    let mut keys = std::collections::BTreeSet::new();
+    for c in reference_configs() {
+        keys.extend(entries(&c).into_iter().map(|e| e.path));
+    }
+    let undocumented = keys
+        .iter()
+        .filter(|k| describe(k).is_none())
+        .cloned()
+        .collect();
+    let unknown = CONFIG_DOCS
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !keys.contains(*k))
+        .map(str::to_string)
+        .collect();
+    (undocumented, unknown)
+}
+
+/// The configuration reference as Markdown (`docs/config.md`): every section and key the
+/// code accepts, with its default (from [`Config::default`]) and its meaning (from
+/// [`CONFIG_DOCS`]), then the defaults as one file.
+pub fn reference_markdown() -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Configuration reference\n\n\
+         <!-- Generated from src/config.rs (CONFIG_DOCS and the defaults of Config); a test fails \
+         when they differ. Regenerate: `RHETOR_UPDATE_DOCS=1 cargo test --lib config::tests::docs_config_md`. -->\n\n\
+         `rhetor run` and the stage commands read a TOML file given with `--config FILE`, or else\n\
+         `rhetor.toml` inside the corpus folder when there is one (the demo's is\n\
+         `corpus/rhetor.toml`). Every key is optional: a key not given takes the default below.\n\
+         Unknown keys and bad values are errors that name the key, and the whole file (with every\n\
+         codebook) is checked before any work starts. Flags override the file (`rhetor run --help`).\n\
+         `rhetor train` and `rhetor evaluate` read only `[classify]`.\n\n\
+         *not set* means the key has no default value; the meaning says what happens then.\n"
+    );
+    let [tfidf, transformer] = reference_configs();
+    let tf = entries(&tfidf);
+    let tr = entries(&transformer);
+    let row = |s: &mut String, e: &Entry, key: &str| {
+        let default = match &e.default {
+            Some(d) => format!("`{d}`"),
+            None => "*not set*".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{key}` | {default} | {} |",
+            describe(&e.path).unwrap_or("").replace('|', "\\|")
+        );
+    };
+    let header = "| key | default | meaning |\n|---|---|---|";
+    // Top-level keys first.
+    let _ = writeln!(s, "## Top level\n\n{header}");
+    for e in tf.iter().filter(|e| !e.section && !e.path.contains('.')) {
+        row(&mut s, e, &e.path);
+    }
+    let sections: Vec<&Entry> = tf.iter().filter(|e| e.section).collect();
+    for sec in sections {
+        let prefix = format!("{}.", sec.path);
+        let direct = |e: &&Entry| {
+            e.path
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.contains('.'))
+        };
+        let keys: Vec<&Entry> = tf.iter().filter(|e| direct(e) && !e.section).collect();
+        let subsections = tf.iter().filter(|e| direct(e) && e.section).count();
+        if keys.is_empty() && subsections > 0 {
+            // A section of sections ([classify.features]): described, its tables follow.
+            let _ = writeln!(
+                s,
+                "\n## `[{}]`\n\n{}",
+                sec.path,
+                describe(&sec.path).unwrap_or("")
+            );
+            continue;
+        }
+        if sec.path == "embed" {
+            for (title, list) in [
+                ("TF-IDF (`type = \"tfidf\"`, the default)", &tf),
+                (
+                    "sentence-transformer (`type = \"transformer\"`, `--embed transformer`)",
+                    &tr,
+                ),
+            ] {
+                let _ = writeln!(
+                    s,
+                    "\n## `[embed]` — {title}\n\n{}\n\n{header}",
+                    describe("embed").unwrap_or("")
+                );
+                for e in list.iter().filter(|e| direct(e) && !e.section) {
+                    row(&mut s, e, e.path.strip_prefix(&prefix).unwrap_or(&e.path));
+                }
+            }
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "\n## `[{}]`\n\n{}\n\n{header}",
+            sec.path,
+            describe(&sec.path).unwrap_or("")
+        );
+        for e in keys {
+            row(&mut s, e, e.path.strip_prefix(&prefix).unwrap_or(&e.path));
+        }
+    }
+    let defaults = toml::to_string(&tfidf).unwrap_or_default();
+    let transformer_embed = toml::to_string(&transformer)
+        .unwrap_or_default()
+        .split("\n[")
+        .find(|part| part.starts_with("embed]"))
+        .map(|part| format!("[{}", part.trim_end()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "\n## All defaults as one file\n\n\
+         A config file that sets every key with a default to that default (keys that are\n\
+         *not set* by default are absent), then the `[embed]` section of transformer embeddings.\n\n\
+         ```toml\n{}\n```\n\n```toml\n{transformer_embed}\n```",
+        defaults.trim_end()
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_config_key_is_documented() {
+        let (undocumented, unknown) = undocumented_and_unknown_keys();
+        assert!(
+            undocumented.is_empty(),
+            "keys without a description in CONFIG_DOCS (src/config.rs): {undocumented:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "CONFIG_DOCS (src/config.rs) describes keys the config does not have: {unknown:?}"
+        );
+    }
+
+    /// docs/config.md is [`reference_markdown`]; `RHETOR_UPDATE_DOCS=1` rewrites it.
+    #[test]
+    fn docs_config_md_is_the_generated_reference() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.md");
+        let want = reference_markdown();
+        if std::env::var_os("RHETOR_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/config.md is out of date: run `RHETOR_UPDATE_DOCS=1 cargo test --lib \
+             config::tests::docs_config_md`"
+        );
+    }
+
+    #[test]
+    fn the_reference_defaults_file_parses_to_the_defaults() {
+        let doc = reference_markdown();
+        let blocks: Vec<&str> = doc
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert_eq!(blocks.len(), 2, "{doc}");
+        let c = Config::from_toml(blocks[0], Path::new("defaults.toml")).unwrap();
+        assert_eq!(c, Config::default());
+        c.check().unwrap();
+        let [_, transformer] = reference_configs();
+        let t = Config::from_toml(blocks[1], Path::new("transformer.toml")).unwrap();
+        assert_eq!(t, transformer);
+    }
 
     #[test]
     fn unknown_key_is_named() {

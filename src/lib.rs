@@ -17,7 +17,16 @@
 //! 6. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
 //!
 //! [`pipeline::run`] runs the stages in order; [`config::Config`] holds every stage's params
-//! and is checked before any work starts.
+//! and is checked before any work starts (every key is listed in `docs/config.md`, generated
+//! from [`config::reference_markdown`]).
+//!
+//! ## Cargo features
+//!
+//! - `candle` (off by default): candle's `BertModel` as a second engine of the transformer
+//!   embedder (`[embed] engine = "candle"`), the reference the default native engine is
+//!   tested against. It roughly doubles the dependencies to compile, so it is off for users;
+//!   CI builds it (`cargo test --features candle`). Without it, a config asking for the
+//!   candle engine is refused with a message saying to rebuild with `--features candle`.
 //!
 //! ```
 //! use rhetor::segment::{segment, SegmentParams};

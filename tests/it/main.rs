@@ -5,6 +5,7 @@ mod cli_messages;
 mod common;
 mod compare;
 mod demo;
+mod docs;
 mod fuzz_parquet;
 mod label;
 mod run_dir;

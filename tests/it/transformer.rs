@@ -149,3 +149,34 @@ fn bf16_run() {
     assert!(p == "Bf16" || p == "F32", "{p}");
     assert_eq!(read(&out.join("paragraphs.parquet")).height(), 63);
 }
+
+/// Issue 14 item 20: the candle reference engine is a cargo feature. Without it, a config
+/// asking for `engine = "candle"` stops before any work with one message that says how to get
+/// it (and that the default engine gives the same vectors).
+#[cfg(not(feature = "candle"))]
+#[test]
+fn issue14_item20_candle_engine_without_the_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("candle.toml");
+    std::fs::write(
+        &config,
+        "[embed]\ntype = \"transformer\"\nengine = \"candle\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    rhetor()
+        .env("RHETOR_MODELS", dir.path())
+        .arg("run")
+        .arg(demo_corpus())
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("--features candle")
+                .and(predicate::str::contains("engine = \"native\"")),
+        );
+    assert!(!out.exists(), "nothing is written");
+}

@@ -1,8 +1,9 @@
-//! `config.json` of a Hugging Face BERT-like model, mirrored with serde and turned into
-//! candle's [`BertConfig`].
+//! `config.json` of a Hugging Face BERT-like model, mirrored with serde, checked, and (with
+//! the `candle` feature) turned into candle's `BertConfig`.
 
 use std::path::Path;
 
+#[cfg(feature = "candle")]
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct, PositionEmbeddingType};
 use serde::Deserialize;
 
@@ -12,6 +13,7 @@ use super::TransformerError;
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct ModelConfig {
     #[serde(default)]
+    #[cfg_attr(not(feature = "candle"), allow(dead_code))] // only candle reads it
     pub model_type: Option<String>,
     pub vocab_size: usize,
     pub hidden_size: usize,
@@ -21,11 +23,13 @@ pub(crate) struct ModelConfig {
     #[serde(default = "default_act")]
     pub hidden_act: String,
     #[serde(default)]
+    #[cfg_attr(not(feature = "candle"), allow(dead_code))] // only candle reads it
     pub hidden_dropout_prob: f64,
     pub max_position_embeddings: usize,
     #[serde(default = "default_type_vocab")]
     pub type_vocab_size: usize,
     #[serde(default)]
+    #[cfg_attr(not(feature = "candle"), allow(dead_code))] // only candle reads it
     pub initializer_range: f64,
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f64,
@@ -45,7 +49,7 @@ fn default_eps() -> f64 {
     1e-12
 }
 
-/// The architectures rhetor can run (candle's `BertModel`).
+/// The architectures rhetor can run (BERT encoders, as candle's and transformers' `BertModel`).
 pub(crate) const SUPPORTED: &[&str] = &["BertModel"];
 
 impl ModelConfig {
@@ -89,22 +93,21 @@ impl ModelConfig {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
-        config.to_bert(path)?;
+        config.check(path)?;
         Ok(config)
     }
 
-    /// candle's configuration for this model.
-    pub(crate) fn to_bert(&self, path: &Path) -> Result<BertConfig, TransformerError> {
+    /// Checks that both engines can run this model: a supported activation, absolute
+    /// positions, heads that divide the hidden size, positive sizes.
+    pub(crate) fn check(&self, path: &Path) -> Result<(), TransformerError> {
         let bad = |message: String| TransformerError::Config {
             path: path.to_path_buf(),
             message,
         };
-        let hidden_act = match self.hidden_act.as_str() {
-            "gelu" => HiddenAct::Gelu,
-            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => HiddenAct::GeluApproximate,
-            "relu" => HiddenAct::Relu,
+        match self.hidden_act.as_str() {
+            "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" | "relu" => {}
             other => return Err(bad(format!("hidden_act {other:?} is not supported"))),
-        };
+        }
         match self.position_embedding_type.as_deref() {
             None | Some("absolute") => {}
             Some(other) => {
@@ -126,6 +129,18 @@ impl ModelConfig {
                 "vocab_size, max_position_embeddings and type_vocab_size must be positive".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// candle's configuration for this model (checked by [`ModelConfig::check`] first).
+    #[cfg(feature = "candle")]
+    pub(crate) fn to_bert(&self, path: &Path) -> Result<BertConfig, TransformerError> {
+        self.check(path)?;
+        let hidden_act = match self.hidden_act.as_str() {
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => HiddenAct::GeluApproximate,
+            "relu" => HiddenAct::Relu,
+            _ => HiddenAct::Gelu,
+        };
         Ok(BertConfig {
             vocab_size: self.vocab_size,
             hidden_size: self.hidden_size,

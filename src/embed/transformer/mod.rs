@@ -1,4 +1,4 @@
-//! Sentence-transformer embeddings in pure Rust (candle + tokenizers), offline.
+//! Sentence-transformer embeddings in pure Rust (tokenizers + rhetor's own encoder), offline.
 //!
 //! A sentence-transformers folder (`config.json`, `tokenizer.json`, `model.safetensors`,
 //! `modules.json`, `1_Pooling/config.json`, `sentence_bert_config.json`) is loaded with
@@ -14,7 +14,10 @@
 //!
 //! Two engines run the BERT encoder ([`Engine`]): rhetor's own (`native`, the default: no
 //! padding, packed AVX-512 matrix products, bf16 with AVX512-BF16) and candle's `BertModel`
-//! (`candle`, f32, padded batches; kept as the reference implementation).
+//! (`candle`, f32, padded batches; kept as the reference implementation). The candle engine
+//! is compiled only with the cargo feature `candle` (`cargo build --features candle`); the
+//! native engine reads `model.safetensors` with the small `safetensors` crate and needs no
+//! candle.
 //!
 //! Texts are embedded in batches sorted by token length; rows come back in input order. An empty text (one with no tokens, e.g. `""` or only whitespace) is an
 //! error ([`TransformerError::EmptyText`]): it never reaches the model.
@@ -29,8 +32,11 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "candle")]
 use candle_core::{DType, Device, Tensor};
+#[cfg(feature = "candle")]
 use candle_nn::VarBuilder;
+#[cfg(feature = "candle")]
 use candle_transformers::models::bert::BertModel;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -43,6 +49,12 @@ use pooling::{PoolingConfig, PoolingMode};
 /// change to the code can change any bit of any vector, so that vectors cached by an older
 /// rhetor are not mixed with new ones.
 pub const ENCODER_REVISION: u32 = 2;
+
+/// Why `engine = "candle"` is refused by a rhetor built without the `candle` feature.
+const CANDLE_NOT_BUILT: &str = "engine = \"candle\" needs rhetor built with the candle \
+     reference engine: rebuild with `cargo build --features candle` (or run `cargo run \
+     --features candle -- …`), or use engine = \"native\" (the default; same vectors to cosine \
+     1 - 2e-12)";
 
 /// The model used when none is named.
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
@@ -83,7 +95,9 @@ pub enum Engine {
     /// matrix products, bf16 support.
     #[default]
     Native,
-    /// candle's `BertModel` in f32 on padded batches: the reference implementation.
+    /// candle's `BertModel` in f32 on padded batches: the reference implementation. Needs
+    /// rhetor built with the cargo feature `candle` (`cargo build --features candle`); without
+    /// it, [`TransformerParams::check`] refuses this engine.
     Candle,
 }
 
@@ -149,6 +163,9 @@ impl TransformerParams {
         }
         if self.threads == Some(0) {
             return bad("threads must be at least 1 (or left out for all cores)");
+        }
+        if self.engine == Engine::Candle && !cfg!(feature = "candle") {
+            return bad(CANDLE_NOT_BUILT);
         }
         Ok(())
     }
@@ -241,7 +258,7 @@ pub enum TransformerError {
     CorruptWeights {
         /// `model.safetensors`.
         path: PathBuf,
-        /// candle's message.
+        /// The reader's message.
         message: String,
     },
     /// `tokenizer.json` cannot be loaded.
@@ -307,7 +324,7 @@ pub enum TransformerError {
         /// The tokenizers library's message.
         message: String,
     },
-    /// candle failed while running the model.
+    /// The encoder failed while running the model.
     #[error("the encoder failed: {0}")]
     Model(String),
     /// The embedding cache cannot be used.
@@ -320,6 +337,7 @@ pub enum TransformerError {
     },
 }
 
+#[cfg(feature = "candle")]
 impl From<candle_core::Error> for TransformerError {
     fn from(e: candle_core::Error) -> Self {
         TransformerError::Model(e.to_string())
@@ -367,6 +385,7 @@ struct SentenceBertConfig {
 /// The encoder.
 enum Encoder {
     Native(native::NativeBert),
+    #[cfg(feature = "candle")]
     Candle(BertModel),
 }
 
@@ -386,6 +405,8 @@ pub struct Embedder {
     /// The pooling config file (part of the cache key).
     pooling_path: PathBuf,
     dim: usize,
+    /// Token id of padding (only the candle engine pads).
+    #[cfg_attr(not(feature = "candle"), allow(dead_code))]
     pad_id: u32,
     dir: PathBuf,
 }
@@ -445,7 +466,6 @@ pub fn load(models_dir: &Path, params: &TransformerParams) -> Result<Embedder, T
 fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
     let config_path = dir.join("config.json");
     let model_config = ModelConfig::read(&config_path)?;
-    let bert_config = model_config.to_bert(&config_path)?;
 
     // modules.json: pooling folder and normalisation.
     let modules: Vec<Module> = read_json(&dir.join("modules.json"))?;
@@ -460,27 +480,27 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
     let pooling_path = dir.join(&pooling_dir).join("config.json");
     let pooling: PoolingConfig = read_json(&pooling_path)?;
     let modes = pooling.modes(&pooling_path)?;
-    if pooling.word_embedding_dimension != bert_config.hidden_size {
+    if pooling.word_embedding_dimension != model_config.hidden_size {
         return Err(TransformerError::Pooling {
             path: pooling_path,
             message: format!(
                 "word_embedding_dimension {} differs from hidden_size {} in config.json",
-                pooling.word_embedding_dimension, bert_config.hidden_size
+                pooling.word_embedding_dimension, model_config.hidden_size
             ),
         });
     }
-    let dim = bert_config.hidden_size * modes.len();
+    let dim = model_config.hidden_size * modes.len();
 
     let sbert_path = dir.join("sentence_bert_config.json");
     let sbert: SentenceBertConfig = read_json(&sbert_path)?;
     let folder_max = sbert
         .max_seq_length
-        .unwrap_or(bert_config.max_position_embeddings);
+        .unwrap_or(model_config.max_position_embeddings);
     let max_length = params.max_length.unwrap_or(folder_max);
-    if max_length > bert_config.max_position_embeddings {
+    if max_length > model_config.max_position_embeddings {
         return Err(TransformerError::Params(format!(
             "max_length {max_length} exceeds max_position_embeddings {} in {}",
-            bert_config.max_position_embeddings,
+            model_config.max_position_embeddings,
             config_path.display()
         )));
     }
@@ -502,12 +522,12 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
             message: e.to_string(),
         })?;
     let tokenizer_vocab = tokenizer.get_vocab_size(true);
-    if tokenizer_vocab != bert_config.vocab_size {
+    if tokenizer_vocab != model_config.vocab_size {
         return Err(TransformerError::TokenizerMismatch {
             path: tok_path,
             config_path,
             tokenizer_vocab,
-            config_vocab: bert_config.vocab_size,
+            config_vocab: model_config.vocab_size,
         });
     }
     let stride = match params.long {
@@ -527,7 +547,7 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
             path: tok_path.clone(),
             message: e.to_string(),
         })?;
-    let pad_id = bert_config.pad_token_id as u32;
+    let pad_id = model_config.pad_token_id as u32;
 
     // Weights.
     let weights = dir.join("model.safetensors");
@@ -554,7 +574,11 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
                     message,
                 })?,
         ),
+        #[cfg(not(feature = "candle"))]
+        Engine::Candle => return Err(TransformerError::Params(CANDLE_NOT_BUILT.into())),
+        #[cfg(feature = "candle")]
         Engine::Candle => {
+            let bert_config = model_config.to_bert(&config_path)?;
             let corrupt = |e: candle_core::Error| TransformerError::CorruptWeights {
                 path: weights.clone(),
                 message: e.to_string(),
@@ -655,6 +679,7 @@ impl Embedder {
         .collect();
         let engine = match self.model {
             Encoder::Native(_) => "native",
+            #[cfg(feature = "candle")]
             Encoder::Candle(_) => "candle",
         };
         let settings = format!(
@@ -832,78 +857,19 @@ impl Embedder {
         progress.set_total(sequences.len() as u64);
         let mut order: Vec<usize> = (0..sequences.len()).collect();
         order.sort_by_key(|&i| sequences[i].ids.len());
-        let hidden = self.model_hidden_size();
         let pooled_dim = self.dim;
-        let padded = matches!(self.model, Encoder::Candle(_));
-        let run = || -> Result<Vec<Vec<f32>>, TransformerError> {
-            let mut pooled = vec![Vec::new(); sequences.len()];
-            if let Encoder::Native(model) = &self.model {
-                let mut ws = native::Workspace::default();
-                for chunk in order.chunks(self.batch_size) {
-                    let seqs: Vec<&[u32]> =
-                        chunk.iter().map(|&i| sequences[i].ids.as_slice()).collect();
-                    let out = model.forward(&seqs, &mut ws);
-                    let mut start = 0;
-                    for (&i, s) in chunk.iter().zip(&seqs) {
-                        let rows = &out[start * hidden..(start + s.len()) * hidden];
-                        let view = ArrayView2::from_shape((s.len(), hidden), rows)
-                            .map_err(|e| TransformerError::Model(e.to_string()))?;
-                        let ones = vec![1u32; s.len()];
-                        pooled[i] = pooling::pool_all(view, &ones, &self.modes).to_vec();
-                        start += s.len();
-                    }
-                    progress.inc(chunk.len() as u64);
-                }
-                return Ok(pooled);
+        let run = || -> Result<(Vec<Vec<f32>>, usize), TransformerError> {
+            match &self.model {
+                Encoder::Native(model) => self.run_native(model, &sequences, &order, progress),
+                #[cfg(feature = "candle")]
+                Encoder::Candle(_) => self.run_candle(&sequences, &order, progress),
             }
-            for chunk in order.chunks(self.batch_size) {
-                let longest = chunk
-                    .iter()
-                    .map(|&i| sequences[i].ids.len())
-                    .max()
-                    .unwrap_or(0);
-                let b = chunk.len();
-                let mut ids = Vec::with_capacity(b * longest);
-                let mut mask = Vec::with_capacity(b * longest);
-                for &i in chunk {
-                    let s = &sequences[i].ids;
-                    ids.extend_from_slice(s);
-                    ids.extend(std::iter::repeat_n(self.pad_id, longest - s.len()));
-                    mask.extend(std::iter::repeat_n(1u32, s.len()));
-                    mask.extend(std::iter::repeat_n(0u32, longest - s.len()));
-                }
-                let out = self.forward(&ids, &mask, b, longest)?;
-                for (row, &i) in chunk.iter().enumerate() {
-                    let start = row * longest * hidden;
-                    let view = ArrayView2::from_shape(
-                        (longest, hidden),
-                        &out[start..start + longest * hidden],
-                    )
-                    .map_err(|e| TransformerError::Model(e.to_string()))?;
-                    let m = &mask[row * longest..(row + 1) * longest];
-                    pooled[i] = pooling::pool_all(view, m, &self.modes).to_vec();
-                }
-                progress.inc(chunk.len() as u64);
-            }
-            Ok(pooled)
         };
-        let pooled = match &self.pool {
+        let (pooled, n_pad_tokens) = match &self.pool {
             Some(pool) => pool.install(run)?,
             None => run()?,
         };
-        stats.n_pad_tokens = if !padded {
-            0
-        } else {
-            order
-                .chunks(self.batch_size)
-                .map(|c| {
-                    let longest = c.iter().map(|&i| sequences[i].ids.len()).max().unwrap_or(0);
-                    c.iter()
-                        .map(|&i| longest - sequences[i].ids.len())
-                        .sum::<usize>()
-                })
-                .sum()
-        };
+        stats.n_pad_tokens = n_pad_tokens;
 
         // Gather per text (mean over windows), normalise.
         let mut out = Array2::<f32>::zeros((texts.len(), pooled_dim));
@@ -926,14 +892,82 @@ impl Embedder {
         Ok((out, stats, info))
     }
 
-    fn model_hidden_size(&self) -> usize {
-        match &self.model {
-            Encoder::Native(m) => m.hidden(),
-            Encoder::Candle(_) => self.dim / self.modes.len().max(1),
+    /// The native engine: unpadded batches of `order` (sequences sorted by length); returns
+    /// each sequence's pooled vector and the padding added (none).
+    fn run_native(
+        &self,
+        model: &native::NativeBert,
+        sequences: &[Sequence],
+        order: &[usize],
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(Vec<Vec<f32>>, usize), TransformerError> {
+        let hidden = model.hidden();
+        let mut pooled = vec![Vec::new(); sequences.len()];
+        let mut ws = native::Workspace::default();
+        for chunk in order.chunks(self.batch_size) {
+            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| sequences[i].ids.as_slice()).collect();
+            let out = model.forward(&seqs, &mut ws);
+            let mut start = 0;
+            for (&i, s) in chunk.iter().zip(&seqs) {
+                let rows = &out[start * hidden..(start + s.len()) * hidden];
+                let view = ArrayView2::from_shape((s.len(), hidden), rows)
+                    .map_err(|e| TransformerError::Model(e.to_string()))?;
+                let ones = vec![1u32; s.len()];
+                pooled[i] = pooling::pool_all(view, &ones, &self.modes).to_vec();
+                start += s.len();
+            }
+            progress.inc(chunk.len() as u64);
         }
+        Ok((pooled, 0))
     }
 
-    /// Runs the encoder on one padded batch; returns `b × len × hidden` f32 values.
+    /// The candle engine: batches of `order` padded to their longest sequence; returns each
+    /// sequence's pooled vector and the number of padding tokens added.
+    #[cfg(feature = "candle")]
+    fn run_candle(
+        &self,
+        sequences: &[Sequence],
+        order: &[usize],
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(Vec<Vec<f32>>, usize), TransformerError> {
+        let hidden = self.dim / self.modes.len().max(1);
+        let mut pooled = vec![Vec::new(); sequences.len()];
+        let mut n_pad = 0;
+        for chunk in order.chunks(self.batch_size) {
+            let longest = chunk
+                .iter()
+                .map(|&i| sequences[i].ids.len())
+                .max()
+                .unwrap_or(0);
+            let b = chunk.len();
+            let mut ids = Vec::with_capacity(b * longest);
+            let mut mask = Vec::with_capacity(b * longest);
+            for &i in chunk {
+                let s = &sequences[i].ids;
+                ids.extend_from_slice(s);
+                ids.extend(std::iter::repeat_n(self.pad_id, longest - s.len()));
+                mask.extend(std::iter::repeat_n(1u32, s.len()));
+                mask.extend(std::iter::repeat_n(0u32, longest - s.len()));
+                n_pad += longest - s.len();
+            }
+            let out = self.forward(&ids, &mask, b, longest)?;
+            for (row, &i) in chunk.iter().enumerate() {
+                let start = row * longest * hidden;
+                let view = ArrayView2::from_shape(
+                    (longest, hidden),
+                    &out[start..start + longest * hidden],
+                )
+                .map_err(|e| TransformerError::Model(e.to_string()))?;
+                let m = &mask[row * longest..(row + 1) * longest];
+                pooled[i] = pooling::pool_all(view, m, &self.modes).to_vec();
+            }
+            progress.inc(chunk.len() as u64);
+        }
+        Ok((pooled, n_pad))
+    }
+
+    /// Runs candle's encoder on one padded batch; returns `b × len × hidden` f32 values.
+    #[cfg(feature = "candle")]
     fn forward(
         &self,
         ids: &[u32],
@@ -941,18 +975,16 @@ impl Embedder {
         b: usize,
         len: usize,
     ) -> Result<Vec<f32>, TransformerError> {
+        let Encoder::Candle(model) = &self.model else {
+            return Err(TransformerError::Model(
+                "padded batches are for the candle engine only".into(),
+            ));
+        };
         let device = &Device::Cpu;
         let ids = Tensor::from_slice(ids, (b, len), device)?;
         let type_ids = ids.zeros_like()?;
         let mask = Tensor::from_slice(mask, (b, len), device)?;
-        let out = match &self.model {
-            Encoder::Candle(model) => model.forward(&ids, &type_ids, Some(&mask))?,
-            Encoder::Native(_) => {
-                return Err(TransformerError::Model(
-                    "padded batches are for the candle engine only".into(),
-                ))
-            }
-        };
+        let out = model.forward(&ids, &type_ids, Some(&mask))?;
         Ok(out.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
     }
 }

@@ -1,12 +1,18 @@
 //! Tests of the transformer embedder: a tiny random BERT (always), and the real
-//! all-MiniLM-L6-v2 against sentence-transformers (when it is installed).
+//! all-MiniLM-L6-v2 against sentence-transformers (when it is installed). The comparisons
+//! with candle's reference `BertModel` need the `candle` feature
+//! (`cargo test --features candle`).
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "candle")]
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
+#[cfg(feature = "candle")]
+use candle_nn::VarBuilder;
+#[cfg(feature = "candle")]
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use ndarray::Array2;
+use rand::{Rng, SeedableRng};
 
 use super::fetch::{self, FetchError, Manifest, ManifestEntry};
 use super::*;
@@ -15,16 +21,105 @@ const TINY_VOCAB: [&str; 12] = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "cat", "sat", "on", "mat", "a", "dog", "ran",
 ];
 
+/// Sizes of the tiny BERT.
+struct Tiny {
+    vocab_size: usize,
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    intermediate_size: usize,
+    max_position_embeddings: usize,
+}
+
+const TINY: Tiny = Tiny {
+    vocab_size: TINY_VOCAB.len(),
+    hidden_size: 8,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 16,
+    max_position_embeddings: 16,
+};
+
+#[cfg(feature = "candle")]
 fn tiny_bert_config() -> BertConfig {
     BertConfig {
-        vocab_size: TINY_VOCAB.len(),
-        hidden_size: 8,
-        num_hidden_layers: 2,
-        num_attention_heads: 2,
-        intermediate_size: 16,
-        max_position_embeddings: 16,
+        vocab_size: TINY.vocab_size,
+        hidden_size: TINY.hidden_size,
+        num_hidden_layers: TINY.num_hidden_layers,
+        num_attention_heads: TINY.num_attention_heads,
+        intermediate_size: TINY.intermediate_size,
+        max_position_embeddings: TINY.max_position_embeddings,
         ..BertConfig::default()
     }
+}
+
+/// Random weights of a BERT encoder of `t`'s sizes (seeded), named as candle's `BertModel`
+/// and transformers name them, initialised as candle's `VarMap` does: embeddings N(0, 1),
+/// weight matrices N(0, 1/fan_in), biases U(±1/√fan_in), LayerNorm weight 1 and bias 0.
+fn tiny_weights(t: &Tiny) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    let mut rng = rand_xoshiro::Xoshiro256Plus::seed_from_u64(7);
+    let mut normal = |n: usize, sd: f32| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                // Box–Muller.
+                let u1: f32 = rng.gen_range(f32::EPSILON..1.0);
+                let u2: f32 = rng.gen();
+                sd * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+            })
+            .collect()
+    };
+    let h = t.hidden_size;
+    let i = t.intermediate_size;
+    let mut w = Vec::new();
+    let mut push = |name: String, shape: Vec<usize>, v: Vec<f32>| w.push((name, shape, v));
+    push(
+        "embeddings.word_embeddings.weight".into(),
+        vec![t.vocab_size, h],
+        normal(t.vocab_size * h, 1.0),
+    );
+    push(
+        "embeddings.position_embeddings.weight".into(),
+        vec![t.max_position_embeddings, h],
+        normal(t.max_position_embeddings * h, 1.0),
+    );
+    push(
+        "embeddings.token_type_embeddings.weight".into(),
+        vec![2, h],
+        normal(2 * h, 1.0),
+    );
+    let norm = |name: &str| {
+        [
+            (format!("{name}.weight"), vec![h], vec![1.0f32; h]),
+            (format!("{name}.bias"), vec![h], vec![0.0f32; h]),
+        ]
+    };
+    let mut linears = Vec::new();
+    let mut norms = Vec::from(norm("embeddings.LayerNorm"));
+    for l in 0..t.num_hidden_layers {
+        let p = format!("encoder.layer.{l}");
+        for part in ["query", "key", "value"] {
+            linears.push((format!("{p}.attention.self.{part}"), h, h));
+        }
+        linears.push((format!("{p}.attention.output.dense"), h, h));
+        linears.push((format!("{p}.intermediate.dense"), i, h));
+        linears.push((format!("{p}.output.dense"), h, i));
+        norms.extend(norm(&format!("{p}.attention.output.LayerNorm")));
+        norms.extend(norm(&format!("{p}.output.LayerNorm")));
+    }
+    for (name, out, inp) in linears {
+        let sd = 1.0 / (inp as f32).sqrt();
+        push(
+            format!("{name}.weight"),
+            vec![out, inp],
+            normal(out * inp, sd),
+        );
+        let bias = normal(out, sd / 2.0);
+        push(format!("{name}.bias"), vec![out], bias);
+    }
+    for (name, shape, v) in norms {
+        push(name, shape, v);
+    }
+    w
 }
 
 fn tiny_tokenizer_json() -> String {
@@ -76,7 +171,7 @@ fn tiny_tokenizer_json() -> String {
 /// Writes a tiny sentence-transformers folder with random weights.
 fn write_tiny_folder(dir: &Path, max_seq_length: usize) {
     std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
-    let cfg = tiny_bert_config();
+    let cfg = &TINY;
     let config = serde_json::json!({
         "architectures": ["BertModel"], "model_type": "bert",
         "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size,
@@ -105,10 +200,17 @@ fn write_tiny_folder(dir: &Path, max_seq_length: usize) {
         format!(r#"{{"max_seq_length": {max_seq_length}, "do_lower_case": false}}"#),
     )
     .unwrap();
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    BertModel::load(vb, &cfg).unwrap();
-    varmap.save(dir.join("model.safetensors")).unwrap();
+    let weights = tiny_weights(cfg);
+    let bytes: Vec<Vec<u8>> = weights
+        .iter()
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let views = weights.iter().zip(&bytes).map(|((name, shape, _), b)| {
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), b)
+            .unwrap();
+        (name.clone(), view)
+    });
+    safetensors::serialize_to_file(views, None, &dir.join("model.safetensors")).unwrap();
 }
 
 fn tiny_params(dir: &Path) -> TransformerParams {
@@ -132,6 +234,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb).max(1e-30)
 }
 
+#[cfg(feature = "candle")]
 #[test]
 fn zeros_model_shapes() {
     let cfg = tiny_bert_config();
@@ -181,17 +284,20 @@ fn tiny_folder_embeds_in_input_order_with_stats() {
         }
     );
     // candle pads: batch of 32 = one batch, padded to 6.
-    let candle = load(
-        tmp.path(),
-        &TransformerParams {
-            engine: Engine::Candle,
-            ..tiny_params(&dir)
-        },
-    )
-    .unwrap();
-    let (emb_candle, stats_candle) = candle.embed(&texts).unwrap();
-    assert_eq!(stats_candle.n_pad_tokens, 3 + 1 + 2);
-    assert!(max_abs_diff(&emb, &emb_candle) < 1e-5);
+    #[cfg(feature = "candle")]
+    {
+        let candle = load(
+            tmp.path(),
+            &TransformerParams {
+                engine: Engine::Candle,
+                ..tiny_params(&dir)
+            },
+        )
+        .unwrap();
+        let (emb_candle, stats_candle) = candle.embed(&texts).unwrap();
+        assert_eq!(stats_candle.n_pad_tokens, 3 + 1 + 2);
+        assert!(max_abs_diff(&emb, &emb_candle) < 1e-5);
+    }
     for row in emb.rows() {
         let norm: f32 = row.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
@@ -246,18 +352,36 @@ fn tiny_folder_batch_size_invariance_and_sorting() {
     assert_eq!(sa.n_tokens, sb.n_tokens);
     // candle: equal up to rounding; sorted by length, batches of 2: (3, 4), (5, 8), (10)
     // tokens → 1 + 3 pads.
-    let candle2 = load(
-        tmp.path(),
-        &TransformerParams {
-            batch_size: 2,
-            engine: Engine::Candle,
-            ..tiny_params(&dir)
-        },
-    )
-    .unwrap();
-    let (d, sd) = candle2.embed(&texts).unwrap();
-    assert!(max_abs_diff(&a, &d) < 1e-5);
-    assert_eq!(sd.n_pad_tokens, 4);
+    #[cfg(feature = "candle")]
+    {
+        let candle2 = load(
+            tmp.path(),
+            &TransformerParams {
+                batch_size: 2,
+                engine: Engine::Candle,
+                ..tiny_params(&dir)
+            },
+        )
+        .unwrap();
+        let (d, sd) = candle2.embed(&texts).unwrap();
+        assert!(max_abs_diff(&a, &d) < 1e-5);
+        assert_eq!(sd.n_pad_tokens, 4);
+    }
+}
+
+/// Without the `candle` feature, asking for the candle engine is an error that says how to
+/// get it, at the params check (before any file is read).
+#[cfg(not(feature = "candle"))]
+#[test]
+fn candle_engine_without_the_feature_is_a_clear_error() {
+    let p = TransformerParams {
+        engine: Engine::Candle,
+        ..TransformerParams::default()
+    };
+    let e = p.check().unwrap_err().to_string();
+    assert!(e.contains("--features candle"), "{e}");
+    let e = load(Path::new("/nonexistent"), &p).unwrap_err().to_string();
+    assert!(e.contains("--features candle"), "{e}");
 }
 
 #[test]
@@ -593,7 +717,12 @@ fn equivalence_with_sentence_transformers() {
         return;
     };
     let r = reference();
-    for engine in [Engine::Native, Engine::Candle] {
+    let engines = [
+        Engine::Native,
+        #[cfg(feature = "candle")]
+        Engine::Candle,
+    ];
+    for engine in engines {
         let e = load(
             &models,
             &TransformerParams {

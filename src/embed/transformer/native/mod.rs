@@ -24,9 +24,8 @@ pub(crate) mod ops;
 
 use std::path::Path;
 
-use candle_core::safetensors::MmapedSafetensors;
-use candle_core::{DType, Device};
 use rayon::prelude::*;
+use safetensors::{Dtype, SafeTensors};
 
 use super::config::ModelConfig;
 use gemm::{gemm, Packed};
@@ -88,17 +87,31 @@ pub(crate) struct NativeBert {
 }
 
 /// Tensors of a safetensors file by name, with the `bert.` prefix some checkpoints use.
-struct Weights {
-    st: MmapedSafetensors,
+///
+/// Read with the `safetensors` crate from a memory map; f16, bf16 and f64 tensors are widened
+/// (or, for f64, rounded) to f32 exactly as candle's `to_dtype(F32)` does, so both engines
+/// see the same weights.
+struct Weights<'a> {
+    st: SafeTensors<'a>,
     prefix: String,
 }
 
-impl Weights {
-    fn open(path: &Path) -> Result<Self, String> {
-        // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while
-        // a model is loaded (changing the file underneath is undefined, as for any mmap).
-        let st = unsafe { MmapedSafetensors::new(path) }.map_err(|e| e.to_string())?;
-        let prefix = if st.get("embeddings.word_embeddings.weight").is_ok() {
+/// `bytes` (little-endian, `N` bytes per value) decoded with `f`.
+fn decode<const N: usize>(bytes: &[u8], f: impl Fn([u8; N]) -> f32) -> Vec<f32> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            f(a)
+        })
+        .collect()
+}
+
+impl<'a> Weights<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Self, String> {
+        let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+        let prefix = if st.tensor("embeddings.word_embeddings.weight").is_ok() {
             String::new()
         } else {
             "bert.".to_string()
@@ -111,18 +124,26 @@ impl Weights {
         let full = format!("{}{name}", self.prefix);
         let t = self
             .st
-            .load(&full, &Device::Cpu)
+            .tensor(&full)
             .map_err(|e| format!("tensor {full}: {e}"))?;
-        if t.dims() != shape {
+        if t.shape() != shape {
             return Err(format!(
                 "tensor {full} has shape {:?}, config.json implies {shape:?}",
-                t.dims()
+                t.shape()
             ));
         }
-        t.to_dtype(DType::F32)
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| format!("tensor {full}: {e}"))
+        let data = t.data();
+        Ok(match t.dtype() {
+            Dtype::F32 => decode(data, f32::from_le_bytes),
+            Dtype::F16 => decode(data, |b| half::f16::from_le_bytes(b).to_f32()),
+            Dtype::BF16 => decode(data, |b| half::bf16::from_le_bytes(b).to_f32()),
+            Dtype::F64 => decode(data, |b| f64::from_le_bytes(b) as f32),
+            other => {
+                return Err(format!(
+                    "tensor {full} has dtype {other:?}; rhetor reads f32, f16, bf16 and f64 weights"
+                ))
+            }
+        })
     }
 
     /// A LayerNorm's weight and bias (`weight`/`bias`, or the older `gamma`/`beta`).
@@ -163,7 +184,12 @@ impl NativeBert {
             "relu" => Activation::Relu,
             other => return Err(format!("hidden_act {other:?} is not supported")),
         };
-        let w = Weights::open(path)?;
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while
+        // a model is loaded (changing the file underneath is undefined, as for any mmap). The
+        // map lives only while the weights are copied out of it.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| e.to_string())?;
+        let w = Weights::parse(&map)?;
         let h = cfg.hidden_size;
         let inter = cfg.intermediate_size;
         let word = w.get("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?;
