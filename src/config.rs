@@ -236,6 +236,8 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("corpus.id_col", "Id column of a tabular corpus; not set = `id` when that column exists, else the 0-based row number."),
     ("corpus.doc_col", "Rows sharing a value of this column are the paragraphs of one document, in row order, not re-segmented (tabular corpora only); not set = each row is a document."),
     ("corpus.unit", "Analysis unit: `\"paragraph\"` (documents are split into paragraphs) or `\"document\"` (each document or row is one unit, unsegmented)."),
+    ("corpus.max_file_bytes", "Text files (in a folder, or given alone) larger than this many bytes are skipped and reported instead of read; the read also stops there if a file grows while it is read. Does not apply to JSONL, CSV or Parquet tables (at least 1)."),
+    ("corpus.separator", "Field separator of CSV corpora, one ASCII character other than a quote or a line break (e.g. `\";\"` or `\"\\t\"`). CSV cells are read as text: the text, id and `doc_col` columns stay text, and a metadata column becomes a number (or true/false) only when every value reads back exactly as written, so `007` and `02134` keep their spelling."),
     // [segment]
     ("segment", "Paragraph segmentation (the algorithm is described in `src/segment/mod.rs`)."),
     ("segment.max_heading_words", "A line without final punctuation and at most this many words is a heading: it becomes the `section` of the paragraphs that follow (at least 1)."),
@@ -289,6 +291,7 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     // [groups]
     ("groups", "How documents are grouped for the comparison. `--group-by` overrides `by`."),
     ("groups.by", "Metadata column whose values are the groups (e.g. `party`); not set = each document is its own group."),
+    ("groups.max_in_report", "With more groups than this, the report summarises: it shows the groups with a significant finding first, then the largest, and says how to use `--group-by`; report.json holds only what the report shows, and the Parquet tables keep every group (at least 1)."),
     ("groups.max_pairwise", "Pairwise divergence tests are run only up to this many groups (pairs grow quadratically); above it shares and keyness are still written and a warning says why the divergence table is empty (at least 2)."),
     // [compare]
     ("compare", "Statistics of the comparison: share intervals, divergence tests, distinctive terms."),
