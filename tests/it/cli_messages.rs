@@ -59,7 +59,9 @@ const TOPICS: [[&str; 8]; 6] = [
 /// of its topic: the step through them is odd).
 fn sentence(t: usize, i: usize) -> String {
     let w = &TOPICS[t];
-    let words: Vec<&str> = (0..14).map(|j| w[(i * 3 + j * (1 + 2 * (i % 3))) % 8]).collect();
+    let words: Vec<&str> = (0..14)
+        .map(|j| w[(i * 3 + j * (1 + 2 * (i % 3))) % 8])
+        .collect();
     let mut s = words.join(" ");
     s[..1].make_ascii_uppercase();
     s + "."
