@@ -405,23 +405,7 @@ pub fn compare(
     let claims = claims(seg, corpus, grouping, dims, &shares, &divergence);
     let dimension_info = dims
         .iter()
-        .map(|d| {
-            let rows: Vec<&DivergenceRow> = divergence
-                .iter()
-                .filter(|r| r.dimension == d.name)
-                .collect();
-            DimensionInfo {
-                name: d.name.clone(),
-                method: d.method,
-                n_pairs: rows.len() as u64,
-                n_significant: rows.iter().filter(|r| r.significant).count() as u64,
-                min_p_adjusted: rows
-                    .iter()
-                    .map(|r| r.p_adjusted)
-                    .filter(|p| p.is_finite())
-                    .min_by(f64::total_cmp),
-            }
-        })
+        .map(|d| DimensionInfo::from_tests(&d.name, d.method, &divergence))
         .collect();
     Ok(Comparison {
         shares,

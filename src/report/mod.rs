@@ -180,6 +180,24 @@ pub struct DimensionInfo {
     pub min_p_adjusted: Option<f64>,
 }
 
+impl DimensionInfo {
+    /// The summary of dimension `name`'s tests among `divergence` (all dimensions' rows).
+    pub fn from_tests(name: &str, method: DimensionMethod, divergence: &[DivergenceRow]) -> Self {
+        let rows: Vec<&DivergenceRow> = divergence.iter().filter(|r| r.dimension == name).collect();
+        DimensionInfo {
+            name: name.to_string(),
+            method,
+            n_pairs: rows.len() as u64,
+            n_significant: rows.iter().filter(|r| r.significant).count() as u64,
+            min_p_adjusted: rows
+                .iter()
+                .map(|r| r.p_adjusted)
+                .filter(|p| p.is_finite())
+                .min_by(f64::total_cmp),
+        }
+    }
+}
+
 /// Said when the report shows only some of the groups.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summarised {
@@ -297,26 +315,12 @@ impl ReportData {
                 if let Some(i) = self.dimension_info.iter().find(|i| i.name == name) {
                     return i.clone();
                 }
-                let rows: Vec<&DivergenceRow> = self
-                    .divergence
-                    .iter()
-                    .filter(|r| r.dimension == name)
-                    .collect();
-                DimensionInfo {
-                    name: name.to_string(),
-                    method: if name == "topic" {
-                        DimensionMethod::Topics
-                    } else {
-                        DimensionMethod::Unknown
-                    },
-                    n_pairs: rows.len() as u64,
-                    n_significant: rows.iter().filter(|r| r.significant).count() as u64,
-                    min_p_adjusted: rows
-                        .iter()
-                        .map(|r| r.p_adjusted)
-                        .filter(|p| p.is_finite())
-                        .min_by(f64::total_cmp),
-                }
+                let method = if name == "topic" {
+                    DimensionMethod::Topics
+                } else {
+                    DimensionMethod::Unknown
+                };
+                DimensionInfo::from_tests(name, method, &self.divergence)
             })
             .collect()
     }
