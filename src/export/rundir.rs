@@ -106,15 +106,7 @@ fn inspect(target: &Path) -> Result<Existing, ExportError> {
     if n > 5 {
         examples.push_str(&format!(", and {} more", n - 5));
     }
-    let what = if owned.is_empty() {
-        format!(
-            "{} entr{} and no rhetor manifest",
-            n,
-            if n == 1 { "y" } else { "ies" }
-        )
-    } else {
-        format!("{} entr{}", n, if n == 1 { "y" } else { "ies" })
-    };
+    let what = format!("{} entr{}", n, if n == 1 { "y" } else { "ies" });
     Err(ExportError::NotRhetorOutput {
         path: target.to_path_buf(),
         what,
