@@ -42,6 +42,9 @@ pub enum Error {
     /// Transformer embeddings failed.
     #[error(transparent)]
     Transformer(#[from] crate::embed::transformer::TransformerError),
+    /// A pipeline bundle cannot be read or applied.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

@@ -1,17 +1,17 @@
 //! The compare stage: shares with intervals, divergence with tests and distinctive terms
 //! for the groups of a run, as Parquet tables and as [`ReportData`] for the report.
 
-use crate::cluster::Clustering;
+use crate::cluster::Assignment;
 use crate::compare::{
     self, CompareValidParams, Dimension, DivergenceRow, Grouping, Labelled, ShareRow,
 };
 use crate::corpus::Corpus;
 use crate::error::Error;
 use crate::export;
-use crate::pipeline::Segmentation;
 use crate::report::{
     Claim, DimensionInfo, DimensionMethod, Example, GroupInfo, GroupTerms, KeyTerm, TopicInfo,
 };
+use crate::segment::Segmentation;
 use crate::topics::Topic;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -200,7 +200,7 @@ pub struct DimensionLabels {
 }
 
 /// The topic dimension: label `"<id>: <label>"` per paragraph.
-pub fn topic_dimension(c: &Clustering, topics: &[Topic]) -> DimensionLabels {
+pub fn topic_dimension(c: &Assignment, topics: &[Topic]) -> DimensionLabels {
     DimensionLabels {
         name: "topic".to_string(),
         labels: c

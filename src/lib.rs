@@ -16,7 +16,8 @@
 //!    tests, distinctive terms (statistics in [`compare`]), and the [`report`].
 //! 6. [`export`] — write the run directory (Parquet tables, `manifest.json`) atomically.
 //!
-//! [`pipeline::run`] runs the stages in order; [`config::Config`] holds every stage's params
+//! [`run::run`] runs the stages in order, [`run::fit`] fits them once into a saved
+//! [`bundle`] and [`run::apply`] applies a bundle to new documents; [`config::Config`] holds every stage's params
 //! and is checked before any work starts (every key is listed in `docs/config.md`, generated
 //! from [`config::reference_markdown`]).
 //!
@@ -39,19 +40,21 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bundle;
 pub mod classify;
 pub mod cluster;
 pub mod compare;
 pub mod config;
 pub mod corpus;
+pub mod cpu;
 pub mod embed;
 pub mod error;
 pub mod export;
 pub mod framing;
 pub mod label;
-pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod schema;
 pub mod segment;
 pub mod supervised;

@@ -33,6 +33,8 @@ pub enum Type {
     ListString,
     /// List of unsigned 32-bit integers.
     ListUInt32,
+    /// Calendar date (Arrow `date32`, Parquet `DATE`: days since 1970-01-01).
+    Date,
 }
 
 impl Type {
@@ -50,6 +52,7 @@ impl Type {
             Type::ListFloat64 => "list<float64>",
             Type::ListString => "list<string>",
             Type::ListUInt32 => "list<uint32>",
+            Type::Date => "date",
         }
     }
 }
@@ -107,7 +110,7 @@ pub const TABLES: &[TableSpec] = &[
         columns: &[
             c("doc_id", T::String, false, "Document id: path relative to the corpus folder, or the id column (or 0-based row number) of a table, or the --doc-col value."),
             c("title", T::String, true, "Title from the `date YYYY-MM-DD Title` line, front matter, a title column, or a detected first line."),
-            c("date", T::String, true, "The document's date as a valid ISO calendar date `YYYY-MM-DD` (so `CAST(date AS DATE)` never fails), when `date_raw` is one: `YYYY-MM-DD`, optionally followed by a time (`T` or a space, then `HH:MM…`; the time is dropped). A year or year-month alone (`2012`, `2012-09`), an impossible day (`2023-02-29`) or anything else is not a day, so `date` is null and `date_raw` keeps the value (the run warns how many)."),
+            c("date", T::Date, true, "The document's date as a Parquet DATE (Arrow `date32`), when `date_raw` is a calendar day: `YYYY-MM-DD`, optionally followed by a time (`T` or a space, then `HH:MM…`; the time is dropped). A year or year-month alone (`2012`, `2012-09`), an impossible day (`2023-02-29`) or anything else is not a day, so `date` is null and `date_raw` keeps the value (the run warns how many)."),
             c("date_raw", T::String, true, "The date exactly as given (the `date YYYY-MM-DD` line, front matter, or the table's `date` column); null when the document has none."),
             c("source", T::String, false, "File the document came from (relative path, or the table's file name)."),
             c("n_paragraphs", T::UInt32, false, "Paragraphs (analysis units) kept."),
@@ -131,6 +134,7 @@ pub const TABLES: &[TableSpec] = &[
             c("topic_id", T::Int32, false, "Topic (0 = largest). Written by cluster/run."),
             c("topic_label", T::String, false, "Topic label (top distinct c-TF-IDF terms). Written by cluster/run."),
             c("topic_prob", T::Float32, false, "Soft membership of the assigned topic: fuzzy c-means membership with m = 2, u_k ∝ 1/‖x − c_k‖². Written by cluster/run."),
+            c("topic_distance", T::Float32, false, "Euclidean distance of the paragraph's embedding to its topic's centroid. With `rhetor apply`, paragraphs far from every centroid still get the nearest topic: sort by this column to find the ones the fitted model describes poorly (compare with the distances of the fit corpus, where most paragraphs lie). Written by cluster/run/apply."),
         ],
         extra_columns: "Per codebook dimension D (runs with codebooks): `D` (string, nullable: the chosen label, null when unsure; multi-label dimensions join labels with `;`), `D_score` (float32, score of the chosen label, 0 when unsure) and `D__L` (float32) for every label L of the dimension, in codebook order. Then, with --doc-col, the input columns that vary within a document (e.g. a per-row id or speaker), prefixed `meta_` when they clash. Topic columns are absent in runs of `rhetor segment` and `rhetor embed`.",
     },
@@ -333,6 +337,7 @@ pub fn check_frame(file: &str, df: &polars::prelude::DataFrame) -> Vec<String> {
             (Type::ListFloat64, D::List(inner)) => **inner == D::Float64,
             (Type::ListString, D::List(inner)) => **inner == D::String,
             (Type::ListUInt32, D::List(inner)) => **inner == D::UInt32,
+            (Type::Date, D::Date) => true,
             _ => false,
         };
         if !ok {

@@ -57,6 +57,13 @@ pub enum TopicsParamsError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TopicsValidParams(TopicsParams);
 
+impl TopicsValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &TopicsParams {
+        &self.0
+    }
+}
+
 impl TopicsParams {
     /// Validates the parameters.
     pub fn check(&self) -> Result<TopicsValidParams, TopicsParamsError> {

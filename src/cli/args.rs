@@ -52,6 +52,16 @@ pub enum Command {
         after_help = "Examples:\n  rhetor compare corpus --out runs/cmp\n  rhetor compare speeches.jsonl --doc-col speech_id --group-by label --out runs/parties"
     )]
     Compare(RunArgs),
+    /// Fit every model stage on a corpus and save the fitted pipeline (a bundle directory) for `rhetor apply`.
+    #[command(
+        after_help = "Examples:\n  rhetor fit corpus --out models/immigration --k 6\n  rhetor fit train.jsonl --unit document --out models/news --codebook policy_frames\n\nThe bundle is documented in docs/bundle.md."
+    )]
+    Fit(FitArgs),
+    /// Apply a fitted pipeline bundle to new documents (nothing is refitted), then compare and report as `run` does.
+    #[command(
+        after_help = "Examples:\n  rhetor apply models/immigration new_essays --out runs/new\n  rhetor apply models/news test.jsonl --group-by outlet --out runs/test"
+    )]
+    Apply(ApplyArgs),
     /// Train a classifier on labelled rows and write a model file.
     #[command(
         after_help = "Examples:\n  rhetor train labelled.csv --label-col stance --out models/stance.json\n  rhetor train semeval.jsonl --target-col target --out stance_per_target.json"
@@ -228,6 +238,56 @@ pub struct RunArgs {
     pub group: GroupFlags,
 }
 
+/// Flags of `rhetor fit`: reading the corpus and every model stage (no comparison).
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub embed: EmbedFlags,
+    #[command(flatten)]
+    pub cluster: ClusterFlags,
+    #[command(flatten)]
+    pub label: LabelFlags,
+}
+
+/// Flags of `rhetor apply`: the bundle's settings are fixed; only reading the corpus,
+/// grouping, the seed of the statistics and the output are chosen here.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The bundle directory written by `rhetor fit`.
+    pub model_dir: PathBuf,
+    /// Folder of .txt/.md files, or a .jsonl, .csv or .parquet file.
+    pub corpus: PathBuf,
+    /// Run directory to write (refused if it exists, unless --force).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// TOML config file for reading the corpus, grouping, comparison and output (default: rhetor.toml inside the corpus folder, if there is one); the fitted stages' settings come from the bundle.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Text column of a tabular corpus [default: text].
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Id column of a tabular corpus [default: id, else the row number].
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// Rows sharing this column's value are the paragraphs of one document (not re-segmented).
+    #[arg(long)]
+    pub doc_col: Option<String>,
+    /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<FormatArg>,
+    /// Seed of the bootstrap and permutation tests [default: 42, or the config's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Compare groups of documents sharing this metadata column's value (default: each document).
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// The flags a command was given, by stage (`None`: the command stops before that stage).
 #[derive(Clone, Copy, Debug)]
 pub struct StageFlags<'a> {
@@ -281,6 +341,18 @@ impl<'a> From<&'a ClusterArgs> for StageFlags<'a> {
 
 impl<'a> From<&'a LabelArgs> for StageFlags<'a> {
     fn from(a: &'a LabelArgs) -> Self {
+        StageFlags {
+            input: &a.input,
+            embed: Some(&a.embed),
+            cluster: Some(&a.cluster),
+            label: Some(&a.label),
+            group: None,
+        }
+    }
+}
+
+impl<'a> From<&'a FitArgs> for StageFlags<'a> {
+    fn from(a: &'a FitArgs) -> Self {
         StageFlags {
             input: &a.input,
             embed: Some(&a.embed),

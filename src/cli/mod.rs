@@ -18,7 +18,7 @@ pub fn main() -> i32 {
         Err(e) => return parse_error(e),
     };
     init_logging(cli.verbose, cli.quiet);
-    use rhetor::pipeline::Stages;
+    use rhetor::run::Stages;
     let result = match &cli.command {
         Command::Run(a) => run::run("run", a.into(), &cli, Stages::All),
         Command::Segment(a) => run::run("segment", a.into(), &cli, Stages::Segment),
@@ -26,6 +26,8 @@ pub fn main() -> i32 {
         Command::Cluster(a) => run::run("cluster", a.into(), &cli, Stages::Cluster),
         Command::Label(a) => run::run("label", a.into(), &cli, Stages::Label),
         Command::Compare(a) => run::run("compare", a.into(), &cli, Stages::Compare),
+        Command::Fit(a) => run::fit(a, &cli),
+        Command::Apply(a) => run::apply(a, &cli),
         Command::Report(a) => run::report(a, &cli),
         Command::Schema(a) => run::schema(a),
         Command::Model(m) => run::model(m, &cli),

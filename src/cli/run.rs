@@ -5,45 +5,24 @@ use super::progress::Bars;
 use anyhow::{Context, Result};
 use rhetor::config::Config;
 use rhetor::corpus::Unit;
-use rhetor::pipeline::{self, Stages};
+use rhetor::run::{self as pipeline, Stages};
 use std::path::PathBuf;
 
 /// Maps flags onto the config: the config file (explicit, or `rhetor.toml` in the corpus
 /// folder), then flags on top. Only the stages the command runs have flags.
 pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
     let a = f.input;
-    let path = a.config.clone().or_else(|| {
-        let p = a.corpus.join("rhetor.toml");
-        (a.corpus.is_dir() && p.is_file()).then_some(p)
-    });
+    let path = config_file(&a.config, &a.corpus);
     let mut cfg = match &path {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
-    if let Some(c) = &a.text_col {
-        cfg.corpus.text_col = Some(c.clone());
-    }
-    if let Some(c) = &a.id_col {
-        cfg.corpus.id_col = Some(c.clone());
-    }
-    if let Some(c) = &a.doc_col {
-        cfg.corpus.doc_col = Some(c.clone());
-    }
+    table_flags(&mut cfg, &a.text_col, &a.id_col, &a.doc_col, &a.formats);
     if let Some(u) = a.unit {
         cfg.corpus.unit = match u {
             UnitArg::Paragraph => Unit::Paragraph,
             UnitArg::Document => Unit::Document,
         };
-    }
-    for f in &a.formats {
-        let f = match f {
-            super::args::FormatArg::Parquet => rhetor::export::Format::Parquet,
-            super::args::FormatArg::Csv => rhetor::export::Format::Csv,
-            super::args::FormatArg::Json => rhetor::export::Format::Json,
-        };
-        if !cfg.output.formats.contains(&f) {
-            cfg.output.formats.push(f);
-        }
     }
     if let Some(e) = f.embed {
         apply_embed_flags(&mut cfg, e)?;
@@ -66,6 +45,43 @@ pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
         cfg.groups.by = Some(g.clone());
     }
     Ok((cfg, path))
+}
+
+/// The config file given, or `rhetor.toml` in the corpus folder when there is one.
+fn config_file(config: &Option<PathBuf>, corpus: &std::path::Path) -> Option<PathBuf> {
+    config.clone().or_else(|| {
+        let p = corpus.join("rhetor.toml");
+        (corpus.is_dir() && p.is_file()).then_some(p)
+    })
+}
+
+/// The flags that read a table and choose output formats.
+fn table_flags(
+    cfg: &mut Config,
+    text_col: &Option<String>,
+    id_col: &Option<String>,
+    doc_col: &Option<String>,
+    formats: &[super::args::FormatArg],
+) {
+    if let Some(c) = text_col {
+        cfg.corpus.text_col = Some(c.clone());
+    }
+    if let Some(c) = id_col {
+        cfg.corpus.id_col = Some(c.clone());
+    }
+    if let Some(c) = doc_col {
+        cfg.corpus.doc_col = Some(c.clone());
+    }
+    for f in formats {
+        let f = match f {
+            super::args::FormatArg::Parquet => rhetor::export::Format::Parquet,
+            super::args::FormatArg::Csv => rhetor::export::Format::Csv,
+            super::args::FormatArg::Json => rhetor::export::Format::Json,
+        };
+        if !cfg.output.formats.contains(&f) {
+            cfg.output.formats.push(f);
+        }
+    }
 }
 
 fn apply_embed_flags(cfg: &mut Config, a: &EmbedFlags) -> Result<()> {
@@ -119,6 +135,84 @@ pub fn run(command: &str, f: StageFlags<'_>, cli: &Cli, stages: Stages) -> Resul
     let bars = Bars::new(cli.quiet);
     let summary = pipeline::run(command, &a.corpus, &checked, &a.out, a.force, stages, &bars)
         .with_context(|| format!("{command} on '{}'", a.corpus.display()))?;
+    Ok(print_summary(&summary, cli))
+}
+
+/// `rhetor fit CORPUS --out MODEL_DIR`.
+pub fn fit(a: &super::args::FitArgs, cli: &Cli) -> Result<i32> {
+    if !a.input.formats.is_empty() {
+        anyhow::bail!(
+            "--format chooses the formats of a run's tables; `rhetor fit` writes a bundle \
+             (JSON, TOML and safetensors, see docs/bundle.md). Drop --format, or give it to \
+             `rhetor apply`"
+        );
+    }
+    let (cfg, cfg_path) = resolve_config(a.into())?;
+    let base = cfg_path
+        .as_deref()
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf());
+    let checked = cfg.check_in(base.as_deref())?;
+    let bars = Bars::new(cli.quiet);
+    let corpus = &a.input.corpus;
+    let summary = pipeline::fit(corpus, &checked, &a.input.out, a.input.force, &bars)
+        .with_context(|| format!("fit on '{}'", corpus.display()))?;
+    if !cli.quiet {
+        for line in skipped_lines(&summary.skipped, &summary.out.join("bundle.json")) {
+            eprintln!("{line}");
+        }
+        for w in &summary.warnings {
+            eprintln!("warning: {w}");
+        }
+        let c = &summary.counts;
+        eprintln!(
+            "wrote bundle {}: fitted on {} documents, {} paragraphs; {} skipped",
+            summary.out.display(),
+            c.documents,
+            c.paragraphs,
+            c.skipped
+        );
+        eprintln!("topics: {}", k_line(&summary.k));
+        eprintln!(
+            "apply it with: rhetor apply {} CORPUS --out RUN",
+            summary.out.display()
+        );
+    }
+    Ok(if summary.has_failures() {
+        super::EXIT_SKIPPED
+    } else {
+        0
+    })
+}
+
+/// `rhetor apply MODEL_DIR CORPUS --out RUN`.
+pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
+    let path = config_file(&a.config, &a.corpus);
+    let mut cfg = match &path {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    table_flags(&mut cfg, &a.text_col, &a.id_col, &a.doc_col, &a.formats);
+    if let Some(s) = a.seed {
+        cfg.seed = s;
+    }
+    if let Some(g) = &a.group_by {
+        cfg.groups.by = Some(g.clone());
+    }
+    let bars = Bars::new(cli.quiet);
+    let summary = pipeline::apply(&a.model_dir, &a.corpus, &cfg, &a.out, a.force, &bars)
+        .with_context(|| {
+            format!(
+                "apply '{}' to '{}'",
+                a.model_dir.display(),
+                a.corpus.display()
+            )
+        })?;
+    Ok(print_summary(&summary, cli))
+}
+
+/// Prints what a run wrote (unless quiet) and returns its exit code.
+fn print_summary(summary: &pipeline::RunSummary, cli: &Cli) -> i32 {
     if !cli.quiet {
         for line in skipped_lines(&summary.skipped, &summary.out.join("manifest.json")) {
             eprintln!("{line}");
@@ -143,11 +237,11 @@ pub fn run(command: &str, f: StageFlags<'_>, cli: &Cli, stages: Stages) -> Resul
             eprintln!("report: {}", r.display());
         }
     }
-    Ok(if summary.has_failures() {
+    if summary.has_failures() {
         super::EXIT_SKIPPED
     } else {
         0
-    })
+    }
 }
 
 /// How many skipped inputs are named one by one before the rest are only counted.
@@ -196,6 +290,13 @@ fn skipped_lines(skipped: &[rhetor::corpus::Skipped], manifest: &std::path::Path
 
 /// `k = 7, chosen automatically (highest silhouette in 2..=12)` or `k = 7, given`.
 fn k_line(k: &pipeline::ChosenK) -> String {
+    if k.from_bundle {
+        return format!(
+            "k = {}, the bundle's fitted topics (each paragraph went to the nearest centroid; \
+             see topic_distance)",
+            k.k
+        );
+    }
     match (k.automatic, k.searched) {
         (true, Some((lo, hi))) => format!(
             "k = {}, chosen automatically (highest mean silhouette for k in {lo}..={hi})",

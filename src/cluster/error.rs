@@ -75,4 +75,17 @@ pub enum ClusterError {
         /// Number of rows (paragraphs).
         rows: usize,
     },
+    /// Rows and fitted centroids of different dimensions (or no centroids).
+    #[error(
+        "the paragraph embeddings have {rows} dimensions but the {k} fitted topic centroids \
+         have {centroids}; the model was fitted with a different embedding"
+    )]
+    DimensionMismatch {
+        /// Dimension of the rows.
+        rows: usize,
+        /// Dimension of the centroids.
+        centroids: usize,
+        /// Number of centroids.
+        k: usize,
+    },
 }

@@ -78,6 +78,8 @@ pub struct Clustering {
     /// row coincides with several centroids they share the membership equally. The full
     /// rows are given by [`Clustering::membership`].
     pub prob: Vec<f32>,
+    /// Euclidean distance of each row to its own centroid (exact, in `f64`, then `f32`).
+    pub distance: Vec<f32>,
     /// Sum over rows of the squared Euclidean distance to the own centroid.
     pub inertia: f64,
     /// Lloyd iterations of the kept restart.
@@ -95,30 +97,7 @@ impl Clustering {
     /// clustered; with a different number of columns every list is empty, and rows beyond
     /// `labels.len()` are ignored.
     pub fn representatives(&self, x: ArrayView2<f32>, n: usize) -> Vec<Vec<usize>> {
-        let mut per: Vec<Vec<(f64, usize)>> = vec![Vec::new(); self.k];
-        if x.ncols() != self.centroids.ncols() {
-            return vec![Vec::new(); self.k];
-        }
-        for (i, (row, &lab)) in x.rows().into_iter().zip(&self.labels).enumerate() {
-            if lab >= self.k {
-                continue;
-            }
-            let d: f64 = row
-                .iter()
-                .zip(self.centroids.row(lab))
-                .map(|(&a, &b)| {
-                    let t = a as f64 - b as f64;
-                    t * t
-                })
-                .sum();
-            per[lab].push((d, i));
-        }
-        per.into_iter()
-            .map(|mut v| {
-                v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                v.into_iter().take(n).map(|(_, i)| i).collect()
-            })
-            .collect()
+        representatives(&self.labels, self.centroids.view(), x, n)
     }
 
     /// The full `rows × k` soft-membership matrix of `x` (see [`Clustering::prob`] for the
@@ -1137,6 +1116,98 @@ fn k_max_warning(k_scores: &[(usize, f64)], best: usize, k_max: usize) -> Option
 }
 
 /// Entry point of [`ClusterValidParams::fit`](super::ClusterValidParams::fit).
+/// For each of the `centroids.nrows()` topics, up to `n` of its member rows of `x` (by
+/// `labels`) closest to its centroid (squared Euclidean distance, ties by row index),
+/// closest first. With a different number of columns every list is empty; rows beyond
+/// `labels.len()` and labels out of range are ignored.
+pub fn representatives(
+    labels: &[usize],
+    centroids: ArrayView2<f32>,
+    x: ArrayView2<f32>,
+    n: usize,
+) -> Vec<Vec<usize>> {
+    let k = centroids.nrows();
+    let mut per: Vec<Vec<(f64, usize)>> = vec![Vec::new(); k];
+    if x.ncols() != centroids.ncols() {
+        return per.into_iter().map(|_| Vec::new()).collect();
+    }
+    for (i, (row, &lab)) in x.rows().into_iter().zip(labels).enumerate() {
+        if lab >= k {
+            continue;
+        }
+        let d: f64 = row
+            .iter()
+            .zip(centroids.row(lab))
+            .map(|(&a, &b)| {
+                let t = a as f64 - b as f64;
+                t * t
+            })
+            .sum();
+        per[lab].push((d, i));
+    }
+    per.into_iter()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.into_iter().take(n).map(|(_, i)| i).collect()
+        })
+        .collect()
+}
+
+/// The membership of each row in its own topic (see [`Clustering::prob`]) and its exact
+/// Euclidean distance to that topic's centroid.
+fn soft_membership(p: &Points, cent: &[f32], k: usize, labels: &[usize]) -> (Vec<f32>, Vec<f32>) {
+    let mut d2 = vec![0.0f64; k];
+    let mut u = vec![0.0f64; k];
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            exact_sq_dists(p.row(i), cent, k, &mut d2);
+            fuzzy_membership(&d2, &mut u);
+            (u[l] as f32, d2[l].sqrt() as f32)
+        })
+        .unzip()
+}
+
+/// Topics of new rows under fitted centroids: each row goes to its nearest centroid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// Topic of each row, in `0..k`.
+    pub labels: Vec<usize>,
+    /// Soft membership in the own topic (as [`Clustering::prob`]).
+    pub prob: Vec<f32>,
+    /// Euclidean distance to the own centroid (as [`Clustering::distance`]).
+    pub distance: Vec<f32>,
+}
+
+/// Assigns the rows of `x` to the nearest of `centroids` (`k × dim`) with the kernel the fit
+/// uses, so that rows of the fitted matrix get exactly the labels the fit gave them.
+pub fn assign_nearest(
+    centroids: ArrayView2<f32>,
+    x: ArrayView2<f32>,
+) -> Result<Assignment, ClusterError> {
+    let p = Points::new(x)?;
+    let (k, d) = centroids.dim();
+    if d != p.d || k == 0 {
+        return Err(ClusterError::DimensionMismatch {
+            rows: p.d,
+            centroids: d,
+            k,
+        });
+    }
+    let cent: Vec<f32> = centroids.iter().copied().collect();
+    let mut labels = vec![0u32; p.n];
+    let mut dists = vec![0.0f32; p.n];
+    assign(&p, &cent, k, &mut labels, &mut dists, false);
+    let labels: Vec<usize> = labels.into_iter().map(|l| l as usize).collect();
+    let (prob, distance) = soft_membership(&p, &cent, k, &labels);
+    Ok(Assignment {
+        labels,
+        prob,
+        distance,
+    })
+}
+
 pub(crate) fn fit(
     params: &ClusterParams,
     x: ArrayView2<f32>,
@@ -1224,23 +1295,14 @@ pub(crate) fn fit(
             k - empty
         ));
     }
-    let mut d2 = vec![0.0f64; k];
-    let mut u = vec![0.0f64; k];
-    let prob = labels
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| {
-            exact_sq_dists(p.row(i), &cent, k, &mut d2);
-            fuzzy_membership(&d2, &mut u);
-            u[l] as f32
-        })
-        .collect();
+    let (prob, distance) = soft_membership(&p, &cent, k, &labels);
     let centroids = Array2::from_shape_vec((k, d), cent).unwrap_or_else(|_| Array2::zeros((k, d)));
     Ok(Clustering {
         k,
         labels,
         centroids,
         prob,
+        distance,
         inertia: run.inertia,
         n_iter: run.n_iter,
         k_scores,

@@ -16,5 +16,5 @@ pub mod params;
 
 pub use ctfidf::{class_tfidf, TopicTerms};
 pub use error::{ClusterError, ClusterParamsError};
-pub use kmeans::Clustering;
+pub use kmeans::{assign_nearest, representatives, Assignment, Clustering};
 pub use params::{ClusterParams, ClusterValidParams};

@@ -25,12 +25,14 @@
 //! ones are never silently lost: they are listed in [`Corpus::skipped`] with their path or
 //! row. A corrupt Parquet file is an error naming it, never a crash.
 
+mod date;
 mod error;
 mod meta;
 mod reader;
 mod table;
 mod text;
 
+pub use date::{date_warning, parse_date};
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
 pub(crate) use reader::read_parquet_file;

@@ -49,10 +49,12 @@ impl<'de> Deserialize<'de> for EmbedConfig {
     /// Keys the user gives override rhetor's defaults key by key; unknown keys are errors.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let mut table = toml::Table::deserialize(d)?;
+        // A JSON map, so that the section reads from TOML (config files) and from JSON (the
+        // configuration recorded in a bundle, where unset keys are null) alike.
+        let mut table = serde_json::Map::deserialize(d)?;
         let kind = match table.remove("type") {
             None => "tfidf".to_string(),
-            Some(toml::Value::String(s)) => s,
+            Some(serde_json::Value::String(s)) => s,
             Some(other) => {
                 return Err(D::Error::custom(format!(
                     "embed.type must be a string such as \"tfidf\" (type = {other})"
@@ -61,16 +63,20 @@ impl<'de> Deserialize<'de> for EmbedConfig {
         };
         match kind.as_str() {
             "tfidf" => {
-                let mut merged = toml::Table::try_from(clustering_tfidf_defaults())
-                    .map_err(|e| D::Error::custom(e.to_string()))?;
+                let mut merged = match serde_json::to_value(clustering_tfidf_defaults()) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    _ => return Err(D::Error::custom("cannot encode the TF-IDF defaults")),
+                };
                 merged.extend(table);
-                let p = TfidfParams::deserialize(toml::Value::Table(merged))
-                    .map_err(|e| D::Error::custom(format!("in [embed]: {}", e.message())))?;
+                let p = TfidfParams::deserialize(serde_json::Value::Object(merged))
+                    .map_err(|e| D::Error::custom(format!("in [embed]: {e}")))?;
                 Ok(EmbedConfig::Tfidf(p))
             }
-            "transformer" => transformer::TransformerParams::deserialize(toml::Value::Table(table))
-                .map(EmbedConfig::Transformer)
-                .map_err(|e| D::Error::custom(format!("in [embed]: {}", e.message()))),
+            "transformer" => {
+                transformer::TransformerParams::deserialize(serde_json::Value::Object(table))
+                    .map(EmbedConfig::Transformer)
+                    .map_err(|e| D::Error::custom(format!("in [embed]: {e}")))
+            }
             other => Err(D::Error::custom(format!(
                 "unknown embed.type \"{other}\": expected \"tfidf\" or \"transformer\""
             ))),

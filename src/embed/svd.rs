@@ -126,6 +126,17 @@ pub enum ReduceError {
         /// The value.
         value: f64,
     },
+    /// New rows with a different number of columns than the fitted components.
+    #[error(
+        "the term matrix has {cols} columns but the fitted LSA components have {components}; \
+         the rows must be weighted by the vectorizer the components were fitted on"
+    )]
+    ColumnMismatch {
+        /// Columns of the new rows.
+        cols: usize,
+        /// Columns of the components.
+        components: usize,
+    },
 }
 
 /// Validated [`ReduceParams`], ready to [`fit_transform`](ReduceValidParams::fit_transform).
@@ -151,6 +162,53 @@ pub struct Lsa {
     pub explained_variance_ratio: Vec<f64>,
     /// Number of components actually computed: `min(params.n_components, n_rows, n_cols)`.
     pub n_components: usize,
+}
+
+/// Projects new rows onto fitted LSA components `Vᵀ` (`n_components × n_cols`): `x·V`,
+/// each row then l2-normalised (all-zero rows stay zero), in `f64`, then `f32` — the
+/// transform of scikit-learn's `TruncatedSVD` followed by the row normalisation of
+/// [`Lsa::embedding`]. For the fitted matrix itself this equals `Lsa::embedding` up to
+/// rounding (`U·Σ` and `X·V` agree to about 1e-12), not bit for bit.
+pub fn project(
+    components: ndarray::ArrayView2<'_, f64>,
+    x: &CsMat<f64>,
+) -> Result<Array2<f32>, ReduceError> {
+    let (k, n) = components.dim();
+    if x.cols() != n {
+        return Err(ReduceError::ColumnMismatch {
+            cols: x.cols(),
+            components: n,
+        });
+    }
+    let csr = x.to_csr();
+    // V as n × k row-major, so each non-zero adds one contiguous row.
+    let mut v = vec![0.0f64; n * k];
+    for c in 0..k {
+        for (j, &val) in components.row(c).iter().enumerate() {
+            v[j * k + c] = val;
+        }
+    }
+    let rows: Vec<Vec<f32>> = csr
+        .outer_iterator()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|row| {
+            let mut acc = vec![0.0f64; k];
+            for (j, &val) in row.iter() {
+                for (a, &b) in acc.iter_mut().zip(&v[j * k..(j + 1) * k]) {
+                    *a += val * b;
+                }
+            }
+            let nrm = norm(&acc);
+            let scale = if nrm > 0.0 { 1.0 / nrm } else { 1.0 };
+            acc.iter().map(|&a| (a * scale) as f32).collect()
+        })
+        .collect();
+    let mut out = Array2::<f32>::zeros((rows.len(), k));
+    for (mut o, r) in out.rows_mut().into_iter().zip(rows) {
+        o.iter_mut().zip(r).for_each(|(a, b)| *a = b);
+    }
+    Ok(out)
 }
 
 impl ReduceParams {

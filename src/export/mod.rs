@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 /// Version of the table schemas (columns, types, meanings). Bumped on every change of the
 /// public table contract; recorded in every Parquet file and in `manifest.json`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Extra formats a run can write beside Parquet, for tools that do not read Parquet.
 #[derive(
@@ -86,6 +86,12 @@ impl RunDir {
     /// Writes a text file.
     pub fn write_text(&self, name: &str, text: &str) -> Result<(), ExportError> {
         write_text(&self.file(name)?, text)
+    }
+
+    /// Writes a file of raw bytes.
+    pub fn write_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), ExportError> {
+        let path = self.file(name)?;
+        atomically(&path, |tmp| std::fs::write(tmp, bytes).map_err(io(tmp)))
     }
 }
 

@@ -26,8 +26,10 @@
 //! slice with whitespace runs collapsed to one space and NFC-normalised, so
 //! `normalize(&source[byte_start..byte_end]) == text` always holds.
 
+mod documents;
 mod params;
 
+pub use documents::{segment_corpus, DocStats, ParagraphRecord, Segmentation};
 pub use params::{SegmentParams, SegmentParamsError, SegmentValidParams};
 
 use unicode_normalization::UnicodeNormalization;

@@ -324,8 +324,8 @@ fn issue14_item10_stage_commands_reject_flags_of_later_stages() {
 #[test]
 fn issue14_item16_every_stage_reports_real_totals_and_increments() {
     use rhetor::config::Config;
-    use rhetor::pipeline::{run, Stages};
     use rhetor::progress::{NoProgress, Recorder};
+    use rhetor::run::{run, Stages};
     let dir = tempfile::tempdir().unwrap();
     let corpus = six_topic_corpus(dir.path(), 2, 5);
     let mut cfg = Config::default();

@@ -8,8 +8,8 @@ use rand::SeedableRng;
 use rhetor::compare::{self, CompareParams, Dimension, Grouping, Labelled};
 use rhetor::config::Config;
 use rhetor::corpus::{self, Unit};
-use rhetor::pipeline::segment_corpus;
 use rhetor::progress::NoProgress;
+use rhetor::segment::segment_corpus;
 
 #[test]
 fn run_writes_comparison_tables_and_report() {

@@ -146,7 +146,7 @@ fn bf16_run() {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let p = m["stages"]["embed"]["precision"].as_str().unwrap();
-    assert!(p == "Bf16" || p == "F32", "{p}");
+    assert!(p == "bf16" || p == "f32", "{p}");
     assert_eq!(read(&out.join("paragraphs.parquet")).height(), 63);
 }
 

@@ -1,0 +1,645 @@
+//! Orchestration: `run` (fit + apply on one corpus), `fit` (write a bundle) and `apply` (a
+//! bundle on new documents), each one stage call per step.
+//!
+//! The model stages ([`stages`]) are either fitted on the corpus or applied from a
+//! [`Bundle`](crate::bundle::Bundle); they produce the same types, so compare, report and the
+//! tables ([`tables`]) are one code path for `run` and `apply`.
+
+pub mod manifest;
+mod report_data;
+mod stages;
+pub mod tables;
+
+pub use manifest::{
+    AppliedBundle, ClusterDetails, Counts, EmbedDetails, LabelDetails, Manifest, ReduceDetails,
+    StageDetails, TableInfo,
+};
+pub use stages::SMALL_CORPUS;
+pub use tables::{
+    documents_frame, embeddings_frame, label_columns, paragraphs_frame, topic_columns, topics_frame,
+};
+
+use crate::bundle::{self, Bundle, BundleManifest, ClusterInfo, EmbedInfo, FittedOn, TopicInfo};
+use crate::config::{CheckedConfig, Config};
+use crate::corpus::{self, Corpus, Skipped};
+use crate::error::Error;
+use crate::export::{self, RunDir, SCHEMA_VERSION};
+use crate::framing;
+use crate::label::DimensionLabels;
+use crate::progress::Progress;
+use crate::report;
+use crate::segment::{segment_corpus, Segmentation};
+use polars::prelude::*;
+use stages::{Ctx, TopicModel, Vectors};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Which stages a command runs: each is a prefix of the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stages {
+    /// Load and segment only.
+    Segment,
+    /// … and embed (TF-IDF + LSA): adds `embeddings.parquet`.
+    Embed,
+    /// … and cluster: adds topics (`topics.parquet`, topic columns).
+    Cluster,
+    /// … and label paragraphs on the configured codebooks: adds label columns.
+    Label,
+    /// … and compare groups: adds `doc_labels.parquet`, `divergence.parquet`,
+    /// `keyness.parquet`.
+    Compare,
+    /// The whole pipeline.
+    All,
+}
+
+/// What a finished run reports back.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    /// Where the run was written.
+    pub out: PathBuf,
+    /// Counts.
+    pub counts: Counts,
+    /// Skipped inputs.
+    pub skipped: Vec<Skipped>,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+    /// The number of topics, when the run clustered.
+    pub k: Option<ChosenK>,
+    /// The HTML report, when the run wrote one.
+    pub report: Option<PathBuf>,
+}
+
+/// The number of topics of a run and how it was chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChosenK {
+    /// The number of topics.
+    pub k: usize,
+    /// Chosen by silhouette (`[cluster] k` and `--k` unset).
+    pub automatic: bool,
+    /// The range of k compared by silhouette (none when k was given, or with too few
+    /// paragraphs to compare).
+    pub searched: Option<(usize, usize)>,
+    /// The topics are an applied bundle's (fitted elsewhere).
+    pub from_bundle: bool,
+}
+
+impl RunSummary {
+    /// Whether some input could not be read (the CLI's exit code says so).
+    pub fn has_failures(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_failure())
+    }
+}
+
+/// Wall-clock seconds per stage.
+pub(crate) struct Timer(BTreeMap<String, f64>, Instant);
+
+impl Timer {
+    fn new() -> Self {
+        Timer(BTreeMap::new(), Instant::now())
+    }
+    pub(crate) fn lap(&mut self, stage: &str) {
+        let now = Instant::now();
+        let t = now.duration_since(self.1).as_secs_f64();
+        tracing::info!("{stage}: {t:.2} s");
+        *self.0.entry(stage.to_string()).or_default() += (t * 1e4).round() / 1e4;
+        self.1 = now;
+    }
+}
+
+/// A loaded and segmented corpus.
+struct Loaded {
+    corpus: Corpus,
+    seg: Segmentation,
+}
+
+impl Loaded {
+    fn texts(&self) -> Vec<&str> {
+        self.seg
+            .paragraphs
+            .iter()
+            .map(|p| p.para.text.as_str())
+            .collect()
+    }
+}
+
+/// Loads and segments the corpus; an empty corpus or one without paragraphs is an error.
+fn load(corpus_path: &Path, cfg: &CheckedConfig, ctx: &mut Ctx<'_>) -> Result<Loaded, Error> {
+    let corpus = corpus::load(corpus_path, &cfg.config.corpus)?;
+    ctx.timer.lap("load");
+    if corpus.documents.is_empty() {
+        return Err(Error::NoDocuments {
+            path: corpus_path.to_path_buf(),
+            skipped: corpus.skipped.len(),
+        });
+    }
+    let seg = segment_corpus(&corpus, cfg.config.corpus.unit, &cfg.segment, ctx.progress);
+    ctx.timer.lap("segment");
+    if seg.paragraphs.is_empty() {
+        return Err(Error::NoParagraphs(corpus_path.to_path_buf()));
+    }
+    ctx.warnings.extend(corpus::date_warning(&corpus));
+    Ok(Loaded { corpus, seg })
+}
+
+fn new_ctx<'a>(progress: &'a dyn Progress, notes: &[String]) -> Ctx<'a> {
+    Ctx {
+        progress,
+        timer: Timer::new(),
+        details: StageDetails::default(),
+        warnings: notes.to_vec(),
+    }
+}
+
+/// Runs the pipeline on `corpus_path` and writes the run directory `out`: every model stage
+/// is fitted on the corpus, then applied to it.
+pub fn run(
+    command: &str,
+    corpus_path: &Path,
+    cfg: &CheckedConfig,
+    out: &Path,
+    force: bool,
+    stages: Stages,
+    progress: &dyn Progress,
+) -> Result<RunSummary, Error> {
+    // Refuse an output that would overwrite the input or anything not rhetor's, before
+    // doing any work. Nothing is created on disk until the first table is written.
+    export::check_no_overlap(corpus_path, out, "corpus")?;
+    let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
+    let mut ctx = new_ctx(progress, dir.notes());
+    let loaded = load(corpus_path, cfg, &mut ctx)?;
+    let texts = loaded.texts();
+    let vectors = match stages >= Stages::Embed {
+        true => Some(stages::embed_fit(cfg, &texts, &mut ctx)?),
+        false => None,
+    };
+    let topics = match (&vectors, stages >= Stages::Cluster) {
+        (Some(v), true) => Some(stages::topics_fit(cfg, &texts, v, &mut ctx)?.0),
+        _ => None,
+    };
+    let labelled = match (&vectors, stages >= Stages::Label) {
+        (Some(v), true) => stages::label(
+            &cfg.codebooks,
+            &cfg.classifiers,
+            &cfg.config.label,
+            &texts,
+            v,
+            &mut ctx,
+        )?,
+        _ => Vec::new(),
+    };
+    let chosen_k = topics.as_ref().map(|t| ChosenK {
+        k: t.centroids.nrows(),
+        automatic: cfg.config.cluster.k.is_none(),
+        searched: ctx.details.cluster.as_ref().and_then(|c| {
+            c.silhouette_by_k
+                .first()
+                .zip(c.silhouette_by_k.last())
+                .map(|(a, b)| (a.0, b.0))
+        }),
+        from_bundle: false,
+    });
+    finish(
+        Finish {
+            command,
+            corpus_path,
+            cfg,
+            stages,
+            applied: None,
+            chosen_k,
+        },
+        dir,
+        loaded,
+        vectors.as_ref(),
+        topics.as_ref(),
+        labelled,
+        ctx,
+    )
+}
+
+/// What a finished `fit` reports back.
+#[derive(Clone, Debug)]
+pub struct FitSummary {
+    /// Where the bundle was written.
+    pub out: PathBuf,
+    /// Counts of the fit corpus.
+    pub counts: Counts,
+    /// Skipped inputs.
+    pub skipped: Vec<Skipped>,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+    /// The number of topics.
+    pub k: ChosenK,
+    /// The bundle's manifest.
+    pub manifest: BundleManifest,
+}
+
+impl FitSummary {
+    /// Whether some input could not be read (the CLI's exit code says so).
+    pub fn has_failures(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_failure())
+    }
+}
+
+/// Fits every model stage on `corpus_path` and writes the pipeline bundle `out` (see
+/// [`crate::bundle`]). The fitted models are exactly those `run` fits with the same
+/// configuration and seed.
+pub fn fit(
+    corpus_path: &Path,
+    cfg: &CheckedConfig,
+    out: &Path,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<FitSummary, Error> {
+    export::check_no_overlap(corpus_path, out, "corpus")?;
+    let dir = RunDir::create(out, force)?;
+    let mut ctx = new_ctx(progress, dir.notes());
+    let loaded = load(corpus_path, cfg, &mut ctx)?;
+    let texts = loaded.texts();
+    let vectors = stages::embed_fit(cfg, &texts, &mut ctx)?;
+    let (topics, cluster) = stages::topics_fit(cfg, &texts, &vectors, &mut ctx)?;
+    let embed = match (&vectors.lsa, &vectors.embedder, &cfg.config.embed) {
+        (Some(l), _, _) => EmbedInfo::Tfidf {
+            n_features: vectors.vectorizer.vocabulary().len(),
+            n_components: l.components.nrows(),
+            singular_values: l.singular_values.clone(),
+            explained_variance_ratio: l.explained_variance_ratio.clone(),
+        },
+        (None, Some(e), crate::embed::EmbedConfig::Transformer(tp)) => EmbedInfo::Transformer {
+            model: tp.model.clone(),
+            dimension: e.dimension(),
+            model_files: bundle::model_files(e.dir())?,
+        },
+        _ => unreachable!("embed_fit returns an LSA or an embedder"),
+    };
+    let b = Bundle {
+        manifest: BundleManifest {
+            format: bundle::FORMAT.into(),
+            format_version: bundle::FORMAT_VERSION,
+            rhetor_version: crate::VERSION.into(),
+            config: cfg.config.clone(),
+            fitted_on: FittedOn {
+                corpus: corpus_path.display().to_string(),
+                documents: loaded.corpus.documents.len(),
+                paragraphs: loaded.seg.paragraphs.len(),
+            },
+            embed,
+            cluster: ClusterInfo {
+                k: cluster.k,
+                dimension: topics.centroids.ncols(),
+                k_chosen_automatically: cluster.k_chosen_automatically,
+                silhouette_by_k: cluster.silhouette_by_k.clone(),
+                inertia: cluster.inertia,
+            },
+            topics: topics
+                .topics
+                .iter()
+                .map(|t| TopicInfo {
+                    topic_id: t.id,
+                    size: t.size,
+                    label: t.label.clone(),
+                    terms: t.terms.clone(),
+                    scores: t.scores.clone(),
+                })
+                .collect(),
+            codebooks: Vec::new(),
+            classifiers: Vec::new(),
+            files: BTreeMap::new(),
+        },
+        vectorizer: vectors.vectorizer,
+        lsa_components: vectors.lsa.map(|l| l.components),
+        centroids: topics.centroids,
+        term_vectorizer: topics.term_vectorizer,
+        codebooks: cfg.codebooks.clone(),
+        classifiers: cfg.classifiers.clone(),
+    };
+    let manifest = bundle::write(&dir, &b)?;
+    let out = dir.commit()?;
+    let counts = counts(&loaded);
+    Ok(FitSummary {
+        out,
+        counts,
+        skipped: loaded.corpus.skipped,
+        warnings: ctx.warnings,
+        k: ChosenK {
+            k: cluster.k,
+            automatic: cluster.k_chosen_automatically,
+            searched: cluster
+                .silhouette_by_k
+                .first()
+                .zip(cluster.silhouette_by_k.last())
+                .map(|(a, b)| (a.0, b.0)),
+            from_bundle: false,
+        },
+        manifest,
+    })
+}
+
+/// The configuration an `apply` runs with: the bundle's for everything fitted
+/// (segmentation, unit, embedding, topics, labelling), `own`'s for reading the corpus
+/// (columns, separator, size limit), grouping, comparison, output and the seed of the
+/// statistics.
+pub fn apply_config(bundle: &Bundle, own: &Config) -> Result<CheckedConfig, Error> {
+    let fitted = &bundle.manifest.config;
+    let mut c = fitted.clone();
+    c.seed = own.seed;
+    c.corpus = crate::corpus::CorpusParams {
+        unit: fitted.corpus.unit,
+        ..own.corpus.clone()
+    };
+    c.groups = own.groups.clone();
+    c.compare = own.compare.clone();
+    c.output = own.output.clone();
+    // The codebooks and classifiers are the bundle's files, not the paths it was fitted from.
+    c.label.codebooks = Vec::new();
+    c.label.classifiers = Vec::new();
+    let mut checked = c.check()?;
+    checked.codebooks = bundle.codebooks.clone();
+    checked.classifiers = bundle.classifiers.clone();
+    checked.config.label.codebooks = bundle.manifest.codebooks.clone();
+    checked.config.label.classifiers = bundle
+        .manifest
+        .classifiers
+        .iter()
+        .map(|c| c.file.clone())
+        .collect();
+    Ok(checked)
+}
+
+/// Applies the bundle in `bundle_dir` to `corpus_path` and writes the run directory `out`:
+/// segments, embeds, assigns topics and labels with the fitted models (nothing is refitted),
+/// then compares and reports as [`run`] does. `own` supplies what is not fitted (see
+/// [`apply_config`]).
+pub fn apply(
+    bundle_dir: &Path,
+    corpus_path: &Path,
+    own: &Config,
+    out: &Path,
+    force: bool,
+    progress: &dyn Progress,
+) -> Result<RunSummary, Error> {
+    export::check_no_overlap(corpus_path, out, "corpus")?;
+    export::check_no_overlap(bundle_dir, out, "bundle")?;
+    let b = bundle::read(bundle_dir)?;
+    let cfg = apply_config(&b, own)?;
+    let manifest_bytes = std::fs::read(bundle_dir.join(bundle::MANIFEST)).map_err(|source| {
+        bundle::BundleError::Read {
+            path: bundle_dir.join(bundle::MANIFEST),
+            source,
+        }
+    })?;
+    let applied = AppliedBundle {
+        path: bundle_dir.display().to_string(),
+        sha256: crate::corpus::sha256_hex(&manifest_bytes),
+        rhetor_version: b.manifest.rhetor_version.clone(),
+        fitted_on: b.manifest.fitted_on.clone(),
+    };
+    let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
+    let mut ctx = new_ctx(progress, dir.notes());
+    if b.manifest.rhetor_version != crate::VERSION {
+        ctx.warnings.push(format!(
+            "the bundle was fitted by rhetor {}, this is rhetor {}",
+            b.manifest.rhetor_version,
+            crate::VERSION
+        ));
+    }
+    let loaded = load(corpus_path, &cfg, &mut ctx)?;
+    let texts = loaded.texts();
+    let vectors = stages::embed_apply(&b, &texts, &mut ctx)?;
+    let topics = stages::topics_apply(&b, &texts, &vectors, &cfg.topics, &mut ctx)?;
+    let labelled = stages::label(
+        &cfg.codebooks,
+        &cfg.classifiers,
+        &cfg.config.label,
+        &texts,
+        &vectors,
+        &mut ctx,
+    )?;
+    let c = &b.manifest.cluster;
+    let chosen_k = Some(ChosenK {
+        k: c.k,
+        automatic: c.k_chosen_automatically,
+        searched: None,
+        from_bundle: true,
+    });
+    finish(
+        Finish {
+            command: "apply",
+            corpus_path,
+            cfg: &cfg,
+            stages: Stages::All,
+            applied: Some(applied),
+            chosen_k,
+        },
+        dir,
+        loaded,
+        Some(&vectors),
+        Some(&topics),
+        labelled,
+        ctx,
+    )
+}
+
+/// The settings of [`finish`].
+struct Finish<'a> {
+    command: &'a str,
+    corpus_path: &'a Path,
+    cfg: &'a CheckedConfig,
+    stages: Stages,
+    applied: Option<AppliedBundle>,
+    chosen_k: Option<ChosenK>,
+}
+
+fn counts(loaded: &Loaded) -> Counts {
+    let (corpus, seg) = (&loaded.corpus, &loaded.seg);
+    Counts {
+        documents: corpus.documents.len(),
+        paragraphs: seg.paragraphs.len(),
+        headings: seg.docs.iter().map(|d| d.n_headings).sum(),
+        skipped: corpus.skipped.len(),
+        skipped_unreadable: corpus
+            .skipped
+            .iter()
+            .filter(|s| s.reason.is_failure())
+            .count(),
+        skipped_empty: corpus
+            .skipped
+            .iter()
+            .filter(|s| !s.reason.is_failure())
+            .count(),
+        dropped: seg.dropped.values().sum(),
+        dropped_by_reason: seg.dropped.clone(),
+        other_files: corpus.n_other_files,
+    }
+}
+
+/// The dimensions compared: topics, then every single-label dimension.
+fn compared_dimensions(
+    t: &TopicModel,
+    labelled: &[DimensionLabels],
+    warnings: &mut Vec<String>,
+) -> Vec<framing::DimensionLabels> {
+    let mut dims = vec![framing::topic_dimension(&t.assignment, &t.topics)];
+    for d in labelled {
+        if d.kind == crate::label::Kind::Multi {
+            warnings.push(format!(
+                "dimension '{}' is multi-label: it is in paragraphs.parquet but not compared",
+                d.name
+            ));
+            continue;
+        }
+        let method = if d.codebook.starts_with("classifier:") {
+            report::DimensionMethod::Classifier
+        } else if d.method == crate::label::Method::Prototype {
+            report::DimensionMethod::Prototype
+        } else {
+            report::DimensionMethod::Keywords
+        };
+        dims.push(framing::DimensionLabels {
+            name: d.name.clone(),
+            labels: d.chosen.clone(),
+            scores: d.score.clone(),
+            method,
+        });
+    }
+    dims
+}
+
+/// Compares, reports and writes every table of a run, then commits it.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    f: Finish<'_>,
+    dir: RunDir,
+    loaded: Loaded,
+    vectors: Option<&Vectors>,
+    topics: Option<&TopicModel>,
+    labelled: Vec<DimensionLabels>,
+    mut ctx: Ctx<'_>,
+) -> Result<RunSummary, Error> {
+    let (cfg, progress) = (f.cfg, ctx.progress);
+    let (corpus, seg) = (&loaded.corpus, &loaded.seg);
+    let c = &cfg.config;
+    let config_json = serde_json::to_string(c).unwrap_or_default();
+    let kv = vec![
+        ("rhetor.seed".to_string(), c.seed.to_string()),
+        ("rhetor.config".to_string(), config_json),
+    ];
+    let mut tables = BTreeMap::new();
+    let mut write = |name: &str, df: &mut DataFrame| -> Result<(), Error> {
+        dir.write_parquet(name, df, &kv)?;
+        let columns = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        tables.insert(
+            name.to_string(),
+            TableInfo {
+                rows: df.height(),
+                columns,
+            },
+        );
+        Ok(())
+    };
+    let mut para_extra: Vec<Column> = Vec::new();
+    let mut report_file: Option<&str> = None;
+    if let Some(v) = vectors {
+        dir.write_json("tfidf_vectorizer.json", &v.vectorizer)?;
+        write(
+            "embeddings.parquet",
+            &mut embeddings_frame(corpus, seg, v.embedding.view())?,
+        )?;
+        ctx.timer.lap("export");
+    }
+    if let Some(t) = topics {
+        para_extra = topic_columns(&t.assignment, &t.topics);
+        write("topics.parquet", &mut topics_frame(corpus, seg, &t.topics)?)?;
+        para_extra.extend(label_columns(&labelled));
+    }
+    if let (Some(t), true) = (topics, f.stages >= Stages::Compare) {
+        let grouping = framing::grouping(corpus, seg, c.groups.by.as_deref(), &mut ctx.warnings)?;
+        let dims = compared_dimensions(t, &labelled, &mut ctx.warnings);
+        progress.start("compare", 0);
+        let cmp = framing::compare(
+            corpus,
+            seg,
+            &grouping,
+            &dims,
+            &t.term_counts,
+            t.term_vectorizer.vocabulary(),
+            &cfg.compare,
+            &c.groups,
+            c.seed,
+            progress,
+        )?;
+        progress.finish();
+        ctx.timer.lap("compare");
+        ctx.warnings.extend(cmp.warnings.iter().cloned());
+        let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
+        write(
+            "doc_labels.parquet",
+            &mut framing::shares_frame(&cmp.shares, &group_by, &t.topics)?,
+        )?;
+        write(
+            "divergence.parquet",
+            &mut framing::divergence_frame(&cmp.divergence, &cmp.adjust)?,
+        )?;
+        write(
+            "keyness.parquet",
+            &mut framing::keyness_frame(&cmp.keyness_rows)?,
+        )?;
+        let data = report_data::report_data(
+            f.corpus_path,
+            corpus,
+            seg,
+            cfg,
+            &t.topics,
+            &dims,
+            cmp,
+            &ctx.warnings,
+            &ctx.details,
+            f.applied.as_ref(),
+        );
+        dir.write_json("report.json", &data)?;
+        if f.stages >= Stages::All {
+            for (name, text) in report::render_all(&data) {
+                dir.write_text(name, &text)?;
+            }
+            report_file = Some("report.html");
+            ctx.timer.lap("report");
+        }
+    }
+    write("documents.parquet", &mut documents_frame(corpus, seg)?)?;
+    write(
+        "paragraphs.parquet",
+        &mut paragraphs_frame(corpus, seg, para_extra)?,
+    )?;
+    ctx.timer.lap("export");
+
+    let counts = counts(&loaded);
+    let manifest = Manifest {
+        rhetor_version: crate::VERSION.to_string(),
+        schema_version: SCHEMA_VERSION,
+        command: f.command.to_string(),
+        corpus: f.corpus_path.display().to_string(),
+        seed: c.seed,
+        config: c.clone(),
+        bundle: f.applied,
+        inputs: corpus.inputs.clone(),
+        counts: counts.clone(),
+        skipped: corpus.skipped.clone(),
+        tables,
+        stages: ctx.details,
+        timings_s: ctx.timer.0.clone(),
+    };
+    dir.write_json("manifest.json", &manifest)?;
+    let out = dir.commit()?;
+    Ok(RunSummary {
+        report: report_file.map(|f| out.join(f)),
+        out,
+        counts,
+        skipped: loaded.corpus.skipped,
+        warnings: ctx.warnings,
+        k: f.chosen_k,
+    })
+}

@@ -1,0 +1,434 @@
+//! The model stages of a run, each fitted on the corpus (`run`, `fit`) or applied from a
+//! bundle (`apply`): embed, topics, label. Both ways give the same types, so everything after
+//! them (compare, report, tables) is one code path.
+
+use super::manifest::{ClusterDetails, EmbedDetails, LabelDetails, ReduceDetails, StageDetails};
+use super::Timer;
+use crate::bundle::{Bundle, EmbedInfo};
+use crate::classify::ModelFile;
+use crate::cluster::{self, Assignment};
+use crate::config::CheckedConfig;
+use crate::embed::tfidf::{FittedTfidf, TfidfValidParams};
+use crate::embed::transformer::{self, Embedder, TransformerParams};
+use crate::embed::EmbedConfig;
+use crate::error::Error;
+use crate::label::{Codebook, DimensionLabels, LabelParams, Space};
+use crate::progress::Progress;
+use crate::topics::{Topic, TopicsValidParams};
+use ndarray::Array2;
+use sprs::CsMat;
+
+/// Below this many paragraphs, document-frequency bounds that leave no vocabulary are
+/// relaxed (with a warning) instead of failing: `min_df = 2, max_df = 0.5` cannot work on a
+/// corpus of one or two paragraphs.
+pub const SMALL_CORPUS: usize = 20;
+
+/// What the stages record as they go.
+pub(super) struct Ctx<'a> {
+    pub progress: &'a dyn Progress,
+    pub timer: Timer,
+    pub details: StageDetails,
+    pub warnings: Vec<String>,
+}
+
+/// The LSA of a fit.
+pub(super) struct LsaFit {
+    pub components: Array2<f64>,
+    pub singular_values: Vec<f64>,
+    pub explained_variance_ratio: Vec<f64>,
+}
+
+/// Paragraph vectors, fitted or applied.
+pub(super) struct Vectors {
+    /// The TF-IDF vectorizer (embed stage; the TF-IDF label space).
+    pub vectorizer: FittedTfidf,
+    /// TF-IDF rows of the paragraphs.
+    pub x: CsMat<f64>,
+    /// The vectors clustered: LSA of `x`, or sentence embeddings.
+    pub embedding: Array2<f32>,
+    /// The sentence-transformer, when the run uses one.
+    pub embedder: Option<Embedder>,
+    /// The LSA, when this run fitted one.
+    pub lsa: Option<LsaFit>,
+}
+
+/// Topics, fitted or applied.
+pub(super) struct TopicModel {
+    /// `k × dimension` centroids.
+    pub centroids: Array2<f32>,
+    /// Topic descriptions; sizes and representatives are this corpus's.
+    pub topics: Vec<Topic>,
+    /// Each paragraph's topic.
+    pub assignment: Assignment,
+    /// The term vectorizer of topic terms and keyness.
+    pub term_vectorizer: FittedTfidf,
+    /// Term counts of the paragraphs over its vocabulary.
+    pub term_counts: CsMat<f64>,
+}
+
+fn fit_tfidf(
+    params: &TfidfValidParams,
+    texts: &[&str],
+    warnings: &mut Vec<String>,
+    progress: &dyn Progress,
+) -> Result<(FittedTfidf, CsMat<f64>), Error> {
+    use crate::embed::tfidf::{DfBound, TfidfError};
+    match params.fit_transform_with_progress(texts, progress) {
+        Err(e @ (TfidfError::DfBoundsConflict { .. } | TfidfError::EmptyVocabulary { .. }))
+            if texts.len() < SMALL_CORPUS =>
+        {
+            let mut relaxed = params.params().clone();
+            relaxed.min_df = DfBound::Count(1);
+            relaxed.max_df = DfBound::Fraction(1.0);
+            let checked = relaxed.check().map_err(|_| Error::from(e))?;
+            warnings.push(format!(
+                "the corpus has only {} paragraphs: TF-IDF used min_df = 1 and max_df = 1.0 \
+                 instead of min_df = {} and max_df = {}",
+                texts.len(),
+                params.params().min_df,
+                params.params().max_df
+            ));
+            progress.start("embed", texts.len() as u64);
+            progress.message("paragraphs tokenised again (TF-IDF, relaxed bounds)");
+            Ok(checked.fit_transform_with_progress(texts, progress)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn tfidf_details(v: &FittedTfidf, x: &CsMat<f64>) -> EmbedDetails {
+    EmbedDetails::Tfidf {
+        n_features: v.vocabulary().len(),
+        nnz: x.nnz(),
+    }
+}
+
+/// Loads the sentence-transformer and embeds `texts`.
+fn embed_transformer(
+    tp: &TransformerParams,
+    texts: &[&str],
+    n_tfidf: usize,
+    ctx: &mut Ctx<'_>,
+    check: impl FnOnce(&Embedder) -> Result<(), Error>,
+) -> Result<(Array2<f32>, Embedder), Error> {
+    let progress = ctx.progress;
+    progress.start("embed", 0);
+    progress.message("loading the transformer model");
+    let models = transformer::fetch::default_models_dir();
+    let embedder = transformer::load(&models, tp)?;
+    check(&embedder)?;
+    let (e, stats) = embedder.embed_with_progress(texts, progress)?;
+    progress.finish();
+    ctx.timer.lap("embed_transformer");
+    ctx.details.embed = Some(EmbedDetails::Transformer {
+        model: tp.model.clone(),
+        model_dir: embedder.dir().display().to_string(),
+        dimension: embedder.dimension(),
+        max_length: embedder.max_length(),
+        precision: embedder.precision(),
+        n_truncated: stats.n_truncated,
+        n_tokens: stats.n_tokens,
+        n_pad_tokens: stats.n_pad_tokens,
+        n_cached: stats.n_cached,
+        engine: format!("{:?}", tp.engine).to_lowercase(),
+        cache: embedder.cache_path().map(|p| p.display().to_string()),
+        tfidf_features_for_topic_terms: n_tfidf,
+    });
+    ctx.details.reduce = Some(ReduceDetails {
+        method: "none (sentence embeddings are clustered directly)".into(),
+        n_components: e.ncols(),
+        explained_variance: None,
+    });
+    Ok((e, embedder))
+}
+
+/// Fits the embed stage on `texts`: TF-IDF, then LSA or a sentence-transformer.
+pub(super) fn embed_fit(
+    cfg: &CheckedConfig,
+    texts: &[&str],
+    ctx: &mut Ctx<'_>,
+) -> Result<Vectors, Error> {
+    let progress = ctx.progress;
+    progress.start("embed", texts.len() as u64);
+    progress.message("paragraphs tokenised (TF-IDF)");
+    let (vectorizer, x) = fit_tfidf(&cfg.tfidf, texts, &mut ctx.warnings, progress)?;
+    progress.finish();
+    ctx.timer.lap("embed");
+    ctx.details.embed = Some(tfidf_details(&vectorizer, &x));
+    let (embedding, embedder, lsa) = match &cfg.config.embed {
+        EmbedConfig::Transformer(tp) => {
+            let n = vectorizer.vocabulary().len();
+            let (e, embedder) = embed_transformer(tp, texts, n, ctx, |_| Ok(()))?;
+            (e, Some(embedder), None)
+        }
+        EmbedConfig::Tfidf(_) => {
+            progress.start("reduce", 0);
+            let lsa = cfg
+                .reduce
+                .fit_transform_with_progress(&x, cfg.config.seed, progress)?;
+            progress.finish();
+            ctx.timer.lap("reduce");
+            ctx.details.reduce = Some(ReduceDetails {
+                method: "truncated_svd_randomized+l2".into(),
+                n_components: lsa.n_components,
+                explained_variance: Some(lsa.explained_variance_ratio.iter().sum::<f64>()),
+            });
+            let fit = LsaFit {
+                components: lsa.components,
+                singular_values: lsa.singular_values,
+                explained_variance_ratio: lsa.explained_variance_ratio,
+            };
+            (lsa.embedding, None, Some(fit))
+        }
+    };
+    Ok(Vectors {
+        vectorizer,
+        x,
+        embedding,
+        embedder,
+        lsa,
+    })
+}
+
+/// Applies the bundle's embed stage to `texts`: its vectorizer, then its LSA components or
+/// its sentence-transformer (whose files must be the ones it was fitted with).
+pub(super) fn embed_apply(
+    bundle: &Bundle,
+    texts: &[&str],
+    ctx: &mut Ctx<'_>,
+) -> Result<Vectors, Error> {
+    let progress = ctx.progress;
+    progress.start("embed", 0);
+    progress.message("paragraphs tokenised (TF-IDF, fitted vocabulary)");
+    let vectorizer = bundle.vectorizer.clone();
+    let x = vectorizer.transform(texts);
+    progress.finish();
+    ctx.timer.lap("embed");
+    ctx.details.embed = Some(tfidf_details(&vectorizer, &x));
+    let (embedding, embedder) = match (&bundle.manifest.config.embed, &bundle.lsa_components) {
+        (EmbedConfig::Transformer(tp), _) => {
+            let n = vectorizer.vocabulary().len();
+            let (e, embedder) = embed_transformer(tp, texts, n, ctx, |e| {
+                Ok(crate::bundle::check_model(&bundle.manifest, e.dir())?)
+            })?;
+            (e, Some(embedder))
+        }
+        (EmbedConfig::Tfidf(_), Some(components)) => {
+            progress.start("reduce", 0);
+            progress.message("projecting onto the fitted LSA components");
+            let e = crate::embed::svd::project(components.view(), &x)?;
+            progress.finish();
+            ctx.timer.lap("reduce");
+            let explained = match &bundle.manifest.embed {
+                EmbedInfo::Tfidf {
+                    explained_variance_ratio,
+                    ..
+                } => Some(explained_variance_ratio.iter().sum::<f64>()),
+                EmbedInfo::Transformer { .. } => None,
+            };
+            ctx.details.reduce = Some(ReduceDetails {
+                method: "fitted truncated_svd projection+l2".into(),
+                n_components: e.ncols(),
+                explained_variance: explained,
+            });
+            (e, None)
+        }
+        (EmbedConfig::Tfidf(_), None) => {
+            return Err(Error::Bundle(crate::bundle::BundleError::Invalid {
+                path: "bundle.json".into(),
+                message: "the embedder is TF-IDF but the bundle has no LSA components".into(),
+            }))
+        }
+    };
+    Ok(Vectors {
+        vectorizer,
+        x,
+        embedding,
+        embedder,
+        lsa: None,
+    })
+}
+
+/// Topic descriptions of `assignment`: fitted terms and labels, this corpus's sizes and
+/// representative paragraphs.
+fn describe_assigned(
+    assignment: &Assignment,
+    centroids: &Array2<f32>,
+    embedding: &Array2<f32>,
+    described: impl Iterator<Item = (String, Vec<String>, Vec<f64>)>,
+    p: &TopicsValidParams,
+) -> Vec<Topic> {
+    let k = centroids.nrows();
+    let reps = cluster::representatives(
+        &assignment.labels,
+        centroids.view(),
+        embedding.view(),
+        p.params().representatives,
+    );
+    let mut sizes = vec![0usize; k];
+    for &l in &assignment.labels {
+        sizes[l] += 1;
+    }
+    described
+        .zip(reps)
+        .enumerate()
+        .map(|(id, ((label, terms, scores), r))| Topic {
+            id,
+            size: sizes[id],
+            label,
+            terms,
+            scores,
+            representatives: r,
+        })
+        .collect()
+}
+
+/// Fits k-means on the vectors and describes the topics.
+pub(super) fn topics_fit(
+    cfg: &CheckedConfig,
+    texts: &[&str],
+    v: &Vectors,
+    ctx: &mut Ctx<'_>,
+) -> Result<(TopicModel, ClusterDetails), Error> {
+    let progress = ctx.progress;
+    progress.start("cluster", 0);
+    let clustering =
+        cfg.cluster
+            .fit_with_progress(v.embedding.view(), cfg.config.seed, progress)?;
+    progress.finish();
+    ctx.timer.lap("cluster");
+    ctx.warnings.extend(clustering.warnings.iter().cloned());
+    let details = ClusterDetails {
+        method: "kmeans++ lloyd".into(),
+        k: clustering.k,
+        k_chosen_automatically: cfg.config.cluster.k.is_none(),
+        silhouette_by_k: clustering.k_scores.clone(),
+        inertia: clustering.inertia,
+        n_iter: clustering.n_iter,
+    };
+    ctx.details.cluster = Some(details.clone());
+    progress.start("topics", 0);
+    progress.message("topic terms and representative paragraphs");
+    let term_counts = crate::topics::TermCounts::new(texts, &cfg.topics)?;
+    let topics =
+        crate::topics::describe(&term_counts, &clustering, v.embedding.view(), &cfg.topics);
+    progress.finish();
+    ctx.timer.lap("topics");
+    let model = TopicModel {
+        assignment: Assignment {
+            labels: clustering.labels,
+            prob: clustering.prob,
+            distance: clustering.distance,
+        },
+        centroids: clustering.centroids,
+        topics,
+        term_vectorizer: term_counts.vectorizer,
+        term_counts: term_counts.counts,
+    };
+    Ok((model, details))
+}
+
+/// Assigns every paragraph to the nearest fitted centroid of the bundle.
+pub(super) fn topics_apply(
+    bundle: &Bundle,
+    texts: &[&str],
+    v: &Vectors,
+    p: &TopicsValidParams,
+    ctx: &mut Ctx<'_>,
+) -> Result<TopicModel, Error> {
+    let progress = ctx.progress;
+    progress.start("cluster", 0);
+    progress.message("nearest fitted topic");
+    let assignment = cluster::assign_nearest(bundle.centroids.view(), v.embedding.view())?;
+    progress.finish();
+    ctx.timer.lap("cluster");
+    let c = &bundle.manifest.cluster;
+    ctx.details.cluster = Some(ClusterDetails {
+        method: "nearest fitted centroid (k-means++ lloyd, fitted by the bundle)".into(),
+        k: c.k,
+        k_chosen_automatically: c.k_chosen_automatically,
+        silhouette_by_k: c.silhouette_by_k.clone(),
+        inertia: c.inertia,
+        n_iter: 0,
+    });
+    progress.start("topics", 0);
+    progress.message("fitted topic terms, representative paragraphs");
+    let term_vectorizer = bundle.term_vectorizer.clone();
+    let term_counts = term_vectorizer.counts(texts);
+    let topics = describe_assigned(
+        &assignment,
+        &bundle.centroids,
+        &v.embedding,
+        bundle
+            .manifest
+            .topics
+            .iter()
+            .map(|t| (t.label.clone(), t.terms.clone(), t.scores.clone())),
+        p,
+    );
+    progress.finish();
+    ctx.timer.lap("topics");
+    Ok(TopicModel {
+        centroids: bundle.centroids.clone(),
+        topics,
+        assignment,
+        term_vectorizer,
+        term_counts,
+    })
+}
+
+/// Labels the paragraphs on every codebook dimension and classifier.
+pub(super) fn label(
+    codebooks: &[Codebook],
+    classifiers: &[(String, ModelFile)],
+    params: &LabelParams,
+    texts: &[&str],
+    v: &Vectors,
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<DimensionLabels>, Error> {
+    if codebooks.is_empty() && classifiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let progress = ctx.progress;
+    progress.start(
+        "label",
+        (codebooks.iter().map(|c| c.dimension.len()).sum::<usize>() + classifiers.len()) as u64,
+    );
+    let space = match &v.embedder {
+        Some(e) => Space::Dense {
+            paragraphs: v.embedding.view(),
+            embedder: e,
+        },
+        None => Space::Tfidf {
+            vectorizer: &v.vectorizer,
+            x: &v.x,
+        },
+    };
+    let mut labelled =
+        crate::label::label_all_with_progress(codebooks, texts, &space, params, progress)?;
+    for (name, model) in classifiers {
+        progress.message(&format!("classifier '{name}'"));
+        labelled.push(crate::label::classify_dimension(
+            name,
+            model,
+            texts,
+            params.target.as_deref(),
+        )?);
+        progress.inc(1);
+    }
+    progress.finish();
+    ctx.timer.lap("label");
+    ctx.details.label = Some(
+        labelled
+            .iter()
+            .map(|d| LabelDetails {
+                dimension: d.name.clone(),
+                codebook: d.codebook.clone(),
+                method: d.method,
+                labels: d.labels.clone(),
+                unsure: d.chosen.iter().filter(|c| c.is_none()).count(),
+            })
+            .collect(),
+    );
+    Ok(labelled)
+}
