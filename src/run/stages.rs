@@ -214,6 +214,16 @@ pub(super) fn embed_apply(
             (e, Some(embedder))
         }
         (EmbedConfig::Tfidf(_), Some(components)) => {
+            let empty = x.outer_iterator().filter(|r| r.nnz() == 0).count();
+            if empty > 0 {
+                ctx.warnings.push(format!(
+                    "{empty} of {} paragraphs share no term with the bundle's vocabulary: their \
+                     vector is zero, so their topic (the centroid nearest the origin) and labels \
+                     say nothing about them; find them by topic_distance or refit on a corpus \
+                     like this one",
+                    texts.len()
+                ));
+            }
             progress.start("reduce", 0);
             progress.message("projecting onto the fitted LSA components");
             let e = crate::embed::svd::project(components.view(), &x)?;

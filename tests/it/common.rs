@@ -45,6 +45,19 @@ pub fn strings(df: &polars::prelude::DataFrame, col: &str) -> Vec<Option<String>
         .collect()
 }
 
+/// A Parquet DATE column as days since 1970-01-01 (checks the type is DATE).
+pub fn days(df: &polars::prelude::DataFrame, col: &str) -> Vec<Option<i32>> {
+    use polars::prelude::DataType;
+    let c = df.column(col).expect("column");
+    assert_eq!(c.dtype(), &DataType::Date, "{col} is a DATE column");
+    c.cast(&DataType::Int32)
+        .expect("date as days")
+        .i32()
+        .expect("int32")
+        .iter()
+        .collect()
+}
+
 /// u32 or u64 column as u64 values.
 pub fn ints(df: &polars::prelude::DataFrame, col: &str) -> Vec<u64> {
     let c = df

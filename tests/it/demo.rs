@@ -74,7 +74,10 @@ fn essay_000_date_line_title_and_headings() {
         Some("Imagine, If You Will, An Egalitarian Anti-ICE Movement")
     );
     assert_eq!(strings(&docs, "date_raw")[0].as_deref(), Some("2026-01-22"));
-    assert_eq!(strings(&docs, "date")[0].as_deref(), Some("2026-01-22"));
+    assert_eq!(
+        crate::common::days(&docs, "date")[0],
+        rhetor::corpus::parse_date("2026-01-22")
+    );
     let ps = paragraphs(&run);
     let e = of(&ps, "000_");
     assert_eq!(e.len(), 38);

@@ -1,6 +1,7 @@
 //! Integration tests: the real `rhetor` binary on real text.
 
 mod bad_input;
+mod bundle;
 mod cli_messages;
 mod common;
 mod compare;

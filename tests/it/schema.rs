@@ -234,9 +234,10 @@ fn issue14_item14_dates_are_parquet_dates_and_raw_values_stay() {
         ));
     let docs = read(&out.join("documents.parquet"));
     assert!(rhetor::schema::check_frame("documents.parquet", &docs).is_empty());
-    let date = strings(&docs, "date");
-    let day = Some("2012-09-04".to_string());
-    assert_eq!(date, vec![day.clone(), None, day, None, None, None]);
+    let date = crate::common::days(&docs, "date");
+    let day = rhetor::corpus::parse_date("2012-09-04");
+    assert_eq!(day, Some(15_587));
+    assert_eq!(date, vec![day, None, day, None, None, None]);
     let raw = strings(&docs, "date_raw");
     let want: Vec<Option<String>> = dates.iter().map(|d| d.map(str::to_string)).collect();
     assert_eq!(raw, want);
