@@ -19,6 +19,7 @@ Run: RHETOR_RUN_DIR=/tmp/demo_run pytest tests/python   (or bash scripts/python_
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -37,7 +38,7 @@ import pytest
 # Logical types (the `type` field of `rhetor schema --format json`) per reader
 # --------------------------------------------------------------------------------------
 
-SCALARS = ("string", "uint32", "uint64", "int32", "int64", "float32", "float64", "bool")
+SCALARS = ("string", "uint32", "uint64", "int32", "int64", "float32", "float64", "bool", "date")
 LIST_RE = re.compile(r"^list<(\w+)>$")
 
 
@@ -62,6 +63,7 @@ PA_SCALARS = {
     "float32": pa.float32(),
     "float64": pa.float64(),
     "bool": pa.bool_(),
+    "date": pa.date32(),
 }
 
 
@@ -88,6 +90,7 @@ PL_SCALARS = {
     "float32": pl.Float32,
     "float64": pl.Float64,
     "bool": pl.Boolean,
+    "date": pl.Date,
 }
 
 
@@ -106,6 +109,7 @@ DUCK_SCALARS = {
     "float32": "FLOAT",
     "float64": "DOUBLE",
     "bool": "BOOLEAN",
+    "date": "DATE",
 }
 
 
@@ -131,6 +135,14 @@ def pandas_dtype_problem(ser: pd.Series, logical: str, nullable: bool) -> str | 
             if dtype == object and all(isinstance(v, str) for v in ser.dropna()):
                 return None
             return f"dtype {dtype}, expected a string dtype"
+        if inner == "date":
+            # pandas gives Parquet DATE as datetime.date objects (pyarrow's default) or as
+            # datetime64 when asked; both are dates, never text.
+            if dtype == object and all(isinstance(v, datetime.date) for v in ser.dropna()):
+                return None
+            if pd.api.types.is_datetime64_any_dtype(dtype):
+                return None
+            return f"dtype {dtype}, expected datetime.date values"
         want = np.dtype("bool" if inner == "bool" else inner)
         if dtype == want:
             return None
