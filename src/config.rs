@@ -15,12 +15,12 @@
 //! before any work starts.
 
 use crate::cluster::{ClusterParams, ClusterValidParams};
+use crate::compare::GroupParams;
 use crate::compare::{CompareParams, CompareValidParams};
 use crate::corpus::CorpusParams;
 use crate::embed::svd::{ReduceParams, ReduceValidParams};
 use crate::embed::tfidf::TfidfValidParams;
 use crate::embed::EmbedConfig;
-use crate::framing::GroupParams;
 use crate::segment::{SegmentParams, SegmentValidParams};
 use crate::topics::{TopicsParams, TopicsValidParams};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,6 @@ use crate::compare::{
     self, CompareValidParams, Dimension, DivergenceRow, Grouping, Labelled, ShareRow,
 };
 use crate::corpus::Corpus;
-use crate::error::Error;
 use crate::export;
 use crate::report::{
     Claim, DimensionInfo, DimensionMethod, Example, GroupInfo, GroupTerms, KeyTerm, TopicInfo,
@@ -14,38 +13,10 @@ use crate::report::{
 use crate::segment::Segmentation;
 use crate::topics::Topic;
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// How documents are grouped for comparison (the `[groups]` section).
-///
-/// Defaults: `by = None` (each document is its own group), `max_pairwise = 30`,
-/// `max_in_report = 30`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GroupParams {
-    /// Metadata column whose values are the groups (e.g. `party`); none = documents.
-    pub by: Option<String>,
-    /// Pairwise divergence tests are run only up to this many groups (pairs grow
-    /// quadratically); above it the shares and keyness are still written and a warning says
-    /// why the divergence table is empty.
-    pub max_pairwise: usize,
-    /// With more groups than this, the report (report.html, report.md and report.json)
-    /// summarises: it shows this many groups (those with a significant finding first, then
-    /// the largest by paragraphs), says so, and suggests `--group-by`; the Parquet tables
-    /// keep every group. At least 1.
-    pub max_in_report: usize,
-}
-
-impl Default for GroupParams {
-    fn default() -> Self {
-        GroupParams {
-            by: None,
-            max_pairwise: 30,
-            max_in_report: 30,
-        }
-    }
-}
+pub use crate::compare::GroupParams;
 
 /// Error of the grouping.
 #[derive(Debug, thiserror::Error)]
@@ -571,7 +542,7 @@ pub fn shares_frame(
     rows: &[ShareRow],
     group_by: &str,
     topics: &[Topic],
-) -> Result<DataFrame, Error> {
+) -> Result<DataFrame, export::ExportError> {
     let topic_of: BTreeMap<String, (i32, &str)> = topics
         .iter()
         .map(|t| {
@@ -647,11 +618,14 @@ pub fn shares_frame(
                 .collect::<Vec<_>>(),
         ),
     ];
-    Ok(export::frame("doc_labels.parquet", rows.len(), cols)?)
+    export::frame("doc_labels.parquet", rows.len(), cols)
 }
 
 /// `divergence.parquet`: pair × dimension.
-pub fn divergence_frame(rows: &[DivergenceRow], adjust: &str) -> Result<DataFrame, Error> {
+pub fn divergence_frame(
+    rows: &[DivergenceRow],
+    adjust: &str,
+) -> Result<DataFrame, export::ExportError> {
     let cols = vec![
         Column::new(
             "group_a".into(),
@@ -703,11 +677,11 @@ pub fn divergence_frame(rows: &[DivergenceRow], adjust: &str) -> Result<DataFram
             rows.iter().map(|r| r.n_perm as u64).collect::<Vec<_>>(),
         ),
     ];
-    Ok(export::frame("divergence.parquet", rows.len(), cols)?)
+    export::frame("divergence.parquet", rows.len(), cols)
 }
 
 /// `keyness.parquet`: group × term (top terms per group by z).
-pub fn keyness_frame(rows: &[compare::TopTerm]) -> Result<DataFrame, Error> {
+pub fn keyness_frame(rows: &[compare::TopTerm]) -> Result<DataFrame, export::ExportError> {
     let cols = vec![
         Column::new(
             "group_id".into(),
@@ -737,7 +711,7 @@ pub fn keyness_frame(rows: &[compare::TopTerm]) -> Result<DataFrame, Error> {
         ),
         Column::new("z".into(), rows.iter().map(|r| r.row.z).collect::<Vec<_>>()),
     ];
-    Ok(export::frame("keyness.parquet", rows.len(), cols)?)
+    export::frame("keyness.parquet", rows.len(), cols)
 }
 
 /// The serde name of a unit enum variant (e.g. `"cluster_bootstrap_t_docs"`).

@@ -3,7 +3,6 @@
 
 use crate::classify::{self, Encoded, Labels, Predictions};
 use crate::corpus::{self, Body, CorpusParams, Unit};
-use crate::error::Error;
 use crate::export;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -32,6 +31,15 @@ pub struct DataColumns {
 /// Problems with labelled data.
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisedError {
+    /// The data file cannot be read.
+    #[error(transparent)]
+    Corpus(#[from] crate::corpus::CorpusError),
+    /// A metric cannot be computed.
+    #[error(transparent)]
+    Metrics(#[from] crate::classify::MetricsError),
+    /// A table cannot be built.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// A column is missing.
     #[error("'{path}' has no column '{column}' (given by {flag}); its columns are: {available}")]
     MissingColumn {
@@ -270,7 +278,11 @@ enum Col {
 
 /// Reads a JSONL/CSV/Parquet file of labelled rows. With `need_labels`, the label column
 /// must exist and every row must have a label (or be skipped with `skip_unlabelled`).
-pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<LabelledData, Error> {
+pub fn load(
+    path: &Path,
+    cols: &DataColumns,
+    need_labels: bool,
+) -> Result<LabelledData, SupervisedError> {
     let params = CorpusParams {
         text_col: cols.text_col.clone(),
         id_col: cols.id_col.clone(),
@@ -311,10 +323,10 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
     let label_name = cols.label_col.as_deref().unwrap_or("label");
     let label_i = match find(label_name, "--label-col") {
         Ok(i) => Some(i),
-        Err(e) if need_labels => return Err(Error::Supervised(e)),
+        Err(e) if need_labels => return Err(e),
         Err(_) => None,
     };
-    let opt = |name: &Option<String>, flag: &str| -> Result<Option<Col>, Error> {
+    let opt = |name: &Option<String>, flag: &str| -> Result<Option<Col>, SupervisedError> {
         match name {
             Some(n) => Ok(Some(find(n, flag)?)),
             None => Ok(None),
@@ -380,7 +392,7 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
         }
     }
     if !unlabelled.is_empty() {
-        return Err(Error::Supervised(SupervisedError::Unlabelled {
+        return Err(SupervisedError::Unlabelled {
             path: path.to_path_buf(),
             column: label_name.to_string(),
             count: unlabelled.len(),
@@ -390,12 +402,10 @@ pub fn load(path: &Path, cols: &DataColumns, need_labels: bool) -> Result<Labell
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", "),
-        }));
+        });
     }
     if out.texts.is_empty() {
-        return Err(Error::Supervised(SupervisedError::Empty(
-            path.to_path_buf(),
-        )));
+        return Err(SupervisedError::Empty(path.to_path_buf()));
     }
     if label_i.is_some() {
         out.labels = Some(if cols.multi_label {
@@ -431,7 +441,7 @@ pub fn predictions_frame(
     ids: Vec<String>,
     extra: Vec<Column>,
     p: &Predictions,
-) -> Result<DataFrame, Error> {
+) -> Result<DataFrame, SupervisedError> {
     let n = ids.len();
     let mut cols = vec![Column::new("id".into(), ids)];
     cols.extend(extra);
@@ -490,7 +500,7 @@ impl MetricRows {
         truth: &Encoded,
         p: &Predictions,
         boot: &classify::BootstrapValidParams,
-    ) -> Result<(), Error> {
+    ) -> Result<(), SupervisedError> {
         let classes = &p.classes;
         match truth {
             Encoded::Single(t) => {
@@ -558,7 +568,7 @@ impl MetricRows {
     }
 
     /// As a table.
-    pub fn frame(&self) -> Result<DataFrame, Error> {
+    pub fn frame(&self) -> Result<DataFrame, SupervisedError> {
         let cols = vec![
             Column::new("scope".into(), self.scope.clone()),
             Column::new("metric".into(), self.metric.clone()),

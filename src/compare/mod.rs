@@ -181,7 +181,9 @@ pub use divergence::{
 };
 pub use error::CompareError;
 pub use keyness::{keyness, top_terms, KeynessRow, KeynessTable, SkippedTermGroup, TopTerm};
-pub use params::{Adjust, CompareParams, CompareParamsError, CompareValidParams, MIN_RESAMPLES};
+pub use params::{
+    Adjust, CompareParams, CompareParamsError, CompareValidParams, GroupParams, MIN_RESAMPLES,
+};
 pub use shares::{
     chi_square_1_quantile, goodman_intervals, normal_quantile, shares, ShareMethod, ShareRow,
     SharesTable,

@@ -226,3 +226,33 @@ mod tests {
         assert!(serde_json::from_str::<CompareParams>(r#"{"adjust": "bonferroni"}"#).is_err());
     }
 }
+
+/// How documents are grouped for comparison (the `[groups]` section).
+///
+/// Defaults: `by = None` (each document is its own group), `max_pairwise = 30`,
+/// `max_in_report = 30`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupParams {
+    /// Metadata column whose values are the groups (e.g. `party`); none = documents.
+    pub by: Option<String>,
+    /// Pairwise divergence tests are run only up to this many groups (pairs grow
+    /// quadratically); above it the shares and keyness are still written and a warning says
+    /// why the divergence table is empty.
+    pub max_pairwise: usize,
+    /// With more groups than this, the report (report.html, report.md and report.json)
+    /// summarises: it shows this many groups (those with a significant finding first, then
+    /// the largest by paragraphs), says so, and suggests `--group-by`; the Parquet tables
+    /// keep every group. At least 1.
+    pub max_in_report: usize,
+}
+
+impl Default for GroupParams {
+    fn default() -> Self {
+        GroupParams {
+            by: None,
+            max_pairwise: 30,
+            max_in_report: 30,
+        }
+    }
+}

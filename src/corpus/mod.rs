@@ -36,7 +36,7 @@ pub use date::{date_warning, parse_date};
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
 pub(crate) use reader::read_parquet_file;
-pub use text::{parse_header, Header};
+pub use text::{normalize, parse_header, Header};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -7,6 +7,7 @@ use super::{
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use unicode_normalization::UnicodeNormalization;
 
 /// Metadata found at the top of a text file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -99,7 +100,7 @@ pub fn parse_header(text: &str) -> Header {
             h.date = Some(d.to_string());
             let title = words.next().unwrap_or("").trim();
             if !title.is_empty() {
-                h.title = Some(crate::segment::normalize(title));
+                h.title = Some(normalize(title));
             }
             h.body_start = pos + first_end;
         }
@@ -458,5 +459,21 @@ mod decode_tests {
             decode_utf16(&[0xFF, 0xFE, b'a', 0, b'b']),
             Some(Err(SkipReason::InvalidUtf16 { offset: 4 }))
         );
+    }
+}
+
+/// Collapses every run of whitespace to one space, trims, and NFC-normalises.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    if out.is_ascii() {
+        out
+    } else {
+        out.nfc().collect()
     }
 }

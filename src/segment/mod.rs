@@ -32,7 +32,6 @@ mod params;
 pub use documents::{segment_corpus, DocStats, ParagraphRecord, Segmentation};
 pub use params::{SegmentParams, SegmentParamsError, SegmentValidParams};
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// One paragraph of a document.
@@ -93,21 +92,7 @@ pub struct Segmented {
     pub n_headings: usize,
 }
 
-/// Collapses every run of whitespace to one space, trims, and NFC-normalises.
-pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for w in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    if out.is_ascii() {
-        out
-    } else {
-        out.nfc().collect()
-    }
-}
+pub use crate::corpus::normalize;
 
 /// Number of words by Unicode word boundaries (UAX #29), the `n_tokens` column.
 pub fn count_words(s: &str) -> usize {
