@@ -449,7 +449,7 @@ fn issue15_20newsgroups_fit_on_80_apply_to_20_matches_a_run_on_the_20() {
         for b in id.bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        if h % 5 == 0 {
+        if h.is_multiple_of(5) {
             labels.insert(id, v["label"].as_str().unwrap().to_string());
             te.push_str(line);
             te.push('\n');
