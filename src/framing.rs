@@ -159,7 +159,7 @@ pub fn grouping(
 }
 
 /// A labelling of every paragraph along one dimension.
-pub struct DimensionLabels {
+pub struct ComparedDimension {
     /// Name (e.g. `topic`).
     pub name: String,
     /// Label per paragraph (`None` = unsure).
@@ -171,8 +171,8 @@ pub struct DimensionLabels {
 }
 
 /// The topic dimension: label `"<id>: <label>"` per paragraph.
-pub fn topic_dimension(c: &Assignment, topics: &[Topic]) -> DimensionLabels {
-    DimensionLabels {
+pub fn topic_dimension(c: &Assignment, topics: &[Topic]) -> ComparedDimension {
+    ComparedDimension {
         name: "topic".to_string(),
         labels: c
             .labels
@@ -232,7 +232,7 @@ pub fn compare(
     corpus: &Corpus,
     seg: &Segmentation,
     grouping: &Grouping,
-    dims: &[DimensionLabels],
+    dims: &[ComparedDimension],
     term_counts: &sprs::CsMat<f64>,
     vocab: &[String],
     params: &CompareValidParams,
@@ -406,7 +406,7 @@ fn claims(
     seg: &Segmentation,
     corpus: &Corpus,
     grouping: &Grouping,
-    dims: &[DimensionLabels],
+    dims: &[ComparedDimension],
     shares: &[ShareRow],
     divergence: &[DivergenceRow],
 ) -> Vec<Claim> {

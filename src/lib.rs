@@ -56,6 +56,7 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod schema;
+pub mod seed;
 pub mod segment;
 pub mod supervised;
 pub mod topics;

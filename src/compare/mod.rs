@@ -262,7 +262,7 @@ impl Grouping {
 /// Why a group has no rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SkipReason {
+pub enum GroupSkipReason {
     /// The group has no labelled unit along this dimension (no document, or only
     /// unsure/missing labels): shares and divergences are undefined.
     NoLabelledUnits,
@@ -280,7 +280,7 @@ pub struct SkippedGroup {
     /// Its units without a label (unsure/missing).
     pub n_unlabelled: u64,
     /// Why it was left out.
-    pub reason: SkipReason,
+    pub reason: GroupSkipReason,
 }
 
 /// Permutations (and bootstrap resamples) per independently seeded chunk.
@@ -325,7 +325,7 @@ impl Tabulated {
                 group: i,
                 group_name: grouping.group_names[i].clone(),
                 n_unlabelled: g.n_unlabelled,
-                reason: SkipReason::NoLabelledUnits,
+                reason: GroupSkipReason::NoLabelledUnits,
             })
             .collect()
     }
@@ -403,27 +403,7 @@ pub(crate) fn tabulate(
     Ok(Tabulated { labels, groups })
 }
 
-/// SplitMix64 finaliser (Steele, Lea & Flood 2014).
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A seed for one independent stream, derived from the user's seed and a path of indices.
-pub(crate) fn derive_seed(seed: u64, parts: &[u64]) -> u64 {
-    parts
-        .iter()
-        .fold(splitmix(seed), |h, &p| splitmix(h ^ splitmix(p)))
-}
-
-/// FNV-1a hash of a name, to put it into a seed.
-pub(crate) fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
-    })
-}
+pub(crate) use crate::seed::{derive as derive_seed, name_hash};
 
 /// Test-only simulation helpers shared by the submodules' tests.
 #[cfg(test)]
@@ -538,7 +518,7 @@ mod tests {
         let s = t.skipped("d", &g);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].group, 1);
-        assert_eq!(s[0].reason, SkipReason::NoLabelledUnits);
+        assert_eq!(s[0].reason, GroupSkipReason::NoLabelledUnits);
     }
 
     #[test]

@@ -478,7 +478,7 @@ fn compared_dimensions(
     t: &TopicModel,
     labelled: &[DimensionLabels],
     warnings: &mut Vec<String>,
-) -> Vec<framing::DimensionLabels> {
+) -> Vec<framing::ComparedDimension> {
     let mut dims = vec![framing::topic_dimension(&t.assignment, &t.topics)];
     for d in labelled {
         if d.kind == crate::label::Kind::Multi {
@@ -495,7 +495,7 @@ fn compared_dimensions(
         } else {
             report::DimensionMethod::Keywords
         };
-        dims.push(framing::DimensionLabels {
+        dims.push(framing::ComparedDimension {
             name: d.name.clone(),
             labels: d.chosen.clone(),
             scores: d.score.clone(),

@@ -17,7 +17,7 @@ pub(super) fn report_data(
     seg: &Segmentation,
     cfg: &CheckedConfig,
     topics: &[crate::topics::Topic],
-    dims: &[framing::DimensionLabels],
+    dims: &[framing::ComparedDimension],
     cmp: framing::Comparison,
     warnings: &[String],
     details: &StageDetails,
@@ -133,7 +133,7 @@ pub(super) fn report_data(
     data
 }
 
-fn labelling_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
+fn labelling_method(cfg: &CheckedConfig, dims: &[framing::ComparedDimension]) -> String {
     let text = codebook_method(cfg, dims);
     if cfg.classifiers.is_empty() {
         return text;
@@ -145,7 +145,7 @@ fn labelling_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> S
     )
 }
 
-fn codebook_method(cfg: &CheckedConfig, dims: &[framing::DimensionLabels]) -> String {
+fn codebook_method(cfg: &CheckedConfig, dims: &[framing::ComparedDimension]) -> String {
     let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
     if cfg.codebooks.is_empty() {
         return format!(

@@ -26,7 +26,7 @@ pub fn default_models_dir() -> PathBuf {
 /// `models/manifest.toml`: the models rhetor knows how to fetch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
+pub struct ModelsManifest {
     /// One entry per model.
     #[serde(rename = "model", default)]
     pub models: Vec<ManifestEntry>,
@@ -52,9 +52,9 @@ pub struct ManifestEntry {
     pub files: BTreeMap<String, String>,
 }
 
-impl Manifest {
+impl ModelsManifest {
     /// `<models_dir>/manifest.toml` when it exists, else [`BUILTIN_MANIFEST`].
-    pub fn load(models_dir: &Path) -> Result<Manifest, FetchError> {
+    pub fn load(models_dir: &Path) -> Result<ModelsManifest, FetchError> {
         let path = models_dir.join("manifest.toml");
         let (text, path) = match std::fs::read_to_string(&path) {
             Ok(text) => (text, path),
@@ -233,7 +233,7 @@ pub(crate) fn verify_installed(
     name: &str,
     dir: &Path,
 ) -> Result<(), TransformerError> {
-    let manifest = Manifest::load(models_dir).map_err(|e| TransformerError::Config {
+    let manifest = ModelsManifest::load(models_dir).map_err(|e| TransformerError::Config {
         path: models_dir.join("manifest.toml"),
         message: e.to_string(),
     })?;
@@ -292,7 +292,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), FetchError> {
 /// mismatch nothing is left behind. An already installed folder that passes the check is kept
 /// as it is; one that fails is replaced.
 pub fn fetch(name: &str, models_dir: &Path) -> Result<PathBuf, FetchError> {
-    let manifest = Manifest::load(models_dir)?;
+    let manifest = ModelsManifest::load(models_dir)?;
     let entry = manifest.get(name).ok_or_else(|| FetchError::UnknownModel {
         name: name.to_string(),
         known: manifest
@@ -413,7 +413,7 @@ pub struct ModelStatus {
 /// The models the manifest knows and the folders installed in `models_dir` (a folder counts as
 /// a model when it has `modules.json`), sorted by name.
 pub fn list(models_dir: &Path) -> Result<Vec<ModelStatus>, FetchError> {
-    let manifest = Manifest::load(models_dir)?;
+    let manifest = ModelsManifest::load(models_dir)?;
     let mut rows: BTreeMap<String, ModelStatus> = BTreeMap::new();
     for m in &manifest.models {
         let path = models_dir.join(&m.name);

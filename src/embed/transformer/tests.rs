@@ -14,7 +14,7 @@ use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 
-use super::fetch::{self, FetchError, Manifest, ManifestEntry};
+use super::fetch::{self, FetchError, ManifestEntry, ModelsManifest};
 use super::*;
 
 const TINY_VOCAB: [&str; 12] = [
@@ -599,7 +599,7 @@ fn not_installed_error() {
 
 #[test]
 fn builtin_manifest_parses() {
-    let m: Manifest = toml::from_str(fetch::BUILTIN_MANIFEST).unwrap();
+    let m: ModelsManifest = toml::from_str(fetch::BUILTIN_MANIFEST).unwrap();
     let e = m.get(DEFAULT_MODEL).unwrap();
     assert_eq!(e.dimension, 384);
     assert_eq!(e.max_length, 256);
