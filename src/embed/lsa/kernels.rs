@@ -18,8 +18,8 @@ macro_rules! simd_dispatch {
                 unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
                     $generic($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: AVX2 support was just checked at run time.
+                if crate::cpu::avx2() {
+                    // SAFETY: AVX2 support was checked at run time (`crate::cpu`, detected once).
                     return unsafe { avx2($($arg),*) };
                 }
             }
@@ -54,8 +54,8 @@ simd_dispatch! {
 pub(super) fn spmm32_block(a: &Csr32, d: &[f32], l: usize, first: usize, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F support was just checked at run time.
+        if crate::cpu::avx512f() {
+            // SAFETY: AVX-512F support was checked at run time (`crate::cpu`, detected once).
             return unsafe { spmm32_block_avx512(a, d, l, first, out) };
         }
     }
@@ -205,8 +205,8 @@ simd_dispatch! {
 pub(super) fn rows_mul(a: &[f64], inner: usize, b: &[f64], cols: usize, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: AVX-512F support was just checked at run time.
+        if crate::cpu::avx512f() {
+            // SAFETY: AVX-512F support was checked at run time (`crate::cpu`, detected once).
             return unsafe { rows_mul_avx512(a, inner, b, cols, out) };
         }
     }

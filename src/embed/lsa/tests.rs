@@ -235,7 +235,7 @@ fn vectorised_kernels_match_the_generic_ones_bit_for_bit() {
         rows_mul_generic(&y, l, b, cols, &mut g);
         assert_eq!(bits(&a), bits(&g));
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if crate::cpu::avx512f() {
             let mut c = vec![3.0; rows * cols];
             unsafe { rows_mul_avx512(&y, l, b, cols, &mut c) };
             assert_eq!(bits(&c), bits(&g));
@@ -266,7 +266,7 @@ fn vectorised_kernels_match_the_generic_ones_bit_for_bit() {
         let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits32(&a), bits32(&b), "l = {l}");
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if crate::cpu::avx512f() {
             let mut c = vec![3.0f32; rows * l];
             unsafe { spmm32_block_avx512(&x32, &dmat, l, 0, &mut c) };
             assert_eq!(bits32(&c), bits32(&b), "l = {l}");
