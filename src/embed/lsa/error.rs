@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-/// An invalid [`ReduceParams`].
+/// An invalid [`ReduceParams`](super::ReduceParams).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ReduceParamsError {
     /// `n_components` was 0.
@@ -54,4 +54,19 @@ pub enum ReduceError {
         /// Columns of the components.
         components: usize,
     },
+    /// Invalid params, when fitting unchecked [`ReduceParams`](super::ReduceParams) through
+    /// linfa's `Fit` (which checks them first).
+    #[error(transparent)]
+    Params(#[from] ReduceParamsError),
+    /// An error raised by linfa (its message: `linfa::Error` is not `PartialEq`, which
+    /// this enum derives).
+    #[error("linfa: {0}")]
+    Linfa(String),
+}
+
+/// linfa's `Fit` requires its error type to convert from `linfa::Error`.
+impl From<linfa::Error> for ReduceError {
+    fn from(e: linfa::Error) -> Self {
+        ReduceError::Linfa(e.to_string())
+    }
 }

@@ -37,10 +37,15 @@
 //! Parallel work (sparse × dense products, Gram matrices, triangular solves) is split into
 //! fixed-size row blocks whose partial results are reduced in block order, so the output is
 //! bit-identical for any number of rayon threads.
+//!
+//! linfa's traits are implemented too: `ParamGuard` on [`ReduceParams`], `Fit` on
+//! [`ReduceValidParams`] (seed 0) and [`SeededReduceParams`] with sparse records
+//! ([`SparseRecords`]), `Transformer` on the fitted [`Lsa`] (see `linfa_fit.rs`).
 
 mod error;
 mod kernels;
 mod linalg;
+mod linfa_fit;
 #[cfg(test)]
 mod tests;
 
@@ -49,10 +54,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 
+pub use crate::linfa_records::SparseRecords;
 pub use error::{ReduceError, ReduceParamsError};
 use linalg::{
     dense_mul, gaussian_f32, jacobi_svd, norm, orthonormalize, orthonormalize_f32, Csr, Csr32,
 };
+pub use linfa_fit::SeededReduceParams;
 
 /// Parameters of the LSA reduction (a TOML/JSON table; unknown keys are rejected).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,7 +86,11 @@ impl Default for ReduceParams {
 }
 
 /// Validated [`ReduceParams`], ready to [`fit_transform`](ReduceValidParams::fit_transform).
+///
+/// `#[repr(transparent)]`: a `&ReduceParams` that passed the check is viewed as a
+/// `&ReduceValidParams` by linfa's `ParamGuard::check_ref` (see `linfa_fit.rs`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct ReduceValidParams {
     params: ReduceParams,
 }
@@ -153,12 +164,18 @@ pub fn project(
 impl ReduceParams {
     /// Checks the parameters.
     pub fn check(&self) -> Result<ReduceValidParams, ReduceParamsError> {
-        if self.n_components == 0 {
-            return Err(ReduceParamsError::ZeroComponents(self.n_components));
-        }
+        self.validate()?;
         Ok(ReduceValidParams {
             params: self.clone(),
         })
+    }
+
+    /// The validation rules, shared by [`check`](Self::check) and linfa's `ParamGuard`.
+    fn validate(&self) -> Result<(), ReduceParamsError> {
+        if self.n_components == 0 {
+            return Err(ReduceParamsError::ZeroComponents(self.n_components));
+        }
+        Ok(())
     }
 }
 

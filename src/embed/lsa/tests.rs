@@ -382,3 +382,87 @@ fn identical_bits_for_one_and_two_threads() {
         assert!((s - t).abs() < 1e-2 * s);
     }
 }
+
+fn lsa_bits(l: &Lsa) -> Vec<Vec<u64>> {
+    vec![
+        l.embedding.iter().map(|v| u64::from(v.to_bits())).collect(),
+        l.components.iter().map(|v| v.to_bits()).collect(),
+        l.singular_values.iter().map(|v| v.to_bits()).collect(),
+        l.explained_variance_ratio
+            .iter()
+            .map(|v| v.to_bits())
+            .collect(),
+    ]
+}
+
+#[test]
+fn fit_through_linfa_gives_the_bits_of_fit_transform() {
+    use linfa::traits::{Fit, Transformer};
+    let x = random_sparse(80, 50, 0.1, 31);
+    let params = ReduceParams {
+        n_components: 6,
+        ..Default::default()
+    };
+    let checked = params.check().unwrap();
+    let ds = linfa::DatasetBase::new(SparseRecords(&x), ());
+    let direct = checked.fit_transform(&x, 0).unwrap();
+    // Checked params: seed 0.
+    let a = checked.fit(&ds).unwrap();
+    assert_eq!(lsa_bits(&a), lsa_bits(&direct));
+    // Unchecked params, through linfa's blanket impl (checked first).
+    let b: Result<Lsa, ReduceError> = params.fit(&ds);
+    assert_eq!(lsa_bits(&b.unwrap()), lsa_bits(&direct));
+    // Another seed.
+    let seeded = checked.clone().with_seed(7);
+    assert_eq!((seeded.seed(), seeded.params()), (7, &checked));
+    let c = seeded.fit(&ds).unwrap();
+    assert_eq!(
+        lsa_bits(&c),
+        lsa_bits(&checked.fit_transform(&x, 7).unwrap())
+    );
+    assert_ne!(lsa_bits(&c), lsa_bits(&direct));
+    // The fitted Lsa transforms new rows as `project` does.
+    let y = random_sparse(10, 50, 0.2, 32);
+    let t = a.transform(SparseRecords(&y)).unwrap();
+    assert_eq!(t, project(a.components.view(), &y).unwrap());
+    let narrow = random_sparse(3, 49, 0.5, 33);
+    assert_eq!(
+        a.transform(SparseRecords(&narrow)).unwrap_err(),
+        ReduceError::ColumnMismatch {
+            cols: 49,
+            components: 50
+        }
+    );
+}
+
+#[test]
+fn param_guard_rejects_what_check_rejects() {
+    for n_components in [0, 1, 100] {
+        let p = ReduceParams {
+            n_components,
+            ..Default::default()
+        };
+        let want = ReduceParams::check(&p);
+        let by_ref = linfa::ParamGuard::check_ref(&p);
+        if let Ok(r) = by_ref {
+            // No copy: the checked params are `p` itself.
+            assert!(std::ptr::eq(r.params(), &p));
+        }
+        assert_eq!(by_ref.cloned(), want);
+        assert_eq!(linfa::ParamGuard::check(p.clone()), want);
+    }
+    // Unchecked params fitted through linfa: the check error, wrapped.
+    let x = random_sparse(5, 5, 0.5, 1);
+    let p = ReduceParams {
+        n_components: 0,
+        ..Default::default()
+    };
+    let ds = linfa::DatasetBase::new(SparseRecords(&x), ());
+    let e: Result<Lsa, ReduceError> = linfa::traits::Fit::fit(&p, &ds);
+    assert_eq!(
+        e.unwrap_err(),
+        ReduceError::Params(ReduceParamsError::ZeroComponents(0))
+    );
+    let e = ReduceError::from(linfa::Error::NotEnoughSamples);
+    assert_eq!(e.to_string(), "linfa: not enough samples");
+}

@@ -296,8 +296,15 @@ pub enum TfidfError {
 }
 
 impl TfidfParams {
-    /// Validate the parameters; the only place that does.
+    /// Validate the parameters; the only place that does (linfa's `ParamGuard` applies the
+    /// same rules).
     pub fn check(&self) -> Result<TfidfValidParams, TfidfParamsError> {
+        self.validate()?;
+        Ok(TfidfValidParams(self.clone()))
+    }
+
+    /// The validation rules, shared by [`check`](Self::check) and linfa's `ParamGuard`.
+    fn validate(&self) -> Result<(), TfidfParamsError> {
         let (min, max) = self.ngram_range;
         if min == 0 {
             return Err(TfidfParamsError::NgramMinZero { min, max });
@@ -333,13 +340,40 @@ impl TfidfParams {
                 analyzer: self.analyzer,
             });
         }
-        Ok(TfidfValidParams(self.clone()))
+        Ok(())
+    }
+}
+
+/// linfa's parameter guard, with the rules of [`TfidfParams::check`] (which stays the method
+/// the rest of rhetor calls). linfa's `Fit` is not implemented: documents are not linfa
+/// records (linfa's own `TfIdfVectorizer` has an inherent `fit` too).
+impl linfa::ParamGuard for TfidfParams {
+    type Checked = TfidfValidParams;
+    type Error = TfidfParamsError;
+
+    /// Checks `self` and, when valid, returns `self` itself seen as checked params: no
+    /// checked copy has to be stored, since [`TfidfValidParams`] is `#[repr(transparent)]`
+    /// over a [`TfidfParams`]. (linfa's own params do the reverse, the unchecked type
+    /// wrapping the checked one; here `TfidfParams` keeps its public fields.)
+    fn check_ref(&self) -> Result<&TfidfValidParams, TfidfParamsError> {
+        self.validate()?;
+        // SAFETY: `TfidfValidParams` is `#[repr(transparent)]` with `TfidfParams` as its only
+        // field, so both have the same layout and validity: the reference is valid as a
+        // `&TfidfValidParams` for the same lifetime. The params were just validated.
+        Ok(unsafe { &*(self as *const TfidfParams).cast::<TfidfValidParams>() })
+    }
+
+    /// [`TfidfParams::check`] without the copy.
+    fn check(self) -> Result<TfidfValidParams, TfidfParamsError> {
+        self.validate()?;
+        Ok(TfidfValidParams(self))
     }
 }
 
 /// Validated [`TfidfParams`] (made by [`TfidfParams::check`]); dereferences to
-/// the parameters.
+/// the parameters. `#[repr(transparent)]`, for linfa's `ParamGuard::check_ref`.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(transparent)]
 pub struct TfidfValidParams(pub(super) TfidfParams);
 
 impl Deref for TfidfValidParams {

@@ -470,3 +470,65 @@ fn output_is_identical_for_one_and_two_threads() {
         assert_eq!(bits(a.data()), bits(b.data()));
     }
 }
+
+#[test]
+fn param_guard_rejects_what_check_rejects() {
+    let cases = [
+        TfidfParams::default(),
+        crate::embed::clustering_tfidf_defaults(),
+        TfidfParams {
+            ngram_range: (0, 2),
+            ..Default::default()
+        },
+        TfidfParams {
+            ngram_range: (3, 2),
+            ..Default::default()
+        },
+        TfidfParams {
+            max_df: DfBound::Fraction(1.5),
+            ..Default::default()
+        },
+        TfidfParams {
+            min_df: DfBound::Fraction(f64::NAN),
+            ..Default::default()
+        },
+        TfidfParams {
+            min_df: DfBound::Count(0),
+            ..Default::default()
+        },
+        TfidfParams {
+            min_df: DfBound::Count(5),
+            max_df: DfBound::Count(3),
+            ..Default::default()
+        },
+        TfidfParams {
+            min_df: DfBound::Fraction(0.6),
+            max_df: DfBound::Fraction(0.5),
+            ..Default::default()
+        },
+        TfidfParams {
+            max_features: Some(0),
+            ..Default::default()
+        },
+        TfidfParams {
+            analyzer: Analyzer::CharWb,
+            stop_words: Some(StopWords::English),
+            ..Default::default()
+        },
+    ];
+    let mut rejected = 0;
+    for p in cases {
+        // Errors compared as text: a NaN fraction is not equal to itself.
+        let want = TfidfParams::check(&p).map_err(|e| e.to_string());
+        rejected += usize::from(want.is_err());
+        let by_ref = linfa::ParamGuard::check_ref(&p);
+        if let Ok(r) = by_ref {
+            // No copy: the checked params are `p` itself.
+            assert!(std::ptr::eq(r.params(), &p));
+        }
+        assert_eq!(by_ref.cloned().map_err(|e| e.to_string()), want, "{p:?}");
+        let owned = linfa::ParamGuard::check(p.clone()).map_err(|e| e.to_string());
+        assert_eq!(owned, want, "{p:?}");
+    }
+    assert_eq!(rejected, 9);
+}
