@@ -19,7 +19,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use rhetor::cluster::ClusterParams;
-use rhetor::embed::svd::ReduceParams;
+use rhetor::embed::lsa::ReduceParams;
 use sprs::{CsMat, TriMat};
 
 pub fn data_path() -> PathBuf {

@@ -52,6 +52,7 @@ pub mod error;
 pub mod export;
 pub mod framing;
 pub mod label;
+pub mod linfa_records;
 pub mod progress;
 pub mod report;
 pub mod run;

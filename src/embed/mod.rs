@@ -1,9 +1,13 @@
 //! Paragraph vectors: TF-IDF (sparse, scikit-learn-compatible) and dimensionality reduction
 //! (LSA) for clustering.
 
-pub mod svd;
+pub mod lsa;
 pub mod tfidf;
 pub mod transformer;
+
+/// The LSA reduction under its former name (kept so that `embed::svd::…` paths still
+/// compile); new code uses [`lsa`].
+pub use lsa as svd;
 
 use serde::{Deserialize, Serialize};
 use tfidf::{DfBound, StopWords, TfidfParams};

@@ -37,27 +37,12 @@ pub(crate) const KC: usize = 256;
 
 /// Whether this CPU runs the AVX-512 f32 kernel.
 pub(crate) fn avx512_supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::avx512f()
 }
 
 /// Whether this CPU multiplies bf16 natively (AVX512-BF16).
 pub(crate) fn bf16_supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::avx512bf16()
 }
 
 /// f32 → bf16 bits, rounding to nearest even (as torch and `half` do for finite values;
@@ -391,14 +376,7 @@ fn kernel_f32(
 /// Whether this CPU has AVX2 and FMA (the portable kernels are then compiled for them:
 /// `f32::mul_add` becomes one instruction instead of a call to the C library's `fmaf`).
 pub(crate) fn fma_supported() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::avx2_fma()
 }
 
 /// [`kernel_f32_portable`] compiled for AVX2 + FMA (the same operations: same bits).
