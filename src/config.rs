@@ -18,7 +18,7 @@ use crate::cluster::{ClusterParams, ClusterValidParams};
 use crate::compare::GroupParams;
 use crate::compare::{CompareParams, CompareValidParams};
 use crate::corpus::CorpusParams;
-use crate::embed::svd::{ReduceParams, ReduceValidParams};
+use crate::embed::lsa::{ReduceParams, ReduceValidParams};
 use crate::embed::tfidf::TfidfValidParams;
 use crate::embed::EmbedConfig;
 use crate::segment::{SegmentParams, SegmentValidParams};

@@ -20,7 +20,7 @@ pub enum Error {
     Embed(#[from] crate::embed::tfidf::TfidfError),
     /// Dimensionality reduction failed.
     #[error(transparent)]
-    Reduce(#[from] crate::embed::svd::ReduceError),
+    Reduce(#[from] crate::embed::lsa::ReduceError),
     /// Clustering failed (e.g. fewer paragraphs than k).
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),

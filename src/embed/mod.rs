@@ -5,10 +5,6 @@ pub mod lsa;
 pub mod tfidf;
 pub mod transformer;
 
-/// The LSA reduction under its former name (kept so that `embed::svd::…` paths still
-/// compile); new code uses [`lsa`].
-pub use lsa as svd;
-
 use serde::{Deserialize, Serialize};
 use tfidf::{DfBound, StopWords, TfidfParams};
 

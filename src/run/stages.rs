@@ -226,7 +226,7 @@ pub(super) fn embed_apply(
             }
             progress.start("reduce", 0);
             progress.message("projecting onto the fitted LSA components");
-            let e = crate::embed::svd::project(components.view(), &x)?;
+            let e = crate::embed::lsa::project(components.view(), &x)?;
             progress.finish();
             ctx.timer.lap("reduce");
             let explained = match &bundle.manifest.embed {
