@@ -40,6 +40,44 @@ pub enum SupervisedError {
     /// A table cannot be built.
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// Training or prediction failed.
+    #[error(transparent)]
+    Classify(#[from] crate::classify::ClassifyError),
+    /// A codebook cannot be used.
+    #[error(transparent)]
+    Codebook(#[from] crate::label::CodebookError),
+    /// The sentence-transformer failed.
+    #[error(transparent)]
+    Transformer(#[from] crate::embed::transformer::TransformerError),
+    /// TF-IDF failed.
+    #[error(transparent)]
+    Tfidf(#[from] crate::embed::tfidf::TfidfError),
+    /// Invalid cross-validation or bootstrap settings.
+    #[error("{0}")]
+    Params(String),
+    /// `--target-col` with group or split folds.
+    #[error("--target-col combines with stratified k-fold only (not --group-col or --split-col)")]
+    TargetWithFolds,
+    /// No row is in the test split.
+    #[error("no row has {column} = '{value}' (--test-value)")]
+    NoTestRows {
+        /// The split column.
+        column: String,
+        /// The test value asked for.
+        value: String,
+    },
+    /// A zero-shot evaluation with no row to score.
+    #[error("no row to evaluate (--test-value '{0}')")]
+    NothingToEvaluate(String),
+    /// The data has no labels where labels are needed.
+    #[error("no label column (give it with --label-col)")]
+    NoLabels,
+    /// A zero-shot evaluation of multi-label data.
+    #[error("--codebook evaluation needs single labels")]
+    NotSingleLabel,
+    /// A codebook without a dimension.
+    #[error("the codebook '{0}' has no dimension")]
+    NoDimension(String),
     /// A column is missing.
     #[error("'{path}' has no column '{column}' (given by {flag}); its columns are: {available}")]
     MissingColumn {
@@ -618,6 +656,11 @@ impl MetricRows {
             .collect()
     }
 }
+
+mod evaluate;
+mod zero_shot;
+pub use evaluate::{cross_validate, Evaluation, FoldScheme};
+pub use zero_shot::{zero_shot, ZeroShot, ZeroShotSpec};
 
 #[cfg(test)]
 mod tests {
