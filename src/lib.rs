@@ -58,6 +58,8 @@ pub mod run;
 pub mod schema;
 pub mod segment;
 pub mod supervised;
+#[cfg(test)]
+pub(crate) mod test_util;
 pub mod topics;
 
 pub use error::Error;

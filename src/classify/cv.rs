@@ -638,18 +638,11 @@ mod tests {
         );
         let targets: Vec<&str> = (0..60).map(|i| if i < 30 { "t1" } else { "t2" }).collect();
         let params = ClassifierParams::default().check().unwrap();
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
+        let (a, b) = crate::test_util::on_1_and_n_threads(4, || {
+            params
+                .cross_validate_per_target(&refs, &l, &targets, &cv(5, 0))
                 .unwrap()
-                .install(|| {
-                    params
-                        .cross_validate_per_target(&refs, &l, &targets, &cv(5, 0))
-                        .unwrap()
-                })
-        };
-        let (a, b) = (run(1), run(4));
+        });
         assert_eq!(a.pooled, b.pooled);
         assert_eq!(a.targets.len(), 2);
         assert_eq!(a.pooled.len(), 60);

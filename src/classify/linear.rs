@@ -1149,15 +1149,8 @@ mod tests {
             }
             .check()
             .unwrap();
-            let run = |threads: usize| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap()
-                    .install(|| LinearModel::fit(&x, &y, &p).unwrap())
-            };
-            let a = run(1);
-            let b = run(3);
+            let (a, b) =
+                crate::test_util::on_1_and_n_threads(3, || LinearModel::fit(&x, &y, &p).unwrap());
             let bits = |m: &LinearModel| {
                 m.coef()
                     .iter()

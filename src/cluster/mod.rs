@@ -17,4 +17,4 @@ pub mod params;
 pub use ctfidf::{class_tfidf, TopicTerms};
 pub use error::{ClusterError, ClusterParamsError};
 pub use kmeans::{assign_nearest, representatives, Assignment, Clustering};
-pub use params::{ClusterParams, ClusterValidParams};
+pub use params::{ClusterParams, ClusterValidParams, DEFAULT_SEED};

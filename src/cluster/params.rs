@@ -1,6 +1,6 @@
 //! Parameters of the topic clustering.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayBase, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ClusterError, ClusterParamsError};
@@ -45,10 +45,21 @@ impl Default for ClusterParams {
 }
 
 /// Checked [`ClusterParams`], ready to [`fit`](ClusterValidParams::fit).
+///
+/// Also a linfa model: [`linfa::traits::Fit`] on a [`linfa::DatasetBase`] of `f32` records
+/// gives the same [`Clustering`] as [`fit`](ClusterValidParams::fit) with the seed stored
+/// by [`with_seed`](ClusterValidParams::with_seed) (default [`DEFAULT_SEED`] = 42).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterValidParams {
     params: ClusterParams,
+    /// Seed of the linfa [`Fit`](linfa::traits::Fit) impl (not used by the inherent `fit`,
+    /// which takes the seed as an argument).
+    seed: u64,
 }
+
+/// Seed of [`ClusterValidParams`]' linfa `Fit` impl unless [`ClusterValidParams::with_seed`]
+/// sets another (42, as linfa's default `Xoshiro256Plus::seed_from_u64(42)`).
+pub const DEFAULT_SEED: u64 = 42;
 
 impl ClusterParams {
     /// Checks every rule (each is independent of the data): `k ≠ Some(0)`, `n_init ≥ 1`,
@@ -83,6 +94,7 @@ impl ClusterParams {
         }
         Ok(ClusterValidParams {
             params: self.clone(),
+            seed: DEFAULT_SEED,
         })
     }
 }
@@ -91,6 +103,19 @@ impl ClusterValidParams {
     /// The checked parameters.
     pub fn params(&self) -> &ClusterParams {
         &self.params
+    }
+
+    /// The seed used by the linfa [`Fit`](linfa::traits::Fit) impl, whose `fit` takes no
+    /// seed (default [`DEFAULT_SEED`] = 42). The inherent [`fit`](Self::fit) ignores it.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The seed stored by [`with_seed`](Self::with_seed).
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// Clusters the rows of `x` (paragraph embeddings, normally l2-normalised: LSA output or
@@ -133,6 +158,62 @@ impl ClusterValidParams {
         progress: &dyn crate::progress::Progress,
     ) -> Result<Clustering, ClusterError> {
         kmeans::fit(&self.params, x, seed, progress)
+    }
+}
+
+/// linfa's parameter guard: [`check`](linfa::ParamGuard::check) is
+/// [`ClusterParams::check`] (the checked params get the default seed), and linfa's blanket
+/// impl makes [`linfa::traits::Fit`] on unchecked params check first.
+impl linfa::ParamGuard for ClusterParams {
+    type Checked = ClusterValidParams;
+    type Error = ClusterParamsError;
+
+    /// [`ClusterParams::check`], returning a reference. linfa wants a reference that lives
+    /// as long as `self`, but a `ClusterParams` (a plain config table with public fields)
+    /// holds no checked copy of itself; so each distinct valid parameter set is checked
+    /// once into a process-wide table and kept there (a few dozen bytes per distinct set,
+    /// never freed).
+    fn check_ref(&self) -> Result<&ClusterValidParams, ClusterParamsError> {
+        use std::sync::{Mutex, PoisonError};
+        static CHECKED: Mutex<Vec<&'static ClusterValidParams>> = Mutex::new(Vec::new());
+        let checked = ClusterParams::check(self)?;
+        let same = |p: &ClusterValidParams| {
+            p.params == checked.params && p.params.tol.to_bits() == checked.params.tol.to_bits()
+        };
+        let mut table = CHECKED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&p) = table.iter().find(|p| same(p)) {
+            return Ok(p);
+        }
+        let p: &'static ClusterValidParams = Box::leak(Box::new(checked));
+        table.push(p);
+        Ok(p)
+    }
+
+    fn check(self) -> Result<ClusterValidParams, ClusterParamsError> {
+        ClusterParams::check(&self)
+    }
+}
+
+/// k-means as a linfa algorithm: `Fit::fit(&params, &dataset)` is
+/// [`ClusterValidParams::fit`]`(dataset.records().view(), params.seed())` (the targets are
+/// ignored). Call it as `linfa::traits::Fit::fit(&params, &dataset)`: the inherent `fit`
+/// has the same name.
+impl<D, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, ClusterError> for ClusterValidParams
+where
+    D: Data<Elem = f32>,
+{
+    type Object = Clustering;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ArrayBase<D, Ix2>, T>,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(
+            &self.params,
+            dataset.records().view(),
+            self.seed,
+            &crate::progress::NoProgress,
+        )
     }
 }
 
@@ -237,5 +318,74 @@ mod tests {
         let back: ClusterParams =
             serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         assert_eq!(back, p);
+    }
+}
+
+#[cfg(test)]
+mod linfa_tests {
+    use super::*;
+
+    /// One case per rule of [`ClusterParams::check`]: the guard rejects exactly the same.
+    #[test]
+    fn param_guard_rejects_what_check_rejects() {
+        let cases: Vec<ClusterParams> = vec![
+            ClusterParams::default(),
+            ClusterParams {
+                k: Some(0),
+                ..Default::default()
+            },
+            ClusterParams {
+                n_init: 0,
+                ..Default::default()
+            },
+            ClusterParams {
+                max_iter: 0,
+                ..Default::default()
+            },
+            ClusterParams {
+                tol: f64::NAN,
+                ..Default::default()
+            },
+            ClusterParams {
+                tol: -1.0,
+                ..Default::default()
+            },
+            ClusterParams {
+                k_min: 1,
+                ..Default::default()
+            },
+            ClusterParams {
+                k_min: 5,
+                k_max: 4,
+                ..Default::default()
+            },
+            ClusterParams {
+                silhouette_sample: 1,
+                ..Default::default()
+            },
+        ];
+        for p in cases {
+            // Errors compared by message: `InvalidTol(NaN)` is not equal to itself.
+            let msg = |e: ClusterParamsError| e.to_string();
+            let inherent = ClusterParams::check(&p).map_err(msg);
+            let by_ref = linfa::ParamGuard::check_ref(&p).cloned().map_err(msg);
+            let by_value = linfa::ParamGuard::check(p.clone()).map_err(msg);
+            assert_eq!(by_ref, inherent, "{p:?}");
+            assert_eq!(by_value, inherent, "{p:?}");
+            if let Ok(v) = inherent {
+                assert_eq!(v.seed(), DEFAULT_SEED);
+                // The same reference for the same params.
+                let a = linfa::ParamGuard::check_ref(&p).unwrap() as *const _;
+                let b = linfa::ParamGuard::check_ref(&p.clone()).unwrap() as *const _;
+                assert_eq!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn with_seed_keeps_the_params() {
+        let p = ClusterParams::default().check().unwrap();
+        let s = p.clone().with_seed(7);
+        assert_eq!((s.seed(), s.params()), (7, p.params()));
     }
 }

@@ -1277,15 +1277,8 @@ mod tests {
             name: "frame",
             units: &units,
         };
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| shares(&dim, &g, &params(), 11).unwrap())
-        };
-        let one = run(1);
-        let two = run(2);
+        let (one, two) =
+            crate::test_util::on_1_and_n_threads(2, || shares(&dim, &g, &params(), 11).unwrap());
         assert_eq!(one, two);
         for (a, b) in one.rows.iter().zip(&two.rows) {
             assert_eq!(a.ci_low.to_bits(), b.ci_low.to_bits());
