@@ -26,10 +26,11 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
+use super::classifier::{check_classes, group_targets, prepare};
 use super::error::ClassifyError;
-use super::linear::{Encoded, EncodedLabels, FitInfo, Labels, Predictions};
+use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
+use super::linear::FitInfo;
 use super::params::{ClassifierValidParams, CvValidParams, ModelKind};
-use super::{check_classes, group_targets, prepare};
 
 /// One fold: the training rows and the test rows (0-based, ascending).
 #[derive(Clone, Debug, PartialEq, Eq)]
