@@ -1,6 +1,10 @@
 //! Topic clustering of paragraph embeddings: k-means with an automatic choice of k, soft
 //! memberships, representative paragraphs, and class-based TF-IDF topic terms.
 //!
+//! [`ClusterValidParams`] is also a linfa algorithm (`linfa::traits::Fit` on a
+//! `linfa::DatasetBase`, seeded by [`ClusterValidParams::with_seed`]) and [`Clustering`] a
+//! linfa model (`linfa::traits::Predict`: the nearest centroid, as [`assign_nearest`]).
+//!
 //! ```no_run
 //! # fn demo(x: ndarray::ArrayView2<f32>) -> Result<(), Box<dyn std::error::Error>> {
 //! use rhetor::cluster::ClusterParams;
