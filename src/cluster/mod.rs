@@ -2,7 +2,7 @@
 //! memberships, representative paragraphs, and class-based TF-IDF topic terms.
 //!
 //! [`ClusterValidParams`] is also a linfa algorithm (`linfa::traits::Fit` on a
-//! `linfa::DatasetBase`, seeded by [`ClusterValidParams::with_seed`]) and [`Clustering`] a
+//! `linfa::DatasetBase`, another seed with [`ClusterValidParams::with_seed`]) and [`Clustering`] a
 //! linfa model (`linfa::traits::Predict`: the nearest centroid, as [`assign_nearest`]).
 //!
 //! ```no_run
@@ -21,4 +21,4 @@ pub mod params;
 pub use ctfidf::{class_tfidf, TopicTerms};
 pub use error::{ClusterError, ClusterParamsError};
 pub use kmeans::{assign_nearest, representatives, Assignment, Clustering};
-pub use params::{ClusterParams, ClusterValidParams, DEFAULT_SEED};
+pub use params::{ClusterParams, ClusterValidParams, SeededClusterParams, DEFAULT_SEED};

@@ -46,26 +46,58 @@ impl Default for ClusterParams {
 
 /// Checked [`ClusterParams`], ready to [`fit`](ClusterValidParams::fit).
 ///
-/// Also a linfa model: [`linfa::traits::Fit`] on a [`linfa::DatasetBase`] of `f32` records
-/// gives the same [`Clustering`] as [`fit`](ClusterValidParams::fit) with the seed stored
-/// by [`with_seed`](ClusterValidParams::with_seed) (default [`DEFAULT_SEED`] = 42).
+/// Also a linfa algorithm: [`linfa::traits::Fit`] on a [`linfa::DatasetBase`] of `f32`
+/// records gives the same [`Clustering`] as [`fit`](ClusterValidParams::fit) with seed
+/// [`DEFAULT_SEED`] (42); [`with_seed`](ClusterValidParams::with_seed) gives params that fit
+/// with another. `#[repr(transparent)]`, for linfa's `ParamGuard::check_ref`.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(transparent)]
 pub struct ClusterValidParams {
     params: ClusterParams,
-    /// Seed of the linfa [`Fit`](linfa::traits::Fit) impl (not used by the inherent `fit`,
-    /// which takes the seed as an argument).
+}
+
+/// The seed of [`ClusterValidParams`]' linfa `Fit` (42, as linfa's own k-means default
+/// `Xoshiro256Plus::seed_from_u64(42)`); [`ClusterValidParams::with_seed`] sets another.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// [`ClusterValidParams`] with a seed, for linfa's `Fit`, which takes no seed argument (made
+/// by [`ClusterValidParams::with_seed`]). Fitting gives the same bits as
+/// [`ClusterValidParams::fit`] with that seed.
+///
+/// A separate type rather than a seed field in [`ClusterValidParams`]: linfa's
+/// `ParamGuard::check_ref` must return a `&ClusterValidParams` borrowed from the
+/// [`ClusterParams`] it checks, which holds no seed (as the LSA's `SeededReduceParams`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeededClusterParams {
+    params: ClusterValidParams,
     seed: u64,
 }
 
-/// Seed of [`ClusterValidParams`]' linfa `Fit` impl unless [`ClusterValidParams::with_seed`]
-/// sets another (42, as linfa's default `Xoshiro256Plus::seed_from_u64(42)`).
-pub const DEFAULT_SEED: u64 = 42;
+impl SeededClusterParams {
+    /// The checked params.
+    pub fn params(&self) -> &ClusterValidParams {
+        &self.params
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
 
 impl ClusterParams {
     /// Checks every rule (each is independent of the data): `k ≠ Some(0)`, `n_init ≥ 1`,
     /// `max_iter ≥ 1`, `tol` finite and `≥ 0`, `k_min ≥ 2`, `k_min ≤ k_max`,
     /// `silhouette_sample ≥ 2`. The range rules apply even when `k` is given.
     pub fn check(&self) -> Result<ClusterValidParams, ClusterParamsError> {
+        self.validate()?;
+        Ok(ClusterValidParams {
+            params: self.clone(),
+        })
+    }
+
+    /// The validation rules, shared by [`check`](Self::check) and linfa's `ParamGuard`.
+    fn validate(&self) -> Result<(), ClusterParamsError> {
         if self.k == Some(0) {
             return Err(ClusterParamsError::ZeroK);
         }
@@ -92,10 +124,7 @@ impl ClusterParams {
                 self.silhouette_sample,
             ));
         }
-        Ok(ClusterValidParams {
-            params: self.clone(),
-            seed: DEFAULT_SEED,
-        })
+        Ok(())
     }
 }
 
@@ -105,17 +134,11 @@ impl ClusterValidParams {
         &self.params
     }
 
-    /// The seed used by the linfa [`Fit`](linfa::traits::Fit) impl, whose `fit` takes no
-    /// seed (default [`DEFAULT_SEED`] = 42). The inherent [`fit`](Self::fit) ignores it.
-    #[must_use]
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// The seed stored by [`with_seed`](Self::with_seed).
-    pub fn seed(&self) -> u64 {
-        self.seed
+    /// These params with a `seed`, to fit through linfa's `Fit` (whose `fit` has no seed
+    /// argument; `Fit` on `ClusterValidParams` itself uses [`DEFAULT_SEED`]). The inherent
+    /// [`fit`](Self::fit) takes its seed as an argument.
+    pub fn with_seed(self, seed: u64) -> SeededClusterParams {
+        SeededClusterParams { params: self, seed }
     }
 
     /// Clusters the rows of `x` (paragraph embeddings, normally l2-normalised: LSA output or
@@ -161,43 +184,35 @@ impl ClusterValidParams {
     }
 }
 
-/// linfa's parameter guard: [`check`](linfa::ParamGuard::check) is
-/// [`ClusterParams::check`] (the checked params get the default seed), and linfa's blanket
-/// impl makes [`linfa::traits::Fit`] on unchecked params check first.
+/// linfa's parameter guard: the rules of [`ClusterParams::check`], which stays the method
+/// the rest of rhetor calls. Through linfa's blanket impl, unchecked [`ClusterParams`] fit
+/// too, checked first (an invalid value gives [`ClusterError::Params`]).
 impl linfa::ParamGuard for ClusterParams {
     type Checked = ClusterValidParams;
     type Error = ClusterParamsError;
 
-    /// [`ClusterParams::check`], returning a reference. linfa wants a reference that lives
-    /// as long as `self`, but a `ClusterParams` (a plain config table with public fields)
-    /// holds no checked copy of itself; so each distinct valid parameter set is checked
-    /// once into a process-wide table and kept there (a few dozen bytes per distinct set,
-    /// never freed).
+    /// Checks `self` and, when valid, returns `self` itself seen as checked params: no
+    /// checked copy has to be stored, since [`ClusterValidParams`] is `#[repr(transparent)]`
+    /// over a [`ClusterParams`].
     fn check_ref(&self) -> Result<&ClusterValidParams, ClusterParamsError> {
-        use std::sync::{Mutex, PoisonError};
-        static CHECKED: Mutex<Vec<&'static ClusterValidParams>> = Mutex::new(Vec::new());
-        let checked = ClusterParams::check(self)?;
-        let same = |p: &ClusterValidParams| {
-            p.params == checked.params && p.params.tol.to_bits() == checked.params.tol.to_bits()
-        };
-        let mut table = CHECKED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&p) = table.iter().find(|p| same(p)) {
-            return Ok(p);
-        }
-        let p: &'static ClusterValidParams = Box::leak(Box::new(checked));
-        table.push(p);
-        Ok(p)
+        self.validate()?;
+        // SAFETY: `ClusterValidParams` is `#[repr(transparent)]` with `ClusterParams` as its
+        // only field, so both have the same layout and validity: the reference is valid as a
+        // `&ClusterValidParams` for the same lifetime. The params were just validated.
+        Ok(unsafe { &*(self as *const ClusterParams).cast::<ClusterValidParams>() })
     }
 
+    /// [`ClusterParams::check`] without the copy.
     fn check(self) -> Result<ClusterValidParams, ClusterParamsError> {
-        ClusterParams::check(&self)
+        self.validate()?;
+        Ok(ClusterValidParams { params: self })
     }
 }
 
-/// k-means as a linfa algorithm: `Fit::fit(&params, &dataset)` is
-/// [`ClusterValidParams::fit`]`(dataset.records().view(), params.seed())` (the targets are
-/// ignored). Call it as `linfa::traits::Fit::fit(&params, &dataset)`: the inherent `fit`
-/// has the same name.
+/// k-means as a linfa algorithm with seed [`DEFAULT_SEED`]: `Fit::fit(&params, &dataset)`
+/// is [`ClusterValidParams::fit`]`(dataset.records().view(), DEFAULT_SEED)` (the targets
+/// are ignored). Call it as `linfa::traits::Fit::fit(&params, &dataset)`: the inherent
+/// `fit` has the same name.
 impl<D, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, ClusterError> for ClusterValidParams
 where
     D: Data<Elem = f32>,
@@ -210,6 +225,27 @@ where
     ) -> Result<Clustering, ClusterError> {
         kmeans::fit(
             &self.params,
+            dataset.records().view(),
+            DEFAULT_SEED,
+            &crate::progress::NoProgress,
+        )
+    }
+}
+
+/// k-means as a linfa algorithm with the stored seed: the same bits as
+/// [`ClusterValidParams::fit`]`(dataset.records().view(), seed)`.
+impl<D, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, ClusterError> for SeededClusterParams
+where
+    D: Data<Elem = f32>,
+{
+    type Object = Clustering;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ArrayBase<D, Ix2>, T>,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(
+            &self.params.params,
             dataset.records().view(),
             self.seed,
             &crate::progress::NoProgress,
@@ -372,12 +408,10 @@ mod linfa_tests {
             let by_value = linfa::ParamGuard::check(p.clone()).map_err(msg);
             assert_eq!(by_ref, inherent, "{p:?}");
             assert_eq!(by_value, inherent, "{p:?}");
-            if let Ok(v) = inherent {
-                assert_eq!(v.seed(), DEFAULT_SEED);
-                // The same reference for the same params.
-                let a = linfa::ParamGuard::check_ref(&p).unwrap() as *const _;
-                let b = linfa::ParamGuard::check_ref(&p.clone()).unwrap() as *const _;
-                assert_eq!(a, b);
+            if inherent.is_ok() {
+                // `check_ref` returns `p` itself, seen as checked params.
+                let r = linfa::ParamGuard::check_ref(&p).unwrap();
+                assert!(std::ptr::eq(r.params(), &p));
             }
         }
     }
@@ -386,6 +420,6 @@ mod linfa_tests {
     fn with_seed_keeps_the_params() {
         let p = ClusterParams::default().check().unwrap();
         let s = p.clone().with_seed(7);
-        assert_eq!((s.seed(), s.params()), (7, p.params()));
+        assert_eq!((s.seed(), s.params()), (7, &p));
     }
 }
