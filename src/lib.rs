@@ -60,6 +60,8 @@ pub mod schema;
 pub mod seed;
 pub mod segment;
 pub mod supervised;
+#[cfg(test)]
+pub(crate) mod test_util;
 pub mod topics;
 
 pub use error::Error;

@@ -26,10 +26,11 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
+use super::classifier::{check_classes, group_targets, prepare};
 use super::error::ClassifyError;
-use super::linear::{Encoded, EncodedLabels, FitInfo, Labels, Predictions};
+use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
+use super::linear::FitInfo;
 use super::params::{ClassifierValidParams, CvValidParams, ModelKind};
-use super::{check_classes, group_targets, prepare};
 
 /// One fold: the training rows and the test rows (0-based, ascending).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -638,18 +639,11 @@ mod tests {
         );
         let targets: Vec<&str> = (0..60).map(|i| if i < 30 { "t1" } else { "t2" }).collect();
         let params = ClassifierParams::default().check().unwrap();
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
+        let (a, b) = crate::test_util::on_1_and_n_threads(4, || {
+            params
+                .cross_validate_per_target(&refs, &l, &targets, &cv(5, 0))
                 .unwrap()
-                .install(|| {
-                    params
-                        .cross_validate_per_target(&refs, &l, &targets, &cv(5, 0))
-                        .unwrap()
-                })
-        };
-        let (a, b) = (run(1), run(4));
+        });
         assert_eq!(a.pooled, b.pooled);
         assert_eq!(a.targets.len(), 2);
         assert_eq!(a.pooled.len(), 60);

@@ -273,7 +273,7 @@ impl Serialize for FittedFeatures {
                         let idf: Vec<serde_json::Value> = vectorizer
                             .idf()
                             .iter()
-                            .map(|&x| serde_json::Value::String(super::model::encode_f64(x)))
+                            .map(|&x| serde_json::Value::String(super::codec::encode_f64(x)))
                             .collect();
                         obj.insert("idf".to_owned(), serde_json::Value::Array(idf));
                     }
@@ -311,7 +311,7 @@ impl<'de> Deserialize<'de> for FittedFeatures {
                     for (i, x) in idf.iter_mut().enumerate() {
                         let value = x
                             .as_str()
-                            .and_then(|s| super::model::decode_f64(s).ok())
+                            .and_then(|s| super::codec::decode_f64(s).ok())
                             .filter(|v| v.is_finite())
                             .and_then(serde_json::Number::from_f64)
                             .ok_or_else(|| {

@@ -576,11 +576,8 @@ mod tests {
         let width = iv.upper - iv.lower;
         assert!((0.04..0.11).contains(&width), "{width}");
         // Seeded, and identical with one thread.
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| bootstrap_macro_f1(&t, &p, &classes, &params).unwrap());
+        let one =
+            crate::test_util::in_pool(1, || bootstrap_macro_f1(&t, &p, &classes, &params).unwrap());
         assert_eq!(iv, one);
         let fa = bootstrap_f_avg(&t, &p, &classes, &params).unwrap().unwrap();
         assert!(fa.lower < fa.estimate && fa.estimate < fa.upper);

@@ -88,4 +88,19 @@ pub enum ClusterError {
         /// Number of centroids.
         k: usize,
     },
+    /// Invalid parameters, when fitting through [`linfa::traits::Fit`] on unchecked
+    /// [`ClusterParams`](super::ClusterParams) (the check runs first).
+    #[error(transparent)]
+    Params(#[from] ClusterParamsError),
+    /// An error reported by linfa (its `Fit` trait requires `From<linfa::Error>`; rhetor's
+    /// k-means itself never produces one). Holds the message, so that this enum stays
+    /// `Clone + PartialEq`.
+    #[error("linfa: {0}")]
+    Linfa(String),
+}
+
+impl From<linfa::Error> for ClusterError {
+    fn from(e: linfa::Error) -> Self {
+        Self::Linfa(e.to_string())
+    }
 }

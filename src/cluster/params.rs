@@ -1,6 +1,6 @@
 //! Parameters of the topic clustering.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayBase, ArrayView2, Data, Ix2};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ClusterError, ClusterParamsError};
@@ -45,9 +45,44 @@ impl Default for ClusterParams {
 }
 
 /// Checked [`ClusterParams`], ready to [`fit`](ClusterValidParams::fit).
+///
+/// Also a linfa algorithm: [`linfa::traits::Fit`] on a [`linfa::DatasetBase`] of `f32`
+/// records gives the same [`Clustering`] as [`fit`](ClusterValidParams::fit) with seed
+/// [`DEFAULT_SEED`] (42); [`with_seed`](ClusterValidParams::with_seed) gives params that fit
+/// with another. `#[repr(transparent)]`, for linfa's `ParamGuard::check_ref`.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(transparent)]
 pub struct ClusterValidParams {
     params: ClusterParams,
+}
+
+/// The seed of [`ClusterValidParams`]' linfa `Fit` (42, as linfa's own k-means default
+/// `Xoshiro256Plus::seed_from_u64(42)`); [`ClusterValidParams::with_seed`] sets another.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// [`ClusterValidParams`] with a seed, for linfa's `Fit`, which takes no seed argument (made
+/// by [`ClusterValidParams::with_seed`]). Fitting gives the same bits as
+/// [`ClusterValidParams::fit`] with that seed.
+///
+/// A separate type rather than a seed field in [`ClusterValidParams`]: linfa's
+/// `ParamGuard::check_ref` must return a `&ClusterValidParams` borrowed from the
+/// [`ClusterParams`] it checks, which holds no seed (as the LSA's `SeededReduceParams`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeededClusterParams {
+    params: ClusterValidParams,
+    seed: u64,
+}
+
+impl SeededClusterParams {
+    /// The checked params.
+    pub fn params(&self) -> &ClusterValidParams {
+        &self.params
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
 }
 
 impl ClusterParams {
@@ -55,6 +90,14 @@ impl ClusterParams {
     /// `max_iter ≥ 1`, `tol` finite and `≥ 0`, `k_min ≥ 2`, `k_min ≤ k_max`,
     /// `silhouette_sample ≥ 2`. The range rules apply even when `k` is given.
     pub fn check(&self) -> Result<ClusterValidParams, ClusterParamsError> {
+        self.validate()?;
+        Ok(ClusterValidParams {
+            params: self.clone(),
+        })
+    }
+
+    /// The validation rules, shared by [`check`](Self::check) and linfa's `ParamGuard`.
+    fn validate(&self) -> Result<(), ClusterParamsError> {
         if self.k == Some(0) {
             return Err(ClusterParamsError::ZeroK);
         }
@@ -81,9 +124,7 @@ impl ClusterParams {
                 self.silhouette_sample,
             ));
         }
-        Ok(ClusterValidParams {
-            params: self.clone(),
-        })
+        Ok(())
     }
 }
 
@@ -91,6 +132,13 @@ impl ClusterValidParams {
     /// The checked parameters.
     pub fn params(&self) -> &ClusterParams {
         &self.params
+    }
+
+    /// These params with a `seed`, to fit through linfa's `Fit` (whose `fit` has no seed
+    /// argument; `Fit` on `ClusterValidParams` itself uses [`DEFAULT_SEED`]). The inherent
+    /// [`fit`](Self::fit) takes its seed as an argument.
+    pub fn with_seed(self, seed: u64) -> SeededClusterParams {
+        SeededClusterParams { params: self, seed }
     }
 
     /// Clusters the rows of `x` (paragraph embeddings, normally l2-normalised: LSA output or
@@ -133,6 +181,75 @@ impl ClusterValidParams {
         progress: &dyn crate::progress::Progress,
     ) -> Result<Clustering, ClusterError> {
         kmeans::fit(&self.params, x, seed, progress)
+    }
+}
+
+/// linfa's parameter guard: the rules of [`ClusterParams::check`], which stays the method
+/// the rest of rhetor calls. Through linfa's blanket impl, unchecked [`ClusterParams`] fit
+/// too, checked first (an invalid value gives [`ClusterError::Params`]).
+impl linfa::ParamGuard for ClusterParams {
+    type Checked = ClusterValidParams;
+    type Error = ClusterParamsError;
+
+    /// Checks `self` and, when valid, returns `self` itself seen as checked params: no
+    /// checked copy has to be stored, since [`ClusterValidParams`] is `#[repr(transparent)]`
+    /// over a [`ClusterParams`].
+    fn check_ref(&self) -> Result<&ClusterValidParams, ClusterParamsError> {
+        self.validate()?;
+        // SAFETY: `ClusterValidParams` is `#[repr(transparent)]` with `ClusterParams` as its
+        // only field, so both have the same layout and validity: the reference is valid as a
+        // `&ClusterValidParams` for the same lifetime. The params were just validated.
+        Ok(unsafe { &*(self as *const ClusterParams).cast::<ClusterValidParams>() })
+    }
+
+    /// [`ClusterParams::check`] without the copy.
+    fn check(self) -> Result<ClusterValidParams, ClusterParamsError> {
+        self.validate()?;
+        Ok(ClusterValidParams { params: self })
+    }
+}
+
+/// k-means as a linfa algorithm with seed [`DEFAULT_SEED`]: `Fit::fit(&params, &dataset)`
+/// is [`ClusterValidParams::fit`]`(dataset.records().view(), DEFAULT_SEED)` (the targets
+/// are ignored). Call it as `linfa::traits::Fit::fit(&params, &dataset)`: the inherent
+/// `fit` has the same name.
+impl<D, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, ClusterError> for ClusterValidParams
+where
+    D: Data<Elem = f32>,
+{
+    type Object = Clustering;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ArrayBase<D, Ix2>, T>,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(
+            &self.params,
+            dataset.records().view(),
+            DEFAULT_SEED,
+            &crate::progress::NoProgress,
+        )
+    }
+}
+
+/// k-means as a linfa algorithm with the stored seed: the same bits as
+/// [`ClusterValidParams::fit`]`(dataset.records().view(), seed)`.
+impl<D, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, ClusterError> for SeededClusterParams
+where
+    D: Data<Elem = f32>,
+{
+    type Object = Clustering;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ArrayBase<D, Ix2>, T>,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(
+            &self.params.params,
+            dataset.records().view(),
+            self.seed,
+            &crate::progress::NoProgress,
+        )
     }
 }
 
@@ -237,5 +354,72 @@ mod tests {
         let back: ClusterParams =
             serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         assert_eq!(back, p);
+    }
+}
+
+#[cfg(test)]
+mod linfa_tests {
+    use super::*;
+
+    /// One case per rule of [`ClusterParams::check`]: the guard rejects exactly the same.
+    #[test]
+    fn param_guard_rejects_what_check_rejects() {
+        let cases: Vec<ClusterParams> = vec![
+            ClusterParams::default(),
+            ClusterParams {
+                k: Some(0),
+                ..Default::default()
+            },
+            ClusterParams {
+                n_init: 0,
+                ..Default::default()
+            },
+            ClusterParams {
+                max_iter: 0,
+                ..Default::default()
+            },
+            ClusterParams {
+                tol: f64::NAN,
+                ..Default::default()
+            },
+            ClusterParams {
+                tol: -1.0,
+                ..Default::default()
+            },
+            ClusterParams {
+                k_min: 1,
+                ..Default::default()
+            },
+            ClusterParams {
+                k_min: 5,
+                k_max: 4,
+                ..Default::default()
+            },
+            ClusterParams {
+                silhouette_sample: 1,
+                ..Default::default()
+            },
+        ];
+        for p in cases {
+            // Errors compared by message: `InvalidTol(NaN)` is not equal to itself.
+            let msg = |e: ClusterParamsError| e.to_string();
+            let inherent = ClusterParams::check(&p).map_err(msg);
+            let by_ref = linfa::ParamGuard::check_ref(&p).cloned().map_err(msg);
+            let by_value = linfa::ParamGuard::check(p.clone()).map_err(msg);
+            assert_eq!(by_ref, inherent, "{p:?}");
+            assert_eq!(by_value, inherent, "{p:?}");
+            if inherent.is_ok() {
+                // `check_ref` returns `p` itself, seen as checked params.
+                let r = linfa::ParamGuard::check_ref(&p).unwrap();
+                assert!(std::ptr::eq(r.params(), &p));
+            }
+        }
+    }
+
+    #[test]
+    fn with_seed_keeps_the_params() {
+        let p = ClusterParams::default().check().unwrap();
+        let s = p.clone().with_seed(7);
+        assert_eq!((s.seed(), s.params()), (7, &p));
     }
 }

@@ -1,0 +1,273 @@
+//! Trained classifiers (features plus a linear model; one per target value) and their
+//! training: the code shared by [`cv`](super::cv) and [`model`](super::model).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::error::ClassifyError;
+use super::features::FittedFeatures;
+use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
+use super::linear::LinearModel;
+use super::params::{ClassifierParams, ClassifierValidParams, ModelKind};
+
+/// A trained text classifier: fitted features and a linear model.
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    pub(crate) params: ClassifierParams,
+    pub(crate) features: FittedFeatures,
+    pub(crate) model: LinearModel,
+}
+
+impl Classifier {
+    /// Predictions for `texts` (any number, including none).
+    pub fn predict(&self, texts: &[&str]) -> Predictions {
+        let x = self.features.transform(texts);
+        self.model
+            .predict(&x)
+            .expect("the fitted features have the model's number of columns")
+    }
+
+    /// The classes (sorted), the columns of the scores.
+    pub fn classes(&self) -> &[String] {
+        self.model.classes()
+    }
+
+    /// Whether the classifier is multi-label.
+    pub fn is_multi_label(&self) -> bool {
+        self.model.is_multi_label()
+    }
+
+    /// The parameters it was trained with.
+    pub fn params(&self) -> &ClassifierParams {
+        &self.params
+    }
+
+    /// The fitted features.
+    pub fn features(&self) -> &FittedFeatures {
+        &self.features
+    }
+
+    /// The linear model.
+    pub fn model(&self) -> &LinearModel {
+        &self.model
+    }
+}
+
+/// One classifier per target value; every sub-model has the same classes (those of all the
+/// training rows), so predictions of different targets share their columns.
+#[derive(Clone, Debug)]
+pub struct PerTargetClassifier {
+    pub(crate) params: ClassifierParams,
+    pub(crate) classes: Vec<String>,
+    pub(crate) multi_label: bool,
+    /// Sorted by target.
+    pub(crate) models: Vec<TargetModel>,
+}
+
+/// The classifier of one target value.
+#[derive(Clone, Debug)]
+pub struct TargetModel {
+    /// The target value.
+    pub target: String,
+    /// Number of training rows of this target.
+    pub rows: usize,
+    /// Its classifier.
+    pub classifier: Classifier,
+}
+
+impl PerTargetClassifier {
+    /// The classes (sorted), shared by every target's model.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Whether the classifiers are multi-label.
+    pub fn is_multi_label(&self) -> bool {
+        self.multi_label
+    }
+
+    /// The parameters every target's classifier was trained with.
+    pub fn params(&self) -> &ClassifierParams {
+        &self.params
+    }
+
+    /// The per-target models, sorted by target.
+    pub fn models(&self) -> &[TargetModel] {
+        &self.models
+    }
+
+    /// The classifier of `target`, if there is one.
+    pub fn get(&self, target: &str) -> Option<&Classifier> {
+        self.models
+            .binary_search_by(|m| m.target.as_str().cmp(target))
+            .ok()
+            .map(|i| &self.models[i].classifier)
+    }
+
+    /// Predictions for `texts`, each routed to the model of its target (`targets[i]` is the
+    /// target of `texts[i]`). A target without a model is an error naming it and its row.
+    pub fn predict(&self, texts: &[&str], targets: &[&str]) -> Result<Predictions, ClassifyError> {
+        if targets.len() != texts.len() {
+            return Err(ClassifyError::LengthMismatch {
+                what: "targets",
+                expected: texts.len(),
+                got: targets.len(),
+            });
+        }
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (row, t) in targets.iter().enumerate() {
+            let i = self
+                .models
+                .binary_search_by(|m| m.target.as_str().cmp(t))
+                .map_err(|_| ClassifyError::UnknownTarget {
+                    row,
+                    target: (*t).to_owned(),
+                    known: self.target_list(),
+                })?;
+            groups.entry(i).or_default().push(row);
+        }
+        let lr = self.params.model == ModelKind::LogisticRegression;
+        let mut out = Predictions::zeros(self.classes.clone(), self.multi_label, lr, texts.len());
+        for (i, rows) in groups {
+            let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
+            let part = self.models[i].classifier.predict(&sub);
+            out.scatter(&rows, &part);
+        }
+        Ok(out)
+    }
+
+    fn target_list(&self) -> String {
+        self.models
+            .iter()
+            .map(|m| format!("{:?}", m.target))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Check lengths and build the class list of training labels.
+pub(super) fn prepare(texts: &[&str], labels: &Labels) -> Result<EncodedLabels, ClassifyError> {
+    if labels.len() != texts.len() {
+        return Err(ClassifyError::LengthMismatch {
+            what: "labels",
+            expected: texts.len(),
+            got: labels.len(),
+        });
+    }
+    if texts.is_empty() {
+        return Err(ClassifyError::NoRows);
+    }
+    let classes = labels.classes()?;
+    let encoded = labels.encode(&classes)?;
+    check_classes(&encoded, None)?;
+    Ok(encoded)
+}
+
+/// Single-label data needs two classes present; multi-label data one label.
+pub(super) fn check_classes(y: &EncodedLabels, target: Option<&str>) -> Result<(), ClassifyError> {
+    let counts = y.counts();
+    let present: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] > 0).collect();
+    match y.y() {
+        Encoded::Single(_) if present.len() < 2 => Err(ClassifyError::SingleClass {
+            class: present
+                .first()
+                .map(|&c| y.classes()[c].clone())
+                .unwrap_or_default(),
+            target: target.map(str::to_owned),
+            rows: y.len(),
+        }),
+        Encoded::Multi(_) if present.is_empty() => Err(ClassifyError::NoLabels { rows: y.len() }),
+        _ => Ok(()),
+    }
+}
+
+/// Rows per target value, targets sorted; empty target values are errors.
+pub(super) fn group_targets(
+    targets: &[&str],
+    n: usize,
+) -> Result<BTreeMap<String, Vec<usize>>, ClassifyError> {
+    if targets.len() != n {
+        return Err(ClassifyError::LengthMismatch {
+            what: "targets",
+            expected: n,
+            got: targets.len(),
+        });
+    }
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (row, t) in targets.iter().enumerate() {
+        if t.trim().is_empty() {
+            return Err(ClassifyError::EmptyTarget { row });
+        }
+        if let Some(rows) = groups.get_mut(*t) {
+            rows.push(row);
+        } else {
+            groups.insert((*t).to_owned(), vec![row]);
+        }
+    }
+    Ok(groups)
+}
+
+impl ClassifierValidParams {
+    /// Train a classifier on `texts` and their labels (one entry per text). The classes are
+    /// the distinct labels, sorted; single-label data needs at least two.
+    pub fn train(&self, texts: &[&str], labels: &Labels) -> Result<Classifier, ClassifyError> {
+        let encoded = prepare(texts, labels)?;
+        self.train_encoded(texts, &encoded)
+    }
+
+    /// Train over a given class list (classes absent from the rows get all-negative
+    /// sub-problems).
+    pub(crate) fn train_encoded(
+        &self,
+        texts: &[&str],
+        labels: &EncodedLabels,
+    ) -> Result<Classifier, ClassifyError> {
+        let (features, x) = self.features().fit_transform(texts)?;
+        let model = LinearModel::fit(&x, labels, self)?;
+        Ok(Classifier {
+            params: self.params().clone(),
+            features,
+            model,
+        })
+    }
+
+    /// Train one classifier per value of `targets` (`targets[i]` is the target of
+    /// `texts[i]`), each on its target's rows only, all over the classes of the whole
+    /// training set. Single-label rows of one target must hold at least two classes (an
+    /// error names the target otherwise); empty target values are errors.
+    pub fn train_per_target(
+        &self,
+        texts: &[&str],
+        labels: &Labels,
+        targets: &[&str],
+    ) -> Result<PerTargetClassifier, ClassifyError> {
+        let encoded = prepare(texts, labels)?;
+        let groups = group_targets(targets, texts.len())?;
+        let groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
+        // Targets train in parallel (independent, deterministic); the first error in
+        // target order is reported.
+        let models = groups
+            .into_par_iter()
+            .map(|(target, rows)| {
+                let y = encoded.subset(&rows);
+                check_classes(&y, Some(&target))?;
+                let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
+                let classifier = self.train_encoded(&sub, &y)?;
+                Ok(TargetModel {
+                    target,
+                    rows: rows.len(),
+                    classifier,
+                })
+            })
+            .collect::<Vec<Result<TargetModel, ClassifyError>>>()
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PerTargetClassifier {
+            params: self.params().clone(),
+            classes: encoded.classes().to_vec(),
+            multi_label: labels.is_multi_label(),
+            models,
+        })
+    }
+}
