@@ -701,11 +701,7 @@ mod tests {
             units: &units,
         }];
         let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| divergence(&dims, &g, &params(), 77).unwrap())
+            crate::test_util::in_pool(threads, || divergence(&dims, &g, &params(), 77).unwrap())
         };
         let one = run(1);
         let two = run(2);

@@ -74,13 +74,8 @@ pub(super) struct Solution {
     pub(super) converged: bool,
 }
 
-/// SplitMix64 finaliser: the seed of sub-problem `k`.
-pub(crate) fn mix_seed(seed: u64, k: u64) -> u64 {
-    let mut z = seed ^ k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// The seed of sub-problem `k` (see [`crate::seed::stream`]).
+pub(crate) use crate::seed::stream as mix_seed;
 
 impl Binary<'_> {
     /// LIBLINEAR `solve_l2r_l1l2_svc` with the squared hinge loss.

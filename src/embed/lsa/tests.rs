@@ -356,13 +356,8 @@ fn identical_bits_for_one_and_two_threads() {
     }
     .check()
     .unwrap();
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| p.fit_transform(&x, 42).unwrap())
-    };
+    let run =
+        |threads: usize| crate::test_util::in_pool(threads, || p.fit_transform(&x, 42).unwrap());
     let a = run(1);
     let b = run(2);
     let bits = |l: &Lsa| {

@@ -441,23 +441,19 @@ fn output_is_identical_for_one_and_two_threads() {
     let corpus = synthetic_corpus(3000);
     let docs: Vec<&str> = corpus.iter().map(String::as_str).collect();
     let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                let params = TfidfParams {
-                    ngram_range: (1, 2),
-                    min_df: DfBound::Count(2),
-                    max_df: DfBound::Fraction(0.9),
-                    max_features: Some(150),
-                    sublinear_tf: true,
-                    ..Default::default()
-                };
-                let (fitted, m) = fit(params, &docs).unwrap();
-                let t = fitted.transform(&docs);
-                (fitted.vocabulary().to_vec(), fitted.idf().to_vec(), m, t)
-            })
+        crate::test_util::in_pool(threads, || {
+            let params = TfidfParams {
+                ngram_range: (1, 2),
+                min_df: DfBound::Count(2),
+                max_df: DfBound::Fraction(0.9),
+                max_features: Some(150),
+                sublinear_tf: true,
+                ..Default::default()
+            };
+            let (fitted, m) = fit(params, &docs).unwrap();
+            let t = fitted.transform(&docs);
+            (fitted.vocabulary().to_vec(), fitted.idf().to_vec(), m, t)
+        })
     };
     let (v1, i1, m1, t1) = run(1);
     let (v2, i2, m2, t2) = run(2);
