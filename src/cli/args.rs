@@ -102,6 +102,20 @@ pub enum UnitArg {
     Document,
 }
 
+/// How a tabular corpus is read (`run`, the stage commands, `fit` and `apply`).
+#[derive(Debug, Args)]
+pub struct TableFlags {
+    /// Text column of a tabular corpus [default: text].
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Id column of a tabular corpus [default: id, else the row number].
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// Rows sharing this column's value are the paragraphs of one document (not re-segmented).
+    #[arg(long)]
+    pub doc_col: Option<String>,
+}
+
 /// Input and output flags of `run` and every stage command.
 #[derive(Debug, Args)]
 pub struct InputArgs {
@@ -113,15 +127,8 @@ pub struct InputArgs {
     /// TOML config file (default: rhetor.toml inside the corpus folder, if there is one).
     #[arg(short, long)]
     pub config: Option<PathBuf>,
-    /// Text column of a tabular corpus [default: text].
-    #[arg(long)]
-    pub text_col: Option<String>,
-    /// Id column of a tabular corpus [default: id, else the row number].
-    #[arg(long)]
-    pub id_col: Option<String>,
-    /// Rows sharing this column's value are the paragraphs of one document (not re-segmented).
-    #[arg(long)]
-    pub doc_col: Option<String>,
+    #[command(flatten)]
+    pub table: TableFlags,
     /// Analysis unit [default: paragraph].
     #[arg(long, value_enum)]
     pub unit: Option<UnitArg>,
@@ -265,15 +272,8 @@ pub struct ApplyArgs {
     /// TOML config file for reading the corpus, grouping, comparison and output (default: rhetor.toml inside the corpus folder, if there is one); the fitted stages' settings come from the bundle.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
-    /// Text column of a tabular corpus [default: text].
-    #[arg(long)]
-    pub text_col: Option<String>,
-    /// Id column of a tabular corpus [default: id, else the row number].
-    #[arg(long)]
-    pub id_col: Option<String>,
-    /// Rows sharing this column's value are the paragraphs of one document (not re-segmented).
-    #[arg(long)]
-    pub doc_col: Option<String>,
+    #[command(flatten)]
+    pub table: TableFlags,
     /// Also write every table as CSV or JSON Lines beside the Parquet file (repeatable).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<FormatArg>,

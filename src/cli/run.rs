@@ -17,7 +17,7 @@ pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
-    table_flags(&mut cfg, &a.text_col, &a.id_col, &a.doc_col, &a.formats);
+    table_flags(&mut cfg, &a.table, &a.formats);
     if let Some(u) = a.unit {
         cfg.corpus.unit = match u {
             UnitArg::Paragraph => Unit::Paragraph,
@@ -56,20 +56,14 @@ fn config_file(config: &Option<PathBuf>, corpus: &std::path::Path) -> Option<Pat
 }
 
 /// The flags that read a table and choose output formats.
-fn table_flags(
-    cfg: &mut Config,
-    text_col: &Option<String>,
-    id_col: &Option<String>,
-    doc_col: &Option<String>,
-    formats: &[super::args::FormatArg],
-) {
-    if let Some(c) = text_col {
+fn table_flags(cfg: &mut Config, t: &super::args::TableFlags, formats: &[super::args::FormatArg]) {
+    if let Some(c) = &t.text_col {
         cfg.corpus.text_col = Some(c.clone());
     }
-    if let Some(c) = id_col {
+    if let Some(c) = &t.id_col {
         cfg.corpus.id_col = Some(c.clone());
     }
-    if let Some(c) = doc_col {
+    if let Some(c) = &t.doc_col {
         cfg.corpus.doc_col = Some(c.clone());
     }
     for f in formats {
@@ -192,7 +186,7 @@ pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
-    table_flags(&mut cfg, &a.text_col, &a.id_col, &a.doc_col, &a.formats);
+    table_flags(&mut cfg, &a.table, &a.formats);
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
