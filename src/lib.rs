@@ -63,6 +63,7 @@ pub mod supervised;
 #[cfg(test)]
 pub(crate) mod test_util;
 pub mod topics;
+pub mod validate;
 
 pub use error::Error;
 

@@ -1,0 +1,1 @@
+//! Krippendorff's α between coders (filled in by the agreement work).

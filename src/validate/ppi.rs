@@ -1,0 +1,1 @@
+//! Prediction-powered inference for label shares (filled in by the PPI work).
