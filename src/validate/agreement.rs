@@ -1,1 +1,0 @@
-//! Krippendorff's α between coders (filled in by the agreement work).
