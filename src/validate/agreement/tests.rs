@@ -302,6 +302,7 @@ fn bootstrap_interval_contains_the_estimate() {
     let d = textbook();
     for level in [Level::Nominal, Level::Ordinal, Level::Interval] {
         let ci = bootstrap_alpha(&d, level, 1000, 7, 0.95).unwrap();
+        eprintln!("{level:?}: {ci:?}");
         assert_eq!(ci.alpha, alpha(&d, level).unwrap());
         assert!(
             ci.low <= ci.alpha && ci.alpha <= ci.high,
