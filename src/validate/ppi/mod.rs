@@ -85,7 +85,9 @@
 //! the coded paragraphs included. For the estimate this is what one wants: the share of
 //! the predictions over the whole group is known exactly, and the rectifier's mean over a
 //! random sample is unbiased for the rectifier's mean over the group, so `θ̂` is unbiased
-//! for the group's share. For the standard error it matters which share is the target.
+//! for the group's share (exactly for a fixed λ, no weights and a simple random sample;
+//! approximately for a tuned λ). For the standard error it matters which share is the
+//! target.
 //!
 //! - The **group's own share** (the finite population of its `N` paragraphs): then
 //!   `mean(λ·ŷ)` over all paragraphs has no sampling error and the only error is the

@@ -353,7 +353,7 @@ fn negative_or_zero_weights_are_errors() {
 /// every PPI interval is conservative; that coverage is printed too). Drawing a new group
 /// in each replicate makes the simulation match that target.
 ///
-/// **Threshold.** A 10 000-replicate run of the same design in numpy gave 93.7% for the
+/// **Threshold.** A 6000-replicate run of the same design in numpy gave 93.7% for the
 /// cluster-robust tuned interval: CR0 (no `G/(G − 1)`), an estimated λ and a normal quantile
 /// with 100 documents make it about one point short of 95%. With 1500 replicates the
 /// Monte Carlo standard error is about 0.6 points, so the test asserts ≥ 92.5% (not 94%,
