@@ -1,1 +1,0 @@
-//! Prediction-powered inference for label shares (filled in by the PPI work).
