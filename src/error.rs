@@ -45,6 +45,9 @@ pub enum Error {
     /// A pipeline bundle cannot be read or applied.
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
+    /// Sampling, agreement or validation failed.
+    #[error(transparent)]
+    Validate(#[from] crate::validate::ValidateError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

@@ -34,7 +34,8 @@ fn sha256(bytes: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn codebook_file(name: &str) -> String {
+/// The file name of a codebook copy in a bundle or run directory.
+pub(crate) fn codebook_file(name: &str) -> String {
     format!("codebook.{name}.toml")
 }
 

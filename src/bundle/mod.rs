@@ -19,6 +19,7 @@ mod io;
 
 pub use docs::{reference_markdown, BUNDLE_DOCS};
 pub use io::{check_model, model_files, read, write};
+pub(crate) use io::codebook_file;
 
 use crate::classify::ModelFile;
 use crate::config::Config;

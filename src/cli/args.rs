@@ -91,6 +91,135 @@ pub enum Command {
     /// Re-render report.md and report.html of a finished run from its report.json.
     #[command(after_help = "Example:\n  rhetor report runs/demo")]
     Report(ReportArgs),
+    /// Draw a random sample of a run's paragraphs for hand-coding, with a coding guide.
+    #[command(
+        after_help = "Examples:\n  rhetor sample runs/demo --n 40 --stratify group --seed 7 --out coding/sample.csv\n  rhetor sample runs/news --n 200 --stratify topic --out coding/news.csv\n\nWrites SAMPLE.csv (to code), SAMPLE.predictions.csv (rhetor's labels: keep it from the coders),\nSAMPLE.guide.md and SAMPLE.guide.html (the codebooks' definitions and examples)."
+    )]
+    Sample(SampleArgs),
+    /// Agreement between coders: Krippendorff's α with bootstrap intervals, per dimension and label.
+    #[command(
+        after_help = "Examples:\n  rhetor agreement coded.csv --label-col stance --label-col frame --out runs/agreement\n  rhetor agreement codes.csv --unit-col id --coders anna,ben --level ordinal --values low,mid,high --out runs/agr\n\nLong format (default): one row per unit and coder, a coder column (--coder-col, default `coder`)\nand one column per dimension (--label-col). Wide format: one column per coder (--coders)."
+    )]
+    Agreement(AgreementArgs),
+    /// Validate a run's labels against a hand-coded sample: accuracy, F1, α, and shares corrected for classifier error.
+    #[command(
+        after_help = "Example:\n  rhetor validate runs/demo coding/sample.coded.csv --out runs/demo-validation\n\nThe coded file is the sample `rhetor sample` wrote, with the dimension columns filled in\n(one copy per coder, concatenated, with the `coder` column filled in)."
+    )]
+    Validate(ValidateArgs),
+}
+
+/// Flags of `rhetor sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// A run directory written by `rhetor run` or `rhetor apply`.
+    pub run_dir: PathBuf,
+    /// The sample file to write (.csv); the predictions and the guide are written beside it.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Number of paragraphs (all of them when the run has fewer).
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    /// Stratify by the run's groups or topics, with equal allocation.
+    #[arg(long, value_enum, default_value = "none")]
+    pub stratify: StratifyArg,
+    /// Document column whose values are the groups [default: the run's `[groups] by`, else each document].
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// Seed of the draw [default: the run's seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replace sample files written earlier by `rhetor sample`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// How `rhetor sample` stratifies.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StratifyArg {
+    /// A simple random sample.
+    None,
+    /// Equal allocation over groups.
+    Group,
+    /// Equal allocation over topics.
+    Topic,
+}
+
+/// Level of measurement for `rhetor agreement`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LevelArg {
+    /// Unordered categories.
+    Nominal,
+    /// Ordered categories (give the order with --values).
+    Ordinal,
+    /// Equally spaced values (give the order with --values).
+    Interval,
+}
+
+/// Flags of `rhetor agreement`.
+#[derive(Debug, Args)]
+pub struct AgreementArgs {
+    /// Coded .csv, .jsonl or .parquet file.
+    pub coded: PathBuf,
+    /// Directory for agreement.parquet, coder_confusion.parquet and agreement.md.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Column(s) identifying a unit [default: doc_id + para_id, else id].
+    #[arg(long)]
+    pub unit_col: Vec<String>,
+    /// Long format: the coder column [default: coder].
+    #[arg(long)]
+    pub coder_col: Option<String>,
+    /// Long format: a label column (one per dimension; repeat the flag).
+    #[arg(long)]
+    pub label_col: Vec<String>,
+    /// Wide format: the coder columns, comma-separated (one dimension).
+    #[arg(long, value_delimiter = ',')]
+    pub coders: Vec<String>,
+    /// Level of measurement.
+    #[arg(long, value_enum, default_value = "nominal")]
+    pub level: LevelArg,
+    /// The labels in order, comma-separated (required for ordinal and interval).
+    #[arg(long, value_delimiter = ',')]
+    pub values: Option<Vec<String>>,
+    /// Bootstrap replicates for the intervals.
+    #[arg(long, default_value_t = 1000)]
+    pub n_boot: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// CSV field separator.
+    #[arg(long, default_value_t = ',')]
+    pub separator: char,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `rhetor validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A run directory written by `rhetor run` or `rhetor apply`.
+    pub run_dir: PathBuf,
+    /// The coded sample (.csv, .jsonl or .parquet).
+    pub coded: PathBuf,
+    /// Directory for the validation tables and validation.html.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Document column whose values are the groups [default: the run's `[groups] by`, else each document].
+    #[arg(long)]
+    pub group_by: Option<String>,
+    /// Bootstrap replicates for α's intervals.
+    #[arg(long, default_value_t = 1000)]
+    pub n_boot: usize,
+    /// Seed of the bootstrap [default: the run's seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// CSV field separator of the coded file.
+    #[arg(long, default_value_t = ',')]
+    pub separator: char,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Analysis unit.

@@ -4,6 +4,7 @@ mod args;
 mod progress;
 mod run;
 mod supervised;
+mod validate;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -34,6 +35,9 @@ pub fn main() -> i32 {
         Command::Train(a) => supervised::train(a, &cli),
         Command::Evaluate(a) => supervised::evaluate(a, &cli),
         Command::Predict(a) => supervised::predict(a, &cli),
+        Command::Sample(a) => validate::sample(a, &cli),
+        Command::Agreement(a) => validate::agreement(a, &cli),
+        Command::Validate(a) => validate::validate(a, &cli),
     };
     match result {
         Ok(code) => code,

@@ -185,7 +185,8 @@ pub use params::{
     Adjust, CompareParams, CompareParamsError, CompareValidParams, GroupParams, MIN_RESAMPLES,
 };
 pub use shares::{
-    chi_square_1_quantile, goodman_intervals, normal_quantile, shares, ShareMethod, ShareRow,
+    chi_square_1_quantile, goodman_intervals, normal_quantile, shares, student_t_quantile,
+    ShareMethod, ShareRow,
     SharesTable,
 };
 

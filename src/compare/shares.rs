@@ -15,8 +15,8 @@ mod dist;
 #[cfg(test)]
 mod tests;
 
-use dist::{beta_quantile, student_t_quantile};
-pub use dist::{chi_square_1_quantile, goodman_intervals, normal_quantile};
+use dist::beta_quantile;
+pub use dist::{chi_square_1_quantile, goodman_intervals, normal_quantile, student_t_quantile};
 
 /// Seed stream of the share bootstrap.
 const STREAM_BOOT: u64 = 1;

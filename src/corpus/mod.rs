@@ -30,6 +30,7 @@ mod error;
 mod meta;
 mod reader;
 mod table;
+pub use table::read_columns;
 mod text;
 
 pub use date::{date_warning, parse_date};

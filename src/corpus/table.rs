@@ -316,28 +316,31 @@ fn rename_clash(mut c: MetaColumn, core: &[&str]) -> MetaColumn {
     c
 }
 
-/// Loads a JSONL, CSV or Parquet corpus.
-pub(super) fn load_table(
+/// A table read from a JSONL, CSV or Parquet file, with the facts the corpus reader's
+/// messages need.
+struct Read {
+    table: Table,
+    sha256: String,
+    bytes: u64,
+    /// With a CSV file: the separator its first line suggests when it lacks ours.
+    other_separator: Option<char>,
+}
+
+/// Reads the rows of a JSONL, CSV (every cell as text) or Parquet file; JSONL lines that are
+/// not UTF-8 go to `skipped`.
+fn read_file(
     path: &Path,
     ext: &str,
-    params: &CorpusParams,
-) -> Result<Corpus, CorpusError> {
+    separator: char,
+    text_name: &str,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Read, CorpusError> {
     let bytes = std::fs::read(path).map_err(io_err(path))?;
-    let mut corpus = Corpus {
-        inputs: vec![InputFile {
-            path: display(path),
-            bytes: bytes.len() as u64,
-            sha256: sha256_hex(&bytes),
-        }],
-        ..Default::default()
-    };
-    let text_name = params.text_col();
+    let (sha256, n_bytes) = (sha256_hex(&bytes), bytes.len() as u64);
     let table_err = |message: String| CorpusError::Table {
         path: path.to_path_buf(),
         message,
     };
-    let is_csv = ext == "csv";
-    // With a CSV file: the separator its first line suggests when it lacks ours.
     let mut other_separator = None;
     let table = match ext {
         "jsonl" | "ndjson" => {
@@ -346,7 +349,7 @@ pub(super) fn load_table(
                     path: path.to_path_buf(),
                 });
             }
-            read_jsonl(path, &bytes, text_name, &mut corpus.skipped)?
+            read_jsonl(path, &bytes, text_name, skipped)?
         }
         "csv" => {
             if has_utf16_bom(&bytes) {
@@ -354,7 +357,7 @@ pub(super) fn load_table(
                     path: path.to_path_buf(),
                 });
             }
-            let sep = params.separator as u8;
+            let sep = separator as u8;
             let quotes = scan_quotes(&bytes, sep);
             if let Some(line) = quotes.unclosed {
                 return Err(CorpusError::CsvQuote {
@@ -367,7 +370,7 @@ pub(super) fn load_table(
             let separator_err = |found| CorpusError::CsvSeparator {
                 path: path.to_path_buf(),
                 found,
-                separator: params.separator,
+                separator,
             };
             match (read_csv(path, sep), other_separator, quotes.stray) {
                 (Ok(t), _, _) => t,
@@ -387,6 +390,62 @@ pub(super) fn load_table(
             frame_to_table(&df).map_err(|e| table_err(e.to_string()))?
         }
     };
+    Ok(Read {
+        table,
+        sha256,
+        bytes: n_bytes,
+        other_separator,
+    })
+}
+
+/// The columns of a JSONL, CSV or Parquet file that is not a corpus (a coded sample, a
+/// reliability table), with the same checks as corpora: a clear error for a missing file,
+/// UTF-16, an unclosed quote or the wrong separator; never a panic. CSV cells stay text.
+/// Returns the number of rows, the columns, and 1-based line numbers for JSONL.
+pub fn read_columns(
+    path: &Path,
+    separator: char,
+) -> Result<(usize, Vec<MetaColumn>, Vec<Skipped>), CorpusError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !matches!(ext.as_str(), "jsonl" | "ndjson" | "csv" | "parquet") {
+        return Err(CorpusError::Table {
+            path: path.to_path_buf(),
+            message: "expected a .csv, .jsonl or .parquet file".to_string(),
+        });
+    }
+    let mut skipped = Vec::new();
+    let read = read_file(path, &ext, separator, "", &mut skipped)?;
+    Ok((read.table.n_rows, read.table.columns, skipped))
+}
+
+/// Loads a JSONL, CSV or Parquet corpus.
+pub(super) fn load_table(
+    path: &Path,
+    ext: &str,
+    params: &CorpusParams,
+) -> Result<Corpus, CorpusError> {
+    let text_name = params.text_col();
+    let mut skipped = Vec::new();
+    let Read {
+        table,
+        sha256,
+        bytes,
+        other_separator,
+    } = read_file(path, ext, params.separator, text_name, &mut skipped)?;
+    let mut corpus = Corpus {
+        inputs: vec![InputFile {
+            path: display(path),
+            bytes,
+            sha256,
+        }],
+        skipped,
+        ..Default::default()
+    };
+    let is_csv = ext == "csv";
     let missing = |column: &str, flag: &str| match other_separator {
         Some(found) if table.columns.len() == 1 => CorpusError::CsvSeparator {
             path: path.to_path_buf(),

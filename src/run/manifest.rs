@@ -167,6 +167,8 @@ pub struct LabelDetails {
     pub codebook: String,
     /// Method.
     pub method: Method,
+    /// Single- or multi-label (multi-label paragraphs join their labels with `;`).
+    pub kind: crate::label::Kind,
     /// Its labels.
     pub labels: Vec<String>,
     /// Paragraphs left unsure.

@@ -543,6 +543,19 @@ fn finish(
     };
     let mut para_extra: Vec<Column> = Vec::new();
     let mut report_file: Option<&str> = None;
+    // The codebooks as used (target filled in): `rhetor sample` writes its coding guide
+    // from them, and they document the run's labels.
+    if f.stages >= Stages::Label {
+        for cb in &cfg.codebooks {
+            let text = toml::to_string_pretty(cb).map_err(|e| {
+                crate::export::ExportError::Refused(format!(
+                    "cannot encode codebook '{}': {e}",
+                    cb.codebook.name
+                ))
+            })?;
+            dir.write_text(&crate::bundle::codebook_file(&cb.codebook.name), &text)?;
+        }
+    }
     if let Some(v) = vectors {
         dir.write_json("tfidf_vectorizer.json", &v.vectorizer)?;
         write(

@@ -435,6 +435,7 @@ pub(super) fn label(
                 dimension: d.name.clone(),
                 codebook: d.codebook.clone(),
                 method: d.method,
+                kind: d.kind,
                 labels: d.labels.clone(),
                 unsure: d.chosen.iter().filter(|c| c.is_none()).count(),
             })

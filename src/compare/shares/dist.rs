@@ -111,7 +111,7 @@ pub(super) fn beta_quantile_below_half(p: f64, a: f64, b: f64) -> f64 {
 
 /// The `p` quantile (`p ≥ 0.5`) of Student's t distribution with `df > 0` degrees of
 /// freedom, from `P(|T| > t) = I_{df/(df + t²)}(df/2, 1/2)`.
-pub(super) fn student_t_quantile(p: f64, df: f64) -> f64 {
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     let x = beta_quantile(2.0 * (1.0 - p), df / 2.0, 0.5);
     (df * (1.0 - x) / x).sqrt()
 }

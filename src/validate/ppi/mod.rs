@@ -66,18 +66,18 @@
 //! same variance: with `ψ_g = λ·A_g + B_g`, `λ = −Σ A_g B_g / Σ A_g²`, clipped to `[0, 1]`
 //! (0 when `Σ A_g² = 0`).
 //!
-//! **Small-sample factor and the reduction to ppi_py.** No `G/(G − 1)` factor is applied
-//! (this is the "CR0" variance). That is what makes the formula reduce to ppi_py's: when
-//! every unit is its own cluster (distinct ids for all `n + N` units), `Σ_g ψ_g²` is
-//! algebraically `λ²·Var(w_u·ŷ_u)/N + Var(r)/n` with ppi_py's divisors `N` and `n`, so for a
-//! fixed `λ` the interval equals ppi_py's (to rounding; tested to 1e-12). With
-//! `G/(G − 1)` it would be `(n + N)/(n + N − 1)` times larger. The tuned `λ` is then not
-//! ppi_py's (ppi_py's pools the variance of `ĝ` over both sets with divisor `n + N − 1`
-//! and centres the weighted gradients at `θ₁`); it is the exact minimiser of the variance
-//! that is reported, so its standard error is never larger than the one at ppi_py's `λ`
-//! (tested). Without a small-sample factor the interval is slightly too short with few
-//! documents: in the coverage simulation (100 documents, see the tests) the 95% interval
-//! covers about 93.5–94%.
+//! **Small-sample factor and the reduction to ppi_py.** `Σ_g ψ_g²` is the "CR0" variance:
+//! when every unit is its own cluster (distinct ids for all `n + N` units) it is
+//! algebraically `λ²·Var(w_u·ŷ_u)/N + Var(r)/n` with ppi_py's divisors `N` and `n` (tested
+//! to 1e-12 for a fixed `λ`). The reported interval multiplies it by the CR1 factor
+//! `G/(G − 1)` and uses a Student t quantile with `G − 1` degrees of freedom (Cameron &
+//! Miller 2015): with CR0 and a normal quantile the 95% interval covered 93.9% in the
+//! coverage simulation of the tests (100 documents), with CR1 and t 94.6% (4000
+//! replicates). With a single document the interval is infinite: there is no
+//! between-document variation to estimate. The tuned `λ` is not ppi_py's (ppi_py's pools
+//! the variance of `ĝ` over both sets with divisor `n + N − 1` and centres the weighted
+//! gradients at `θ₁`); it is the exact minimiser of the variance that is reported, so its
+//! standard error is never larger than the one at ppi_py's `λ` (tested).
 //!
 //! # The predictions of every paragraph, coded ones included
 //!
@@ -301,7 +301,9 @@ pub fn ppi_mean(s: &PpiSample, alpha: f64, lambda: Lambda) -> Result<MeanEstimat
                 }
             };
             let var: f64 = a.iter().zip(&b).map(|(x, y)| (lam * x + y).powi(2)).sum();
-            (lam, var.sqrt())
+            let g = a.len();
+            let estimate = point_estimate(s, &w, &wu, lam);
+            return Ok(cluster_interval(estimate, var, g, alpha, lam));
         }
     };
     let estimate = point_estimate(s, &w, &wu, lam);
@@ -326,7 +328,10 @@ pub fn naive_mean(
         check_len("clusters_unlabeled", c.len(), yhat_unlabeled.len())?;
     }
     let (m, se) = mean_and_se(yhat_unlabeled, clusters);
-    Ok(interval(m, se, alpha, 1.0))
+    Ok(match clusters {
+        None => interval(m, se, alpha, 1.0),
+        Some(c) => cluster_interval(m, se * se, distinct_ids(c.iter()).len(), alpha, 1.0),
+    })
 }
 
 /// The classical estimate from the coded sample only (the mean of `y`), with its normal
@@ -346,7 +351,10 @@ pub fn classical_mean(
         check_len("clusters", c.len(), y.len())?;
     }
     let (m, se) = mean_and_se(y, clusters);
-    Ok(interval(m, se, alpha, 0.0))
+    Ok(match clusters {
+        None => interval(m, se, alpha, 0.0),
+        Some(c) => cluster_interval(m, se * se, distinct_ids(c.iter()).len(), alpha, 0.0),
+    })
 }
 
 /// `mean(w_u·λ·ŷ_u) + mean(w·(y − λ·ŷ))`, in ppi_py's order of operations.
@@ -426,6 +434,34 @@ fn mean_and_se(x: &[f64], clusters: Option<&[u32]>) -> (f64, f64) {
         }
     };
     (m, se)
+}
+
+/// The estimate with its cluster-robust interval from the CR0 variance `var` over `g`
+/// clusters: the small-sample factor `g/(g − 1)` (CR1) and a Student t quantile with
+/// `g − 1` degrees of freedom (Cameron & Miller 2015, §VI). Without them the interval
+/// undercovers with few documents (93.9% instead of 95% at 100 documents in the coverage
+/// simulation of the tests). With a single cluster there is no between-cluster variation
+/// to estimate: the interval is infinite.
+fn cluster_interval(estimate: f64, var: f64, g: usize, alpha: f64, lambda: f64) -> MeanEstimate {
+    if g < 2 {
+        return MeanEstimate {
+            estimate,
+            se: f64::INFINITY,
+            ci_low: f64::NEG_INFINITY,
+            ci_high: f64::INFINITY,
+            lambda,
+        };
+    }
+    let gf = g as f64;
+    let se = (var * gf / (gf - 1.0)).sqrt();
+    let t = crate::compare::student_t_quantile(1.0 - alpha / 2.0, gf - 1.0);
+    MeanEstimate {
+        estimate,
+        se,
+        ci_low: estimate - t * se,
+        ci_high: estimate + t * se,
+        lambda,
+    }
 }
 
 /// The estimate with its two-sided normal interval.

@@ -90,9 +90,14 @@ fn singleton_clusters_reduce_to_iid_for_fixed_lambda() {
             let iid = ppi_mean(&s, c.alpha, Lambda::Fixed(lam)).unwrap();
             let cl = ppi_mean(&sc, c.alpha, Lambda::Fixed(lam)).unwrap();
             assert_eq!(cl.estimate, iid.estimate, "{}", c.name);
-            assert_abs_diff_eq!(cl.se, iid.se, epsilon = 1e-12 * iid.se.max(1.0));
-            assert_abs_diff_eq!(cl.ci_low, iid.ci_low, epsilon = 1e-12);
-            assert_abs_diff_eq!(cl.ci_high, iid.ci_high, epsilon = 1e-12);
+            // The CR0 variance equals ppi_py's; the interval adds the CR1 factor G/(G − 1)
+            // and a t quantile with G − 1 degrees of freedom.
+            let g = (ids.len() + ids_u.len()) as f64;
+            let se = iid.se * (g / (g - 1.0)).sqrt();
+            assert_abs_diff_eq!(cl.se, se, epsilon = 1e-12 * iid.se.max(1.0));
+            let t = crate::compare::student_t_quantile(1.0 - c.alpha / 2.0, g - 1.0);
+            assert_abs_diff_eq!(cl.ci_low, iid.estimate - t * se, epsilon = 1e-9);
+            assert_abs_diff_eq!(cl.ci_high, iid.estimate + t * se, epsilon = 1e-9);
         }
     }
 }
@@ -108,11 +113,14 @@ fn singleton_clusters_tuned_lambda_minimises_the_same_variance() {
         let s = sample(&c);
         let iid = ppi_mean(&s, c.alpha, Lambda::Tuned).unwrap();
         let cl = ppi_mean(&s.with_clusters(&ids, &ids_u), c.alpha, Lambda::Tuned).unwrap();
-        assert!(cl.se <= iid.se * (1.0 + 1e-12), "{}", c.name);
+        // The cluster se carries the CR1 factor G/(G − 1); take it out to compare.
+        let g = (ids.len() + ids_u.len()) as f64;
+        let cr0 = cl.se / (g / (g - 1.0)).sqrt();
+        assert!(cr0 <= iid.se * (1.0 + 1e-12), "{}", c.name);
         // Same variance at the same λ.
         let at_cl = ppi_mean(&s, c.alpha, Lambda::Fixed(cl.lambda)).unwrap();
-        assert_abs_diff_eq!(at_cl.se, cl.se, epsilon = 1e-12 * cl.se.max(1.0));
-        min_se_ratio = min_se_ratio.min(cl.se / iid.se);
+        assert_abs_diff_eq!(at_cl.se, cr0, epsilon = 1e-12 * cl.se.max(1.0));
+        min_se_ratio = min_se_ratio.min(cr0 / iid.se);
         max_est_diff = max_est_diff.max((cl.estimate - iid.estimate).abs() / iid.se);
     }
     // Loose sanity bounds; the weighted n = 30 case is the farthest (ppi_py centres the
@@ -128,13 +136,14 @@ fn singleton_clusters_tuned_lambda_minimises_the_same_variance() {
 fn naive_and_classical_singleton_clusters_equal_iid() {
     let c = &reference()[3];
     let ids: Vec<u32> = (0..c.yhat_unlabeled.len() as u32).rev().collect();
+    let cr1 = |g: usize| (g as f64 / (g as f64 - 1.0)).sqrt();
     let a = naive_mean(&c.yhat_unlabeled, None, 0.05).unwrap();
     let b = naive_mean(&c.yhat_unlabeled, Some(&ids), 0.05).unwrap();
-    assert_abs_diff_eq!(a.se, b.se, epsilon = 1e-15);
+    assert_abs_diff_eq!(a.se * cr1(ids.len()), b.se, epsilon = 1e-15);
     let ids: Vec<u32> = (0..c.y.len() as u32).collect();
     let a = classical_mean(&c.y, None, 0.05).unwrap();
     let b = classical_mean(&c.y, Some(&ids), 0.05).unwrap();
-    assert_abs_diff_eq!(a.se, b.se, epsilon = 1e-15);
+    assert_abs_diff_eq!(a.se * cr1(ids.len()), b.se, epsilon = 1e-15);
 }
 
 #[test]
@@ -353,11 +362,10 @@ fn negative_or_zero_weights_are_errors() {
 /// every PPI interval is conservative; that coverage is printed too). Drawing a new group
 /// in each replicate makes the simulation match that target.
 ///
-/// **Threshold.** A 6000-replicate run of the same design in numpy gave 93.7% for the
-/// cluster-robust tuned interval: CR0 (no `G/(G − 1)`), an estimated λ and a normal quantile
-/// with 100 documents make it about one point short of 95%. With 1500 replicates the
-/// Monte Carlo standard error is about 0.6 points, so the test asserts ≥ 92.5% (not 94%,
-/// which would pass or fail by the seed). The i.i.d. PPI interval ignores the document-level
+/// **Threshold.** The cluster-robust interval (CR1 variance, t quantile with G − 1 degrees
+/// of freedom) covered 94.6% over 4000 replicates (Monte Carlo standard error about 0.35
+/// points); the test asserts ≥ 94%. With CR0 and a normal quantile it covered 93.9% over
+/// 1500 replicates (a 6000-replicate numpy run: 93.7%). The i.i.d. PPI interval ignores the document-level
 /// variation and the naive interval the classifier's bias; both fall far short.
 #[test]
 fn coverage_of_cluster_robust_ppi() {
@@ -365,7 +373,7 @@ fn coverage_of_cluster_robust_ppi() {
     const PER_DOC: usize = 20;
     const N: usize = DOCS * PER_DOC;
     const CODED: usize = 200;
-    const REPS: u64 = 1500;
+    const REPS: u64 = 4000;
     const TRUTH: f64 = 0.3;
     let covers = |e: &MeanEstimate, t: f64| e.ci_low <= t && t <= e.ci_high;
 
@@ -407,7 +415,7 @@ fn coverage_of_cluster_robust_ppi() {
         rate(naive),
         rate(cl_finite)
     );
-    assert!(rate(cl) >= 0.925, "cluster-robust coverage {}", rate(cl));
+    assert!(rate(cl) >= 0.94, "cluster-robust coverage {}", rate(cl));
     assert!(rate(iid) < rate(cl));
     assert!(rate(naive) < 0.5);
     assert!(rate(cl_finite) >= 0.95);
