@@ -195,9 +195,13 @@ pub fn check_no_overlap(input: &Path, out: &Path, what: &str) -> Result<(), Expo
         )));
     }
     if input_abs.is_dir() && out_abs.starts_with(&input_abs) {
+        let why = if what == "run directory" {
+            "replacing the run (`--force`) would delete the outputs with it"
+        } else {
+            "a later run would read the outputs as documents"
+        };
         return Err(ExportError::Refused(format!(
-            "--out '{}' is inside the {what} folder '{}': a later run would read the outputs \
-             as documents. Choose an --out outside it",
+            "--out '{}' is inside the {what} folder '{}': {why}. Choose an --out outside it",
             out.display(),
             input.display()
         )));

@@ -15,3 +15,4 @@ mod supervised;
 mod tabular;
 mod topics;
 mod transformer;
+mod validate;
