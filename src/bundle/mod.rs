@@ -18,8 +18,8 @@ mod docs;
 mod io;
 
 pub use docs::{reference_markdown, BUNDLE_DOCS};
-pub use io::{check_model, model_files, read, write};
 pub(crate) use io::codebook_file;
+pub use io::{check_model, model_files, read, write};
 
 use crate::classify::ModelFile;
 use crate::config::Config;

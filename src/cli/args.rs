@@ -89,7 +89,9 @@ pub enum Command {
     )]
     Schema(SchemaArgs),
     /// Re-render report.md and report.html of a finished run from its report.json.
-    #[command(after_help = "Example:\n  rhetor report runs/demo")]
+    #[command(
+        after_help = "Examples:\n  rhetor report runs/demo\n  rhetor report runs/demo --validation runs/demo-validation"
+    )]
     Report(ReportArgs),
     /// Draw a random sample of a run's paragraphs for hand-coding, with a coding guide.
     #[command(
@@ -531,6 +533,10 @@ pub fn stage_rank(command: &str) -> Option<usize> {
 pub struct ReportArgs {
     /// A run directory written by `rhetor run`.
     pub run_dir: PathBuf,
+    /// Attach a validation (a directory written by `rhetor validate` for this run): the
+    /// report then shows how each validated dimension did and the corrected shares.
+    #[arg(long)]
+    pub validation: Option<PathBuf>,
 }
 
 /// Output format of `rhetor schema`.

@@ -306,8 +306,12 @@ fn k_line(k: &pipeline::ChosenK) -> String {
 
 /// `rhetor report RUN_DIR`.
 pub fn report(a: &super::args::ReportArgs, cli: &Cli) -> Result<i32> {
-    let written = rhetor::report::rerender(&a.run_dir)
-        .with_context(|| format!("report of '{}'", a.run_dir.display()))?;
+    let written = match &a.validation {
+        Some(v) => rhetor::validate::output::attach_to_report(&a.run_dir, v)
+            .with_context(|| format!("report of '{}'", a.run_dir.display()))?,
+        None => rhetor::report::rerender(&a.run_dir)
+            .with_context(|| format!("report of '{}'", a.run_dir.display()))?,
+    };
     if !cli.quiet {
         for w in written {
             eprintln!("wrote {}", w.display());

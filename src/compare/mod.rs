@@ -186,8 +186,7 @@ pub use params::{
 };
 pub use shares::{
     chi_square_1_quantile, goodman_intervals, normal_quantile, shares, student_t_quantile,
-    ShareMethod, ShareRow,
-    SharesTable,
+    ShareMethod, ShareRow, SharesTable,
 };
 
 use serde::{Deserialize, Serialize};

@@ -39,8 +39,10 @@ fn p_value(p: f64) -> String {
 fn differ(s: &mut String, d: &ReportData, info: &DimensionInfo) {
     let dim = &info.name;
     let _ = writeln!(s, "### {dim}\n");
-    if let Some(c) = info.method.caveat() {
-        let _ = writeln!(s, "> ⚠ {c}\n");
+    let cav = d.caveat(dim);
+    let mark = if cav.warns() { "⚠ " } else { "" };
+    if let Some(c) = cav.caveat() {
+        let _ = writeln!(s, "> {mark}{c}\n");
     }
     if info.n_pairs == 0 {
         let _ = writeln!(
@@ -73,10 +75,9 @@ fn differ(s: &mut String, d: &ReportData, info: &DimensionInfo) {
         );
         return;
     }
-    let caveat = info
-        .method
+    let caveat = cav
         .short_caveat()
-        .map_or(String::new(), |c| format!(" ⚠ {c}."));
+        .map_or(String::new(), |c| format!(" {mark}{c}."));
     for c in findings {
         let _ = writeln!(
             s,
@@ -89,11 +90,70 @@ fn differ(s: &mut String, d: &ReportData, info: &DimensionInfo) {
             pct(c.share_rest),
             c.p_adjusted.map_or("–".to_string(), p_value)
         );
+        if let Some(k) = d.corrected(dim, &c.group, &c.label) {
+            let _ = writeln!(
+                s,
+                "  **Corrected for classifier error: {} (95% CI {}–{})**, from {} hand-coded paragraphs.",
+                pct(k.share),
+                pct(k.ci_low),
+                pct(k.ci_high),
+                k.n_coded
+            );
+        }
         for e in &c.examples {
             let _ = writeln!(s, "  > {} — `{}` ¶{}", cell(&e.text), e.doc_id, e.para_id);
         }
     }
     let _ = writeln!(s);
+}
+
+/// "Validation": the validated dimensions and the corrected shares.
+fn validation(s: &mut String, v: &super::ReportValidation) {
+    let _ = writeln!(s, "\n## Validation\n");
+    let _ = writeln!(
+        s,
+        "rhetor's labels checked against a hand-coded sample (`{}`, validation `{}`). Corrected shares are prediction-powered inference (PPI++): rhetor's labels on every paragraph of the group, corrected by the coded paragraphs' disagreements with them; their 95% intervals account for both and for paragraphs clustered in documents.\n",
+        v.coded, v.source
+    );
+    let a = |x: Option<f64>| x.map_or("–".to_string(), |v| num(v, 2));
+    let _ = writeln!(
+        s,
+        "| dimension | coded | coders | accuracy (95% CI) | macro-F1 | α coders | α rhetor vs coders |\n|---|---:|---:|---|---:|---:|---:|"
+    );
+    for d in &v.dimensions {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} ({}–{}) | {} | {} | {} |",
+            cell(&d.dimension),
+            d.n_reference,
+            d.n_coders,
+            pct(d.accuracy),
+            pct(d.accuracy_low),
+            pct(d.accuracy_high),
+            num(d.macro_f1, 2),
+            a(d.alpha_coders),
+            a(d.alpha_rhetor)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| dimension | group | label | coded / paragraphs | rhetor's share | corrected share (95% CI) |\n|---|---|---|---:|---:|---|"
+    );
+    for r in &v.shares {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} / {} | {} | {} ({}–{}) |",
+            cell(&r.dimension),
+            cell(&r.group),
+            cell(&r.label),
+            r.n_coded,
+            r.n,
+            r.naive_share.map_or("–".to_string(), pct),
+            pct(r.share),
+            pct(r.ci_low),
+            pct(r.ci_high)
+        );
+    }
 }
 
 /// Renders the report as Markdown.
@@ -153,10 +213,12 @@ pub fn render(d: &ReportData) -> String {
     for info in &infos {
         let dim = &info.name;
         let _ = writeln!(s, "\n## Shares by {dim}\n");
-        if let Some(c) = info.method.caveat() {
-            let _ = writeln!(s, "> ⚠ {c}\n");
+        let cav = d.caveat(dim);
+        if let Some(c) = cav.caveat() {
+            let mark = if cav.warns() { "⚠ " } else { "" };
+            let _ = writeln!(s, "> {mark}{c}\n");
         }
-        let label_head = match info.method.short_caveat() {
+        let label_head = match cav.short_caveat() {
             Some(c) => format!("label ({c})"),
             None => "label".to_string(),
         };
@@ -247,6 +309,9 @@ pub fn render(d: &ReportData) -> String {
     }
 
     let m = &d.methods;
+    if let Some(v) = &d.validation {
+        validation(&mut s, v);
+    }
     let _ = writeln!(s, "\n## Methods\n");
     for (name, text) in [
         ("Segmentation", &m.segmentation),

@@ -7,9 +7,11 @@
 
 pub mod html;
 pub mod markdown;
+mod validation;
 
 use crate::compare::{DivergenceRow, ShareRow};
 use serde::{Deserialize, Serialize};
+pub use validation::{Caveat, CorrectedShare, ReportValidation, ValidatedDimension};
 
 /// A paragraph quoted as evidence, with where to find it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -139,13 +141,13 @@ impl DimensionMethod {
             DimensionMethod::Keywords => Some(
                 "Labelled by keywords (dictionary matches), not validated against hand coding: \
                  a paragraph that argues against a position can match its keywords. Treat these \
-                 shares as a rough baseline; check them on a hand-coded sample (`rhetor evaluate`) \
+                 shares as a rough baseline; check them on a hand-coded sample (`rhetor sample`, then `rhetor validate`) \
                  before citing them.",
             ),
             DimensionMethod::Prototype => Some(
                 "Labelled zero-shot (similarity to the codebook's label descriptions), not \
                  validated against hand coding. Check these shares on a hand-coded sample \
-                 (`rhetor evaluate`) before citing them.",
+                 (`rhetor sample`, then `rhetor validate`) before citing them.",
             ),
             DimensionMethod::Unknown => Some(
                 "How this dimension was labelled is not recorded in this report.json (written by \
@@ -287,6 +289,9 @@ pub struct ReportData {
     pub methods: Methods,
     /// Warnings raised during the run.
     pub warnings: Vec<String>,
+    /// A hand-coded validation, attached by `rhetor report RUN --validation DIR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ReportValidation>,
 }
 
 fn default_alpha() -> f64 {
@@ -328,6 +333,26 @@ impl ReportData {
     /// The claims shown as findings (see [`Claim::is_backed`]).
     pub fn findings(&self) -> impl Iterator<Item = &Claim> {
         self.claims.iter().filter(|c| c.is_backed(self.alpha))
+    }
+
+    /// What the report says beside dimension `dim`'s numbers.
+    pub fn caveat(&self, dim: &str) -> Caveat<'_> {
+        Caveat {
+            method: self.method_of(dim),
+            validated: self
+                .validation
+                .as_ref()
+                .and_then(|v| v.dimensions.iter().find(|d| d.dimension == dim)),
+        }
+    }
+
+    /// The corrected share of `label` in `group` along `dim`, when a validation has one.
+    pub fn corrected(&self, dim: &str, group: &str, label: &str) -> Option<&CorrectedShare> {
+        self.validation
+            .as_ref()?
+            .shares
+            .iter()
+            .find(|s| s.dimension == dim && s.group == group && s.label == label)
     }
 
     /// The method of a dimension.
@@ -570,6 +595,7 @@ mod tests {
             }],
             methods: Methods::default(),
             warnings: vec![],
+            validation: None,
         }
     }
 

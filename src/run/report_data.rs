@@ -127,6 +127,7 @@ pub(super) fn report_data(
         claims: cmp.claims,
         methods,
         warnings: warnings.to_vec(),
+        validation: None,
     };
     // With many groups the report shows a bounded selection (the tables keep every group).
     report::summarise(&mut data, c.groups.max_in_report);

@@ -80,8 +80,18 @@ pub(crate) fn column<'a>(
 /// and no coder gives one paragraph two different codes.
 pub fn read(path: &Path, run: &RunData, separator: char) -> Result<Coded, ValidateError> {
     let (n_rows, columns, _skipped) = crate::corpus::read_columns(path, separator)?;
-    let doc_col = column(path, &columns, "doc_id", " (the sample file's document id column)")?;
-    let para_col = column(path, &columns, "para_id", " (the sample file's paragraph number column)")?;
+    let doc_col = column(
+        path,
+        &columns,
+        "doc_id",
+        " (the sample file's document id column)",
+    )?;
+    let para_col = column(
+        path,
+        &columns,
+        "para_id",
+        " (the sample file's paragraph number column)",
+    )?;
     let coder_col = columns.iter().find(|c| c.name == "coder");
     let prob_col = columns.iter().find(|c| c.name == "inclusion_prob");
     if let Some(c) = columns.iter().find(|c| c.name == "run_id") {
@@ -303,10 +313,7 @@ pub fn gold(d: &CodedDim, n_labels: usize, kind: Kind) -> (BTreeMap<usize, Vec<u
                     ties += 1;
                     continue;
                 }
-                out.insert(
-                    p,
-                    (0..n_labels).filter(|&l| 2 * votes[l] > m).collect(),
-                );
+                out.insert(p, (0..n_labels).filter(|&l| 2 * votes[l] > m).collect());
             }
         }
     }

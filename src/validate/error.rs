@@ -34,7 +34,9 @@ pub enum ValidateError {
         available: String,
     },
     /// The run has no labelled dimension to sample, code or validate.
-    #[error("the run '{0}' has no labelled dimension (run it with codebooks or classifiers first)")]
+    #[error(
+        "the run '{0}' has no labelled dimension (run it with codebooks or classifiers first)"
+    )]
     NoDimensions(PathBuf),
     /// The coded file has no column named after a dimension of the run.
     #[error(
@@ -61,7 +63,9 @@ pub enum ValidateError {
         expected: String,
     },
     /// Coded rows whose paragraph is not in the run.
-    #[error("'{path}': {count} coded row(s) name a paragraph that is not in the run, e.g. {examples}")]
+    #[error(
+        "'{path}': {count} coded row(s) name a paragraph that is not in the run, e.g. {examples}"
+    )]
     UnknownParagraphs {
         /// The coded file.
         path: PathBuf,

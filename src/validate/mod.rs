@@ -17,4 +17,4 @@ pub use error::ValidateError;
 pub use reliability::{Agreement, AgreementParams};
 pub use run_data::RunData;
 pub use sample::{SampleFiles, Stratify};
-pub use validation::{Validation, ValidateParams};
+pub use validation::{ValidateParams, Validation};

@@ -11,16 +11,25 @@ fn s<T>(rows: &[T], name: &str, f: impl Fn(&T) -> String) -> Column {
     Column::new(name.into(), rows.iter().map(f).collect::<Vec<String>>())
 }
 fn so<T>(rows: &[T], name: &str, f: impl Fn(&T) -> Option<String>) -> Column {
-    Column::new(name.into(), rows.iter().map(f).collect::<Vec<Option<String>>>())
+    Column::new(
+        name.into(),
+        rows.iter().map(f).collect::<Vec<Option<String>>>(),
+    )
 }
 fn f<T>(rows: &[T], name: &str, g: impl Fn(&T) -> f64) -> Column {
     Column::new(name.into(), rows.iter().map(g).collect::<Vec<f64>>())
 }
 fn fo<T>(rows: &[T], name: &str, g: impl Fn(&T) -> Option<f64>) -> Column {
-    Column::new(name.into(), rows.iter().map(g).collect::<Vec<Option<f64>>>())
+    Column::new(
+        name.into(),
+        rows.iter().map(g).collect::<Vec<Option<f64>>>(),
+    )
 }
 fn u<T>(rows: &[T], name: &str, g: impl Fn(&T) -> usize) -> Column {
-    Column::new(name.into(), rows.iter().map(|r| g(r) as u64).collect::<Vec<u64>>())
+    Column::new(
+        name.into(),
+        rows.iter().map(|r| g(r) as u64).collect::<Vec<u64>>(),
+    )
 }
 
 fn frame(name: &str, height: usize, cols: Vec<Column>) -> Result<DataFrame, ValidateError> {
@@ -164,7 +173,10 @@ fn pct_interval(lo: f64, hi: f64) -> String {
 pub fn validation_markdown(v: &Validation, run: &str, coded: &str) -> String {
     let mut m = String::new();
     let conf = format!("{:.0}%", 100.0 * v.level);
-    let _ = writeln!(m, "# Validation of rhetor's labels against a hand-coded sample\n");
+    let _ = writeln!(
+        m,
+        "# Validation of rhetor's labels against a hand-coded sample\n"
+    );
     let _ = writeln!(
         m,
         "Run `{run}` (run_id `{}`), coded sample `{coded}`. Intervals are {conf}. \
@@ -202,7 +214,10 @@ pub fn validation_markdown(v: &Validation, run: &str, coded: &str) -> String {
          drawing conclusions, 0.667 ≤ α < 0.8 for tentative ones (Krippendorff 2004).\n\n",
     );
     let _ = writeln!(m, "## Precision and recall per label\n");
-    let _ = writeln!(m, "| dimension | label | support | predicted | precision | recall | F1 |");
+    let _ = writeln!(
+        m,
+        "| dimension | label | support | predicted | precision | recall | F1 |"
+    );
     let _ = writeln!(m, "|---|---|---:|---:|---|---|---:|");
     for r in &v.labels {
         if r.support + r.predicted == 0 {
@@ -222,7 +237,10 @@ pub fn validation_markdown(v: &Validation, run: &str, coded: &str) -> String {
             num(r.f1)
         );
     }
-    let _ = writeln!(m, "\n## Shares: rhetor's vs corrected for classifier error\n");
+    let _ = writeln!(
+        m,
+        "\n## Shares: rhetor's vs corrected for classifier error\n"
+    );
     let _ = writeln!(
         m,
         "Corrected shares are prediction-powered inference (PPI++, Angelopoulos et al. 2023): rhetor's labels on all \
@@ -267,7 +285,10 @@ pub fn agreement_markdown(a: &Agreement, path: &str) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "# Agreement between coders\n");
     let _ = writeln!(m, "File `{path}`, coders: {}.\n", a.coders.join(", "));
-    let _ = writeln!(m, "| dimension | label | level | α | interval | agreement | units | pairable |");
+    let _ = writeln!(
+        m,
+        "| dimension | label | level | α | interval | agreement | units | pairable |"
+    );
     let _ = writeln!(m, "|---|---|---|---:|---|---:|---:|---:|");
     for r in &a.alpha {
         let _ = writeln!(
@@ -322,7 +343,10 @@ pub fn markdown_page(title: &str, md: &str) -> String {
         }
         if is_row {
             let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-            if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':'))) {
+            if cells
+                .iter()
+                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':')))
+            {
                 continue;
             }
             let tag = if table { "td" } else { "th" };
@@ -392,4 +416,80 @@ pub fn write_agreement(dir: &RunDir, a: &Agreement, path: &str) -> Result<String
     let md = agreement_markdown(a, path);
     dir.write_text("agreement.md", &md)?;
     Ok(md)
+}
+
+/// Attaches a validation (a directory written by `rhetor validate`) to the report of the run
+/// it validated: `report.json` records it, and `report.md` / `report.html` are rendered
+/// again with its results beside each validated dimension, a Validation section, and the
+/// corrected shares in the headline findings. Refused when the validation is of another
+/// run's paragraphs.
+pub fn attach_to_report(
+    run_dir: &std::path::Path,
+    validation_dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, ValidateError> {
+    use crate::report::{CorrectedShare, ReportData, ReportValidation, ValidatedDimension};
+    let vpath = validation_dir.join("validation.json");
+    let text = std::fs::read_to_string(&vpath).map_err(|e| ValidateError::Run {
+        run: validation_dir.to_path_buf(),
+        message: format!(
+            "{e} reading validation.json (is this a directory written by `rhetor validate`?)"
+        ),
+    })?;
+    let v: Validation = serde_json::from_str(&text).map_err(|e| ValidateError::Run {
+        run: validation_dir.to_path_buf(),
+        message: format!("validation.json is not one rhetor wrote: {e}"),
+    })?;
+    let run = super::run_data::load(run_dir, None)?;
+    if v.run_id != run.run_id {
+        return Err(ValidateError::OtherRun {
+            path: vpath,
+            found: v.run_id,
+            expected: run.run_id,
+        });
+    }
+    let rpath = run_dir.join("report.json");
+    let text = std::fs::read_to_string(&rpath).map_err(|e| ValidateError::Run {
+        run: run_dir.to_path_buf(),
+        message: format!("{e} reading report.json"),
+    })?;
+    let mut data: ReportData = serde_json::from_str(&text).map_err(|e| ValidateError::Run {
+        run: run_dir.to_path_buf(),
+        message: format!("report.json is not one rhetor wrote: {e}"),
+    })?;
+    data.validation = Some(ReportValidation {
+        source: validation_dir.display().to_string(),
+        coded: v.coded.clone(),
+        dimensions: v
+            .summary
+            .iter()
+            .map(|r| ValidatedDimension {
+                dimension: r.dimension.clone(),
+                n_coders: r.n_coders,
+                n_reference: r.n_reference,
+                accuracy: r.accuracy,
+                accuracy_low: r.accuracy_low,
+                accuracy_high: r.accuracy_high,
+                macro_f1: r.macro_f1,
+                alpha_coders: r.alpha_coders,
+                alpha_rhetor: r.alpha_rhetor,
+            })
+            .collect(),
+        shares: v
+            .shares
+            .iter()
+            .map(|r| CorrectedShare {
+                dimension: r.dimension.clone(),
+                group: r.group_id.clone(),
+                label: r.label.clone(),
+                n_coded: r.n_coded,
+                n: r.n,
+                naive_share: r.naive_share,
+                share: r.corrected_share,
+                ci_low: r.corrected_low,
+                ci_high: r.corrected_high,
+            })
+            .collect(),
+    });
+    crate::export::write_json(&rpath, &data)?;
+    Ok(crate::report::rerender(run_dir)?)
 }

@@ -117,19 +117,31 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
     let (n_rows, columns, _) = crate::corpus::read_columns(path, p.separator)?;
     let unit_cols: Vec<String> = if !p.unit_cols.is_empty() {
         p.unit_cols.clone()
-    } else if columns.iter().any(|c| c.name == "doc_id") && columns.iter().any(|c| c.name == "para_id") {
+    } else if columns.iter().any(|c| c.name == "doc_id")
+        && columns.iter().any(|c| c.name == "para_id")
+    {
         vec!["doc_id".into(), "para_id".into()]
     } else {
         vec!["id".into()]
     };
     let units_c: Vec<&MetaColumn> = unit_cols
         .iter()
-        .map(|u| column(path, &columns, u, " (name the unit column(s) with --unit-col)"))
+        .map(|u| {
+            column(
+                path,
+                &columns,
+                u,
+                " (name the unit column(s) with --unit-col)",
+            )
+        })
         .collect::<Result<_, _>>()?;
     let mut unit_ids: BTreeMap<Vec<String>, usize> = BTreeMap::new();
     let mut unit_of_row = Vec::with_capacity(n_rows);
     for row in 0..n_rows {
-        let key: Vec<String> = units_c.iter().map(|c| text(c, row).unwrap_or_default()).collect();
+        let key: Vec<String> = units_c
+            .iter()
+            .map(|c| text(c, row).unwrap_or_default())
+            .collect();
         if key.iter().all(String::is_empty) {
             unit_of_row.push(None);
             continue;
@@ -141,7 +153,11 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
     let mut dims: Vec<Codes> = Vec::new();
     if !p.coders.is_empty() {
         // Wide: each coder's column holds the labels of one dimension.
-        let name = p.label_cols.first().cloned().unwrap_or_else(|| "label".into());
+        let name = p
+            .label_cols
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "label".into());
         let mut triples = Vec::new();
         for (k, cname) in p.coders.iter().enumerate() {
             let c = column(path, &columns, cname, " (a coder column named in --coders)")?;
@@ -263,15 +279,27 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
         let coded_units = (0..n_units)
             .filter(|&u| (0..coders.len()).any(|k| data.get(k, u).is_some()))
             .count();
-        let row = |label: Option<String>, level: Level, data: &ReliabilityData, notes: &mut Vec<String>| {
-            let what = label.clone().map_or_else(|| d.name.clone(), |l| format!("{}/{l}", d.name));
-            let (alpha, lo, hi, nb, nu) = match agreement::bootstrap_alpha(data, level, p.n_boot, p.seed, p.conf) {
-                Ok(a) => (Some(a.alpha), Some(a.low), Some(a.high), a.n_boot, a.n_undefined),
-                Err(e) => {
-                    notes.push(format!("{what}: α is not defined: {e}"));
-                    (None, None, None, p.n_boot, 0)
-                }
-            };
+        let row = |label: Option<String>,
+                   level: Level,
+                   data: &ReliabilityData,
+                   notes: &mut Vec<String>| {
+            let what = label
+                .clone()
+                .map_or_else(|| d.name.clone(), |l| format!("{}/{l}", d.name));
+            let (alpha, lo, hi, nb, nu) =
+                match agreement::bootstrap_alpha(data, level, p.n_boot, p.seed, p.conf) {
+                    Ok(a) => (
+                        Some(a.alpha),
+                        Some(a.low),
+                        Some(a.high),
+                        a.n_boot,
+                        a.n_undefined,
+                    ),
+                    Err(e) => {
+                        notes.push(format!("{what}: α is not defined: {e}"));
+                        (None, None, None, p.n_boot, 0)
+                    }
+                };
             AgreementRow {
                 dimension: d.name.clone(),
                 label,
@@ -294,7 +322,12 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
         };
         out.alpha.push(row(None, p.level, &data, &mut out.notes));
         for (i, v) in values.iter().enumerate() {
-            let r = row(Some(v.clone()), Level::Nominal, &data.indicator(i as u32), &mut out.notes);
+            let r = row(
+                Some(v.clone()),
+                Level::Nominal,
+                &data.indicator(i as u32),
+                &mut out.notes,
+            );
             out.alpha.push(r);
         }
         for a in 0..coders.len() {

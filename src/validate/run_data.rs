@@ -139,11 +139,7 @@ fn strings(df: &DataFrame, name: &str, dir: &Path) -> Result<Vec<Option<String>>
     Ok(ca.iter().map(|o| o.map(str::to_string)).collect())
 }
 
-fn required(
-    df: &DataFrame,
-    name: &str,
-    dir: &Path,
-) -> Result<Vec<String>, ValidateError> {
+fn required(df: &DataFrame, name: &str, dir: &Path) -> Result<Vec<String>, ValidateError> {
     strings(df, name, dir)?
         .into_iter()
         .map(|o| o.ok_or_else(|| run_err(dir, format!("column '{name}' has a null"))))
@@ -164,7 +160,10 @@ pub fn load(dir: &Path, group_by: Option<&str>) -> Result<RunData, ValidateError
     let manifest: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| run_err(dir, format!("manifest.json is not valid JSON: {e}")))?;
     let seed = manifest["seed"].as_u64().unwrap_or(0);
-    let label_details = manifest["stages"]["label"].as_array().cloned().unwrap_or_default();
+    let label_details = manifest["stages"]["label"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
 
     let paragraphs = crate::export::read_parquet(&dir.join("paragraphs.parquet"))?;
     let doc_id = required(&paragraphs, "doc_id", dir)?;
@@ -259,10 +258,9 @@ pub fn load(dir: &Path, group_by: Option<&str>) -> Result<RunData, ValidateError
         .collect();
     names.sort();
     for p in names {
-        let text = std::fs::read_to_string(&p).map_err(|e| run_err(dir, format!("{}: {e}", p.display())))?;
-        codebooks.push(
-            Codebook::from_toml(&text, &p).map_err(|e| run_err(dir, e.to_string()))?,
-        );
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| run_err(dir, format!("{}: {e}", p.display())))?;
+        codebooks.push(Codebook::from_toml(&text, &p).map_err(|e| run_err(dir, e.to_string()))?);
     }
 
     let run_id = run_id(&doc_id, &para_id, &text);

@@ -66,7 +66,12 @@ fn allocate(sizes: &[usize], n: usize) -> Vec<usize> {
 
 /// Draws the sample: `n` paragraphs (all of them when the run has fewer), in a random
 /// order.
-pub fn draw(run: &RunData, n: usize, stratify: Stratify, seed: u64) -> Result<Vec<Drawn>, ValidateError> {
+pub fn draw(
+    run: &RunData,
+    n: usize,
+    stratify: Stratify,
+    seed: u64,
+) -> Result<Vec<Drawn>, ValidateError> {
     if n == 0 {
         return Err(ValidateError::Params("--n must be at least 1".into()));
     }
@@ -91,7 +96,10 @@ pub fn draw(run: &RunData, n: usize, stratify: Stratify, seed: u64) -> Result<Ve
     let mut drawn = Vec::new();
     for (h, ((name, rows), &take)) in strata.iter().zip(&alloc).enumerate() {
         let mut rows = rows.clone();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(crate::seed::derive(seed, &[SAMPLE_STREAM, h as u64]));
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(crate::seed::derive(
+            seed,
+            &[SAMPLE_STREAM, h as u64],
+        ));
         for k in 0..take {
             let j = rng.gen_range(k..rows.len());
             rows.swap(k, j);
@@ -104,7 +112,8 @@ pub fn draw(run: &RunData, n: usize, stratify: Stratify, seed: u64) -> Result<Ve
         }));
     }
     // A random order, so coders do not read the strata one after the other.
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(crate::seed::derive(seed, &[SAMPLE_STREAM, u64::MAX]));
+    let mut rng =
+        Xoshiro256PlusPlus::seed_from_u64(crate::seed::derive(seed, &[SAMPLE_STREAM, u64::MAX]));
     for k in 0..drawn.len() {
         let j = rng.gen_range(k..drawn.len());
         drawn.swap(k, j);
@@ -142,7 +151,12 @@ impl SampleFiles {
     }
 
     fn all(&self) -> [&std::path::Path; 4] {
-        [&self.sample, &self.predictions, &self.guide_md, &self.guide_html]
+        [
+            &self.sample,
+            &self.predictions,
+            &self.guide_md,
+            &self.guide_html,
+        ]
     }
 }
 
@@ -216,7 +230,10 @@ pub fn write(
     ));
     cols.push(str_col(
         "text",
-        drawn.iter().map(|d| Some(run.text[d.row].clone())).collect(),
+        drawn
+            .iter()
+            .map(|d| Some(run.text[d.row].clone()))
+            .collect(),
     ));
     for d in &run.dims {
         cols.push(str_col(&d.name, vec![None; n]));
@@ -252,7 +269,10 @@ pub fn write(
 }
 
 /// The codebook dimension behind a run dimension, when the run kept the codebook.
-fn spec<'a>(run: &'a RunData, dim: &str) -> Option<(&'a Codebook, &'a crate::label::DimensionSpec)> {
+fn spec<'a>(
+    run: &'a RunData,
+    dim: &str,
+) -> Option<(&'a Codebook, &'a crate::label::DimensionSpec)> {
     run.codebooks
         .iter()
         .find_map(|cb| cb.dimension.iter().find(|d| d.name == dim).map(|d| (cb, d)))
@@ -298,7 +318,11 @@ pub fn guide_markdown(run: &RunData, n: usize, stratify: Stratify, seed: u64) ->
         match spec(run, &d.name) {
             Some((cb, ds)) => {
                 if !cb.codebook.title.is_empty() {
-                    let _ = writeln!(s, "Codebook: {} (`{}`).", cb.codebook.title, cb.codebook.name);
+                    let _ = writeln!(
+                        s,
+                        "Codebook: {} (`{}`).",
+                        cb.codebook.title, cb.codebook.name
+                    );
                 }
                 if !cb.codebook.source.is_empty() {
                     let _ = writeln!(s, "Source: {}", cb.codebook.source);

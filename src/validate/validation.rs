@@ -10,7 +10,7 @@ use super::run_data::RunData;
 use super::ValidateError;
 use crate::compare::normal_quantile;
 use crate::label::Kind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Settings of `rhetor validate`.
@@ -35,7 +35,7 @@ impl Default for ValidateParams {
 }
 
 /// Agreement and accuracy of one dimension.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// Dimension.
     pub dimension: String,
@@ -79,7 +79,7 @@ pub struct SummaryRow {
 }
 
 /// Precision and recall of one label.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabelRow {
     /// Dimension.
     pub dimension: String,
@@ -108,7 +108,7 @@ pub struct LabelRow {
 }
 
 /// Naive and corrected share of one label in one group.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShareRow {
     /// Dimension.
     pub dimension: String,
@@ -143,10 +143,12 @@ pub struct ShareRow {
 }
 
 /// Everything `rhetor validate` finds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Validation {
     /// run_id of the validated run.
     pub run_id: String,
+    /// The coded sample.
+    pub coded: String,
     /// The grouping column.
     pub group_by: String,
     /// Confidence level.
@@ -194,7 +196,12 @@ fn predicted(run: &RunData, d: usize, p: usize) -> Vec<usize> {
     let dim = &run.dims[d];
     let mut v: Vec<usize> = dim.predicted[p]
         .as_deref()
-        .map(|cell| dim.split(cell).iter().filter_map(|l| dim.label_index(l)).collect())
+        .map(|cell| {
+            dim.split(cell)
+                .iter()
+                .filter_map(|l| dim.label_index(l))
+                .collect()
+        })
         .unwrap_or_default();
     v.sort_unstable();
     v
@@ -208,8 +215,13 @@ fn alpha_with_interval(
     dimension: &str,
     notes: &mut Vec<String>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
-    match agreement::bootstrap_alpha(data, Level::Nominal, params.n_boot, params.seed, params.level)
-    {
+    match agreement::bootstrap_alpha(
+        data,
+        Level::Nominal,
+        params.n_boot,
+        params.seed,
+        params.level,
+    ) {
         Ok(a) => (Some(a.alpha), Some(a.low), Some(a.high)),
         Err(e) => {
             notes.push(format!("{dimension}: α {what} is not defined: {e}"));
@@ -310,20 +322,30 @@ pub fn validate(
                     let row = coder_ids.iter().position(|&x| x == c.coder).unwrap_or(0);
                     cells[row * units.len() + unit_of[&c.para]] = Some(c.labels[0] as u32);
                 }
-                let humans = ReliabilityData::new(n_h, units.len(), k, cells).map_err(|source| {
-                    ValidateError::Agreement {
-                        dimension: dim.name.clone(),
-                        source,
-                    }
-                })?;
-                a_c = alpha_with_interval(&humans, params, "between the coders", &dim.name, &mut notes);
+                let humans =
+                    ReliabilityData::new(n_h, units.len(), k, cells).map_err(|source| {
+                        ValidateError::Agreement {
+                            dimension: dim.name.clone(),
+                            source,
+                        }
+                    })?;
+                a_c = alpha_with_interval(
+                    &humans,
+                    params,
+                    "between the coders",
+                    &dim.name,
+                    &mut notes,
+                );
             }
             let refs: Vec<(&usize, &Vec<usize>)> = reference.iter().collect();
             let mut cells = vec![None; 2 * refs.len()];
             for (u, (&p, truth)) in refs.iter().enumerate() {
                 cells[u] = Some(truth[0] as u32);
-                cells[refs.len() + u] =
-                    Some(predicted(run, cd.dim, p).first().map_or(k as u32, |&l| l as u32));
+                cells[refs.len() + u] = Some(
+                    predicted(run, cd.dim, p)
+                        .first()
+                        .map_or(k as u32, |&l| l as u32),
+                );
             }
             let pair = ReliabilityData::new(2, refs.len(), k + 1, cells).map_err(|source| {
                 ValidateError::Agreement {
@@ -331,7 +353,13 @@ pub fn validate(
                     source,
                 }
             })?;
-            a_r = alpha_with_interval(&pair, params, "between rhetor and the reference labels", &dim.name, &mut notes);
+            a_r = alpha_with_interval(
+                &pair,
+                params,
+                "between rhetor and the reference labels",
+                &dim.name,
+                &mut notes,
+            );
         }
         summary.push(SummaryRow {
             dimension: dim.name.clone(),
@@ -379,7 +407,9 @@ pub fn validate(
             }
             let clustered = doc_index.len() > 1;
             let cl = |ps: &[usize]| -> Vec<u32> {
-                ps.iter().map(|&p| doc_index[run.doc_id[p].as_str()]).collect()
+                ps.iter()
+                    .map(|&p| doc_index[run.doc_id[p].as_str()])
+                    .collect()
             };
             let cl_all = cl(paras);
             let cl_coded = cl(&coded_here);
@@ -397,7 +427,10 @@ pub fn validate(
             let w: Vec<f64> = probs.iter().map(|x| 1.0 / x).collect();
             let preds: Vec<Vec<usize>> = paras.iter().map(|&p| predicted(run, cd.dim, p)).collect();
             for l in 0..k {
-                let yhat_unl: Vec<f64> = preds.iter().map(|v| f64::from(u8::from(v.contains(&l)))).collect();
+                let yhat_unl: Vec<f64> = preds
+                    .iter()
+                    .map(|v| f64::from(u8::from(v.contains(&l))))
+                    .collect();
                 let y: Vec<f64> = coded_here
                     .iter()
                     .map(|p| f64::from(u8::from(reference[p].contains(&l))))
@@ -434,8 +467,9 @@ pub fn validate(
                     .map(|&p| f64::from(u8::from(predicted(run, cd.dim, p).contains(&l))))
                     .collect();
                 let naive = if lab_ind.len() >= 2 {
-                    let mut m = ppi::naive_mean(&lab_ind, clustered.then_some(cl_lab.as_slice()), alpha)
-                        .map_err(err)?;
+                    let mut m =
+                        ppi::naive_mean(&lab_ind, clustered.then_some(cl_lab.as_slice()), alpha)
+                            .map_err(err)?;
                     if let Some((lo, hi)) = constant_wilson(&lab_ind, params.level) {
                         (m.ci_low, m.ci_high) = (m.ci_low.min(lo), m.ci_high.max(hi));
                     }
@@ -466,6 +500,7 @@ pub fn validate(
     }
     Ok(Validation {
         run_id: run.run_id.clone(),
+        coded: coded.path.display().to_string(),
         group_by: run.group_by.clone(),
         level: params.level,
         summary,

@@ -34,7 +34,12 @@ fn sample_is_seeded_stratified_and_keeps_predictions_apart() {
     let (dir, run) = run_demo("2", &[]);
     let a = dir.path().join("a/sample.csv");
     std::fs::create_dir_all(a.parent().unwrap()).unwrap();
-    sample(&run, &a, &["--n", "40", "--stratify", "group", "--seed", "7"]).code(0);
+    sample(
+        &run,
+        &a,
+        &["--n", "40", "--stratify", "group", "--seed", "7"],
+    )
+    .code(0);
     // The fixture was drawn with exactly these settings: same paragraphs, same order.
     let drawn = std::fs::read_to_string(&a).unwrap();
     let fixture = std::fs::read_to_string(fixture()).unwrap();
@@ -54,10 +59,20 @@ fn sample_is_seeded_stratified_and_keeps_predictions_apart() {
 
     // Same seed: the same bytes; another seed: another sample.
     let b = dir.path().join("b.csv");
-    sample(&run, &b, &["--n", "40", "--stratify", "group", "--seed", "7"]).code(0);
+    sample(
+        &run,
+        &b,
+        &["--n", "40", "--stratify", "group", "--seed", "7"],
+    )
+    .code(0);
     assert_eq!(drawn, std::fs::read_to_string(&b).unwrap());
     let c = dir.path().join("c.csv");
-    sample(&run, &c, &["--n", "40", "--stratify", "group", "--seed", "8"]).code(0);
+    sample(
+        &run,
+        &c,
+        &["--n", "40", "--stratify", "group", "--seed", "8"],
+    )
+    .code(0);
     assert_ne!(ids(&drawn), ids(&std::fs::read_to_string(&c).unwrap()));
 
     // Equal allocation over the four essays (38, 11, 10 and 4 paragraphs): 15, 11, 10, 4,
@@ -66,21 +81,40 @@ fn sample_is_seeded_stratified_and_keeps_predictions_apart() {
     let doc = col(&csv, "doc_id");
     let prob = col(&csv, "inclusion_prob");
     let count = |d: &str| doc.iter().filter(|x| x.starts_with(d)).count();
-    assert_eq!([count("000"), count("001"), count("002"), count("003")], [15, 11, 10, 4]);
+    assert_eq!(
+        [count("000"), count("001"), count("002"), count("003")],
+        [15, 11, 10, 4]
+    );
     for (d, p) in doc.iter().zip(&prob) {
-        let want = if d.starts_with("000") { 15.0 / 38.0 } else { 1.0 };
+        let want = if d.starts_with("000") {
+            15.0 / 38.0
+        } else {
+            1.0
+        };
         assert!((p.parse::<f64>().unwrap() - want).abs() < 1e-12, "{d} {p}");
     }
     // Coders get empty dimension columns; rhetor's labels are in the predictions file.
     for dim in ["stance", "frame", "collective_action", "coder"] {
-        assert!(col(&csv, dim).iter().all(String::is_empty), "{dim} is empty");
+        assert!(
+            col(&csv, dim).iter().all(String::is_empty),
+            "{dim} is empty"
+        );
     }
     let pred = read_csv(&dir.path().join("a/sample.predictions.csv"));
-    assert!(pred[0].iter().all(|h| h != "text"), "no text in the predictions");
+    assert!(
+        pred[0].iter().all(|h| h != "text"),
+        "no text in the predictions"
+    );
     assert!(col(&pred, "stance").iter().any(|s| s == "favor"));
     // The guide defines every label of every dimension, with the target filled in.
     let guide = std::fs::read_to_string(dir.path().join("a/sample.guide.md")).unwrap();
-    for l in ["`favor`", "`against`", "`neutral`", "`crime_and_punishment`", "`prognostic`"] {
+    for l in [
+        "`favor`",
+        "`against`",
+        "`neutral`",
+        "`crime_and_punishment`",
+        "`prognostic`",
+    ] {
         assert!(guide.contains(l), "{l} in the guide");
     }
     assert!(guide.contains("stricter immigration enforcement"));
@@ -100,7 +134,9 @@ fn sample_is_seeded_stratified_and_keeps_predictions_apart() {
     std::fs::write(&mine, "my,own\n1,2\n").unwrap();
     sample(&run, &mine, &["--n", "5", "--force"])
         .code(1)
-        .stderr(predicates::str::contains("not a file `rhetor sample` wrote"));
+        .stderr(predicates::str::contains(
+            "not a file `rhetor sample` wrote",
+        ));
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my,own\n1,2\n");
 }
 
@@ -139,7 +175,10 @@ fn the_loop_on_the_demo_corrects_keyword_stance() {
         .assert()
         .code(0);
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(err.contains("stance: 40 coded paragraphs (2 coders)"), "{err}");
+    assert!(
+        err.contains("stance: 40 coded paragraphs (2 coders)"),
+        "{err}"
+    );
     for f in [
         "validation_summary.parquet",
         "validation_labels.parquet",
@@ -160,7 +199,11 @@ fn the_loop_on_the_demo_corrects_keyword_stance() {
     let alpha_coders = floats(&summary, "alpha_coders");
     let alpha_rhetor = floats(&summary, "alpha_rhetor");
     assert_eq!(alpha_coders[2], Some(1.0));
-    assert!(acc[2].unwrap() < 0.5, "keyword stance accuracy {:?}", acc[2]);
+    assert!(
+        acc[2].unwrap() < 0.5,
+        "keyword stance accuracy {:?}",
+        acc[2]
+    );
     assert!(alpha_rhetor[2].unwrap() < 0.2);
 
     // Essay 003 argues against ICE; keyword stance calls 2 of its 3 labelled paragraphs
@@ -174,8 +217,15 @@ fn the_loop_on_the_demo_corrects_keyword_stance() {
     );
     let naive = floats(&shares, "naive_share");
     let corr = floats(&shares, "corrected_share");
-    let (lo, hi) = (floats(&shares, "corrected_low"), floats(&shares, "corrected_high"));
-    assert_eq!(shares.height(), 4 * (15 + 4 + 3), "groups × labels of every dimension");
+    let (lo, hi) = (
+        floats(&shares, "corrected_low"),
+        floats(&shares, "corrected_high"),
+    );
+    assert_eq!(
+        shares.height(),
+        4 * (15 + 4 + 3),
+        "groups × labels of every dimension"
+    );
     let row = |d: &str, g: &str, l: &str| {
         (0..shares.height())
             .find(|&i| {
@@ -209,7 +259,10 @@ fn the_loop_on_the_demo_corrects_keyword_stance() {
         .assert()
         .code(0);
     let printed = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(printed.contains("| stance | (all) | nominal | 1.000 |"), "{printed}");
+    assert!(
+        printed.contains("| stance | (all) | nominal | 1.000 |"),
+        "{printed}"
+    );
     let t = read(&agr.join("agreement.parquet"));
     let a = floats(&t, "alpha");
     let d = strings(&t, "dimension");
@@ -290,7 +343,13 @@ fn bad_coded_files_are_clear_errors_and_write_nothing() {
     // A sample from another run (its run_id differs).
     let run_id = {
         let line = std::fs::read_to_string(fixture()).unwrap();
-        line.lines().nth(1).unwrap().split(',').nth(1).unwrap().to_string()
+        line.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .to_string()
     };
     refused(
         &run,
@@ -343,7 +402,9 @@ fn bad_coded_files_are_clear_errors_and_write_nothing() {
         .arg(&out)
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("α needs at least two coders; the file has 1 ('A')"));
+        .stderr(predicates::str::contains(
+            "α needs at least two coders; the file has 1 ('A')",
+        ));
     assert!(!out.exists());
     // A run directory that is not one.
     let not_run = d.join("not-a-run");
@@ -364,5 +425,56 @@ fn bad_coded_files_are_clear_errors_and_write_nothing() {
         .arg(run.join("s.csv"))
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("replacing the run (`--force`) would delete"));
+        .stderr(predicates::str::contains(
+            "replacing the run (`--force`) would delete",
+        ));
+}
+
+#[test]
+fn a_validation_attached_to_the_report_corrects_its_headlines() {
+    let (dir, run) = run_demo("2", &[]);
+    let val = dir.path().join("val");
+    rhetor()
+        .arg("validate")
+        .arg(&run)
+        .arg(fixture())
+        .arg("--out")
+        .arg(&val)
+        .assert()
+        .code(0);
+    let before = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(!before.contains("## Validation"));
+    assert!(before.contains("not validated"));
+    rhetor()
+        .arg("report")
+        .arg(&run)
+        .arg("--validation")
+        .arg(&val)
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("\n## Validation\n"), "{md}");
+    assert!(md.contains("> ⚠ Checked against 40 hand-coded paragraphs (2 coders, α between coders 1.00): rhetor's label is correct for 20%"));
+    assert!(md.contains("Do not cite these shares"));
+    assert!(md.contains("**Corrected for classifier error:"));
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"validation\">"));
+    assert!(html.contains("Corrected for classifier error"));
+    // report.json keeps it: a plain re-render shows it again.
+    rhetor().arg("report").arg(&run).assert().code(0);
+    assert_eq!(md, std::fs::read_to_string(run.join("report.md")).unwrap());
+
+    // A validation of other paragraphs is refused, and the report is left as it was.
+    let (_dir2, other) = run_demo("2", &["--unit", "document"]);
+    rhetor()
+        .arg("report")
+        .arg(&other)
+        .arg("--validation")
+        .arg(&val)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("sampled from a different run"));
+    assert!(!std::fs::read_to_string(other.join("report.md"))
+        .unwrap()
+        .contains("## Validation"));
 }

@@ -33,14 +33,20 @@ pub(super) fn code_spans(escaped: &str) -> String {
     out
 }
 
-/// The caveat of a dimension as a warning box, or nothing.
-pub(super) fn caveat_box(out: &mut String, method: DimensionMethod) {
-    if let Some(c) = method.caveat() {
+/// The caveat of a dimension as a warning box (a plain note when its labels were validated
+/// and found good), or nothing.
+pub(super) fn caveat_box(out: &mut String, cav: Caveat<'_>) {
+    if let Some(c) = cav.caveat() {
+        let (class, mark) = if cav.warns() {
+            ("caveat", "⚠ ")
+        } else {
+            ("note", "")
+        };
         w!(
             out,
-            "<p class=\"caveat\"><strong>⚠ {}.</strong> {}</p>\n",
-            escape(method.short_caveat().unwrap_or("caveat")),
-            code_spans(&escape(c))
+            "<p class=\"{class}\"><strong>{mark}{}.</strong> {}</p>\n",
+            escape(&cav.short_caveat().unwrap_or_else(|| "caveat".into())),
+            code_spans(&escape(&c))
         );
     }
 }
@@ -89,18 +95,18 @@ pub(super) fn differ_dimension(
     compact: bool,
 ) {
     let dim = info.name.as_str();
+    let cav = data.caveat(dim);
+    let mark = if cav.warns() { "⚠ " } else { "" };
     w!(
         out,
         "<h3>{}{}</h3>\n",
         escape(dim),
-        info.method
-            .short_caveat()
-            .map_or(String::new(), |c| format!(
-                " <span class=\"tag warn\">⚠ {}</span>",
-                escape(c)
-            ))
+        cav.short_caveat().map_or(String::new(), |c| format!(
+            " <span class=\"tag warn\">{mark}{}</span>",
+            escape(&c)
+        ))
     );
-    caveat_box(out, info.method);
+    caveat_box(out, cav);
     let min_p = info.min_p_adjusted.map_or(DASH.to_string(), pval);
     if info.n_pairs == 0 {
         w!(
@@ -148,17 +154,38 @@ pub(super) fn differ_dimension(
     }
     out.push_str("<ol class=\"claims\">\n");
     for c in mine {
-        claim(out, c, compact, info.method.short_caveat());
+        let tag = cav.short_caveat().map(|t| format!("{mark}{t}"));
+        claim(
+            out,
+            c,
+            compact,
+            tag.as_deref(),
+            data.corrected(dim, &c.group, &c.label),
+        );
     }
     out.push_str("</ol>\n");
 }
 
 /// One claim; with `compact`, its examples are collapsed.
-pub(super) fn claim(out: &mut String, c: &Claim, compact: bool, caveat: Option<&str>) {
-    let tag = match caveat {
-        Some(cv) => format!(" <span class=\"tag warn\">⚠ {}</span>", escape(cv)),
+pub(super) fn claim(
+    out: &mut String,
+    c: &Claim,
+    compact: bool,
+    caveat: Option<&str>,
+    corrected: Option<&CorrectedShare>,
+) {
+    let mut tag = match caveat {
+        Some(cv) => format!(" <span class=\"tag warn\">{}</span>", escape(cv)),
         None => String::new(),
     };
+    if let Some(k) = corrected {
+        tag.push_str(&format!(
+            "<br><strong>Corrected for classifier error: {} (95% CI {})</strong>, from {} hand-coded paragraphs",
+            pct(k.share),
+            pct_ci(k.ci_low, k.ci_high),
+            k.n_coded
+        ));
+    }
     w!(
         out,
         "<li><div class=\"claim-head\"><div class=\"claim-text\"><strong>{}</strong> — \

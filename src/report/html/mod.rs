@@ -16,7 +16,8 @@
 //! chart only). Numbers that are not finite are shown as "–" and never drawn.
 
 use super::{
-    Claim, DimensionInfo, DimensionMethod, Example, GroupInfo, GroupTerms, ReportData, TopicInfo,
+    Caveat, Claim, CorrectedShare, DimensionInfo, Example, GroupInfo, GroupTerms, ReportData,
+    TopicInfo,
 };
 use crate::compare::{DivergenceRow, ShareRow};
 use std::collections::{BTreeSet, HashMap};
@@ -115,14 +116,10 @@ pub fn render(data: &ReportData) -> String {
     header(&mut out, data);
     toc(&mut out, data, &dims);
     claims_section(&mut out, data);
-    let infos = data.dimension_infos();
     for (i, dim) in dims.iter().enumerate() {
-        let method = infos
-            .iter()
-            .find(|x| &x.name == dim)
-            .map_or(DimensionMethod::Unknown, |x| x.method);
-        dimension_section(&mut out, data, i, dim, method);
+        dimension_section(&mut out, data, i, dim, data.caveat(dim));
     }
+    validation_section(&mut out, data);
     topics_section(&mut out, &data.topics);
     keyness_section(&mut out, &data.keyness);
     methods_section(&mut out, data);

@@ -141,6 +141,70 @@ pub(super) fn methods_section(out: &mut String, data: &ReportData) {
 }
 
 /// Warnings raised during the run, if any.
+/// "Validation": how each validated dimension did against hand coding, and rhetor's shares
+/// beside the shares corrected for classifier error.
+pub(super) fn validation_section(out: &mut String, data: &ReportData) {
+    let Some(v) = &data.validation else {
+        return;
+    };
+    out.push_str("<section id=\"validation\">\n<h2>Validation</h2>\n");
+    w!(
+        out,
+        "<p class=\"lede\">rhetor's labels checked against a hand-coded sample (<code>{}</code>, \
+         validation <code>{}</code>). Corrected shares are prediction-powered inference \
+         (PPI++): rhetor's labels on every paragraph of the group, corrected by the coded \
+         paragraphs' disagreements with them; their 95% intervals account for both and for \
+         paragraphs clustered in documents.</p>\n",
+        escape(&v.coded),
+        escape(&v.source)
+    );
+    out.push_str(
+        "<table>\n<thead><tr><th scope=\"col\">Dimension</th><th scope=\"col\" class=\"num\">Coded</th>\
+         <th scope=\"col\" class=\"num\">Coders</th><th scope=\"col\" class=\"num\">Accuracy (95% CI)</th>\
+         <th scope=\"col\" class=\"num\">Macro-F1</th><th scope=\"col\" class=\"num\">α coders</th>\
+         <th scope=\"col\" class=\"num\">α rhetor vs coders</th></tr></thead>\n<tbody>\n",
+    );
+    let a = |x: Option<f64>| x.map_or(DASH.to_string(), |v| fixed(v, 2));
+    for d in &v.dimensions {
+        w!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} ({})</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&d.dimension),
+            d.n_reference,
+            d.n_coders,
+            pct(d.accuracy),
+            pct_ci(d.accuracy_low, d.accuracy_high),
+            fixed(d.macro_f1, 2),
+            a(d.alpha_coders),
+            a(d.alpha_rhetor)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    out.push_str(
+        "<details open><summary>Shares: rhetor's and corrected</summary>\n<table>\n<thead><tr>\
+         <th scope=\"col\">Dimension</th><th scope=\"col\">Group</th><th scope=\"col\">Label</th>\
+         <th scope=\"col\" class=\"num\">Coded / paragraphs</th><th scope=\"col\" class=\"num\">rhetor's share</th>\
+         <th scope=\"col\" class=\"num\">Corrected share (95% CI)</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &v.shares {
+        w!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{} ({})</td></tr>\n",
+            escape(&r.dimension),
+            escape(&r.group),
+            escape(&r.label),
+            r.n_coded,
+            r.n,
+            r.naive_share.map_or(DASH.to_string(), pct),
+            pct(r.share),
+            pct_ci(r.ci_low, r.ci_high)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</details>\n</section>\n");
+}
+
 pub(super) fn warnings_section(out: &mut String, warnings: &[String]) {
     if warnings.is_empty() {
         return;

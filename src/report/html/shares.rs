@@ -76,14 +76,14 @@ pub(super) fn dimension_section(
     data: &ReportData,
     i: usize,
     dim: &str,
-    method: DimensionMethod,
+    cav: Caveat<'_>,
 ) {
     w!(
         out,
         "<section id=\"dim-{i}\">\n<h2>Dimension: {}</h2>\n",
         escape(dim)
     );
-    caveat_box(out, method);
+    caveat_box(out, cav);
     let ds = DimShares::new(&data.shares, dim);
     out.push_str("<h3>Shares by group</h3>\n");
     if ds.rows.is_empty() {
@@ -92,8 +92,8 @@ pub(super) fn dimension_section(
              paragraphs.</p>\n",
         );
     } else {
-        share_chart(out, &ds, dim, method);
-        share_table(out, &ds, dim, method);
+        share_chart(out, &ds, dim, cav);
+        share_table(out, &ds, dim, cav);
     }
     let rows: Vec<&DivergenceRow> = data
         .divergence
@@ -134,12 +134,7 @@ pub(super) struct ChartLabel {
 
 /// Small multiples, one panel per label: a row per group with the share as a bar and its
 /// 95% interval as a whisker, a dashed line at the share of all groups pooled.
-pub(super) fn share_chart(
-    out: &mut String,
-    ds: &DimShares<'_>,
-    dim: &str,
-    method: DimensionMethod,
-) {
+pub(super) fn share_chart(out: &mut String, ds: &DimShares<'_>, dim: &str, cav: Caveat<'_>) {
     let n_labels = ds.labels.len();
     let mut labels: Vec<ChartLabel> = Vec::new();
     let keep: Vec<usize> = if n_labels <= MAX_CHART_LABELS {
@@ -235,8 +230,9 @@ pub(super) fn share_chart(
     }
     out.push_str("</svg>\n<figcaption>");
     let mut notes: Vec<String> = Vec::new();
-    if let Some(c) = method.short_caveat() {
-        notes.push(format!("<strong>⚠ {}.</strong>", escape(c)));
+    if let Some(c) = cav.short_caveat() {
+        let mark = if cav.warns() { "⚠ " } else { "" };
+        notes.push(format!("<strong>{mark}{}.</strong>", escape(&c)));
     }
     if ds.groups.len() > groups.len() {
         notes.push(format!(
@@ -381,12 +377,8 @@ pub(super) fn panel(
 }
 
 /// The share table: every group × label, grouped by group.
-pub(super) fn share_table(
-    out: &mut String,
-    ds: &DimShares<'_>,
-    dim: &str,
-    method: DimensionMethod,
-) {
+pub(super) fn share_table(out: &mut String, ds: &DimShares<'_>, dim: &str, cav: Caveat<'_>) {
+    let mark = if cav.warns() { "⚠ " } else { "" };
     w!(
         out,
         "<details{}><summary>Table: shares along {} ({} rows){}</summary>\n<table>\n\
@@ -402,12 +394,12 @@ pub(super) fn share_table(
         },
         escape(dim),
         ds.rows.len(),
-        method
-            .short_caveat()
-            .map_or(String::new(), |c| format!(" — ⚠ {}", escape(c))),
-        method.short_caveat().map_or(String::new(), |c| format!(
-            "<strong>⚠ {}.</strong> ",
-            escape(c)
+        cav.short_caveat()
+            .map_or(String::new(), |c| format!(" — {}{}", mark, escape(&c))),
+        cav.short_caveat().map_or(String::new(), |c| format!(
+            "<strong>{}{}.</strong> ",
+            mark,
+            escape(&c)
         )),
         escape(dim)
     );

@@ -143,6 +143,7 @@ fn sample() -> ReportData {
             ..Methods::default()
         },
         warnings: vec!["group 'x' has <no> labels".into()],
+        validation: None,
     }
 }
 
@@ -166,6 +167,7 @@ fn empty() -> ReportData {
         claims: vec![],
         methods: Methods::default(),
         warnings: vec![],
+        validation: None,
     }
 }
 
