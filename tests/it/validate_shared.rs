@@ -372,7 +372,7 @@ fn gwsd_workers_and_gold_label_validate_a_classifier_run() {
     lengths.sort_unstable();
     let (t1, t2) = (lengths[lengths.len() / 3], lengths[2 * lengths.len() / 3]);
     let length_group = move |s: &Sentence| -> String {
-        let n = s.text.split_whitespace().count();
+        let n = words(s);
         if n < t1 {
             "short"
         } else if n < t2 {
