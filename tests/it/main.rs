@@ -16,3 +16,4 @@ mod tabular;
 mod topics;
 mod transformer;
 mod validate;
+mod validate_shared;
