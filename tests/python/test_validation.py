@@ -344,7 +344,7 @@ def test_corrected_shares_match_ppi_py(run_dir, manifest, demo_coded, validated)
         group = paragraphs["doc_id"].astype(str).tolist()
     else:
         docs = pd.read_parquet(run_dir / "documents.parquet")
-        of = dict(zip(docs["doc_id"], docs[group_by].astype(object).where(docs[group_by].notna(), "(missing)").astype(str)))
+        of = {d: "(missing)" if pd.isna(v) else str(v) for d, v in zip(docs["doc_id"], docs[group_by])}
         group = [of[d] for d in paragraphs["doc_id"]]
     keys = list(zip(paragraphs["doc_id"].astype(str), paragraphs["para_id"].astype(int)))
     members: dict[str, list[int]] = defaultdict(list)  # group -> paragraph rows, run order
