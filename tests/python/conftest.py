@@ -113,3 +113,15 @@ def run_dir() -> Path:
 @pytest.fixture(scope="session")
 def manifest(run_dir) -> dict:
     return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def rhetor_exe() -> str:
+    """The rhetor binary (see `rhetor_bin`), for tests that run its subcommands."""
+    return rhetor_bin()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root (tests/python/../..), for committed fixtures and reference files."""
+    return Path(__file__).resolve().parents[2]

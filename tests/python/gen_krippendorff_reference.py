@@ -101,11 +101,18 @@ def edge_cases():
     return out
 
 
-def main():
+def build_reference():
+    """The whole reference document, as written to OUT (tests/python/test_validation.py
+    recomputes it in-process and compares it with the committed file)."""
     rng = np.random.default_rng(20261130)
     cases = [random_case(rng, i) for i in range(12)] + edge_cases()
-    OUT.write_text(json.dumps({"package": "krippendorff 0.9.0", "cases": cases}, indent=1) + "\n")
-    print(f"wrote {len(cases)} cases to {OUT}")
+    return {"package": "krippendorff 0.9.0", "cases": cases}
+
+
+def main():
+    doc = build_reference()
+    OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {len(doc['cases'])} cases to {OUT}")
 
 
 if __name__ == "__main__":

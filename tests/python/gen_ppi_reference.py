@@ -71,7 +71,9 @@ def compact(a):
     return [int(v) if v == int(v) else float(v) for v in a.tolist()]
 
 
-def main():
+def build_reference():
+    """The whole reference document, as written to OUT (tests/python/test_validation.py
+    recomputes it in-process and compares it with the committed file)."""
     cases = []
     for i, (name, kind, n, N, weighted, lam, alpha, extra) in enumerate(CASES):
         rng = np.random.default_rng(20231101 + i)
@@ -111,11 +113,16 @@ def main():
                 "ci_high": float(np.asarray(hi).item()),
             }
         )
-    doc = {
+    return {
         "generator": "tests/python/gen_ppi_reference.py",
         "ppi_python": getattr(ppi_py, "__version__", "0.2.3"),
         "cases": cases,
     }
+
+
+def main():
+    doc = build_reference()
+    cases = doc["cases"]
     OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(f"wrote {len(cases)} cases to {OUT}")
 
