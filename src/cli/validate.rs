@@ -15,6 +15,11 @@ pub fn sample(a: &SampleArgs, cli: &Cli) -> Result<i32> {
         StratifyArg::Topic => Stratify::Topic,
     };
     let seed = a.seed.unwrap_or(run.seed);
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!("cannot create the folder '{}' for --out", parent.display())
+        })?;
+    }
     let drawn = validate::sample::draw(&run, a.n, stratify, seed)?;
     let files = validate::sample::write(&run, &drawn, stratify, seed, &a.out, a.force)?;
     if !cli.quiet {
@@ -93,10 +98,11 @@ pub fn validate(a: &ValidateArgs, cli: &Cli) -> Result<i32> {
         for r in &v.summary {
             let alpha = |x: Option<f64>| x.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
             eprintln!(
-                "{}: {} coded paragraphs ({} coders), accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {}, α rhetor vs reference {}",
+                "{}: {} coded paragraphs ({} coders), {} with a majority label: accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {}, α rhetor vs reference {}",
                 r.dimension,
-                r.n_reference,
+                r.n_coded,
                 r.n_coders,
+                r.n_reference,
                 100.0 * r.accuracy,
                 100.0 * r.accuracy_low,
                 100.0 * r.accuracy_high,

@@ -233,12 +233,15 @@ pub fn read(path: &Path, run: &RunData, separator: char) -> Result<Coded, Valida
                     };
                     return Err(ValidateError::DuplicateCode {
                         path: path.to_path_buf(),
-                        coder: coders[*k].clone(),
-                        doc_id: run.doc_id[*p].clone(),
-                        para_id: run.para_id[*p],
-                        dimension: d.name.clone(),
-                        first: names(&codes[first]),
-                        second: names(&code),
+                        detail: format!(
+                            "coder '{}' coded {}/{} twice in '{}' ('{}' and '{}')",
+                            coders[*k],
+                            run.doc_id[*p],
+                            run.para_id[*p],
+                            d.name,
+                            names(&codes[first]),
+                            names(&code)
+                        ),
                     });
                 }
                 Some(_) => {}
@@ -278,8 +281,8 @@ pub fn read(path: &Path, run: &RunData, separator: char) -> Result<Coded, Valida
 
 /// The reference ("gold") labels of a dimension: per coded paragraph, the label(s) a
 /// strict majority of its coders gave (multi-label: each label given by more than half of
-/// the paragraph's coders). Paragraphs whose coders tie are left out; the second value
-/// counts them.
+/// the paragraph's coders). Paragraphs without such a label (a tie, or a plurality short of
+/// half) are left out; the second value counts them.
 pub fn gold(d: &CodedDim, n_labels: usize, kind: Kind) -> (BTreeMap<usize, Vec<usize>>, usize) {
     let mut by_para: BTreeMap<usize, Vec<&Code>> = BTreeMap::new();
     for c in &d.codes {

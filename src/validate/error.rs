@@ -107,24 +107,12 @@ pub enum ValidateError {
     #[error("'{0}' has no coded cell: fill in at least one dimension column")]
     NothingCoded(PathBuf),
     /// A coder coded the same paragraph twice with different codes.
-    #[error(
-        "'{path}': coder '{coder}' coded {doc_id}/{para_id} twice in '{dimension}' ('{first}' and '{second}'); keep one row per coder and paragraph"
-    )]
+    #[error("'{path}': {detail}; keep one row per coder and paragraph")]
     DuplicateCode {
         /// The file.
         path: PathBuf,
-        /// The coder ("" when there is no coder column).
-        coder: String,
-        /// Document.
-        doc_id: String,
-        /// Paragraph.
-        para_id: u32,
-        /// The dimension.
-        dimension: String,
-        /// First code.
-        first: String,
-        /// Second code.
-        second: String,
+        /// Who coded what twice.
+        detail: String,
     },
     /// A group with too few coded paragraphs for a corrected share.
     #[error(
@@ -148,18 +136,23 @@ pub enum ValidateError {
         source: crate::validate::agreement::AgreementError,
     },
     /// PPI failed.
-    #[error("dimension '{dimension}', group '{group}', label '{label}': {source}")]
+    #[error("{context}: {source}")]
     Ppi {
-        /// The dimension.
-        dimension: String,
-        /// The group.
-        group: String,
-        /// The label.
-        label: String,
+        /// Dimension, group and label.
+        context: String,
         /// Why.
         source: crate::validate::ppi::PpiError,
     },
     /// Invalid parameters (flags).
     #[error("{0}")]
     Params(String),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_stay_small() {
+        // clippy's result_large_err bar: every Result<_, ValidateError> stays cheap to move.
+        assert!(std::mem::size_of::<super::ValidateError>() <= 128);
+    }
 }

@@ -49,7 +49,7 @@ pub fn validation_frames(v: &Validation) -> Result<Vec<(&'static str, DataFrame)
             u(r, "n_coders", |x| x.n_coders),
             u(r, "n_coded", |x| x.n_coded),
             u(r, "n_reference", |x| x.n_reference),
-            u(r, "n_ties", |x| x.n_ties),
+            u(r, "n_no_majority", |x| x.n_no_majority),
             f(r, "accuracy", |x| x.accuracy),
             f(r, "accuracy_low", |x| x.accuracy_low),
             f(r, "accuracy_high", |x| x.accuracy_high),

@@ -57,7 +57,7 @@ fn allocate(sizes: &[usize], n: usize) -> Vec<usize> {
     let mut left = n;
     for (k, &h) in order.iter().enumerate() {
         let remaining = order.len() - k;
-        let share = left / remaining + usize::from(left % remaining > 0);
+        let share = left.div_ceil(remaining);
         out[h] = share.min(sizes[h]);
         left -= out[h];
     }

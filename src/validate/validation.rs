@@ -47,10 +47,11 @@ pub struct SummaryRow {
     pub n_coders: usize,
     /// Paragraphs coded by at least one coder.
     pub n_coded: usize,
-    /// Paragraphs with a reference label (a strict majority of their coders agree).
+    /// Paragraphs with a reference label (a label given by a strict majority of their coders).
     pub n_reference: usize,
-    /// Coded paragraphs left out because their coders tie.
-    pub n_ties: usize,
+    /// Coded paragraphs left out because no label has a strict majority of their coders
+    /// (a tie, or a plurality short of half).
+    pub n_no_majority: usize,
     /// Share of reference paragraphs rhetor labels correctly (unsure counts as wrong;
     /// multi-label: the whole set must match).
     pub accuracy: f64,
@@ -253,7 +254,7 @@ pub fn validate(
         let coders: std::collections::BTreeSet<usize> = cd.codes.iter().map(|c| c.coder).collect();
         if ties > 0 {
             notes.push(format!(
-                "{}: {ties} coded paragraph(s) left out of accuracy and corrected shares because their coders tie",
+                "{}: {ties} coded paragraph(s) left out of accuracy and corrected shares: no label has a strict majority of their coders",
                 dim.name
             ));
         }
@@ -271,11 +272,11 @@ pub fn validate(
             if pred == *truth {
                 correct_all += 1;
             }
-            for l in 0..k {
+            for (l, cnt) in counts.iter_mut().enumerate() {
                 let (t, q) = (truth.contains(&l), pred.contains(&l));
-                counts[l].0 += usize::from(t && q);
-                counts[l].1 += usize::from(t);
-                counts[l].2 += usize::from(q);
+                cnt.0 += usize::from(t && q);
+                cnt.1 += usize::from(t);
+                cnt.2 += usize::from(q);
             }
         }
         let mut f1s = Vec::new();
@@ -371,7 +372,7 @@ pub fn validate(
             n_coders: coders.len(),
             n_coded: coded_paras.len(),
             n_reference: n_ref,
-            n_ties: ties,
+            n_no_majority: ties,
             accuracy: ratio(correct_all, n_ref).unwrap_or(0.0),
             accuracy_low: acc_low,
             accuracy_high: acc_high,
@@ -440,9 +441,10 @@ pub fn validate(
                     .map(|&p| f64::from(u8::from(predicted(run, cd.dim, p).contains(&l))))
                     .collect();
                 let err = |source| ValidateError::Ppi {
-                    dimension: dim.name.clone(),
-                    group: g.to_string(),
-                    label: dim.labels[l].clone(),
+                    context: format!(
+                        "dimension '{}', group '{g}', label '{}'",
+                        dim.name, dim.labels[l]
+                    ),
                     source,
                 };
                 let sample = PpiSample {

@@ -612,10 +612,10 @@ fn gwsd_workers_and_gold_label_validate_a_classifier_run() {
     let val_w = validate(&run, &workers_path, "length", 1000, tmp.join("val_workers"));
     let sw = read(&val_w.join("validation_summary.parquet"));
     eprintln!(
-        "rhetor validate vs the 8 workers (reference = strict majority): {} coders, {} with a reference, {} ties; accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {:.4}, α rhetor vs reference {:.3}",
+        "rhetor validate vs the 8 workers (reference = strict majority): {} coders, {} with a reference, {} without a majority; accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {:.4}, α rhetor vs reference {:.3}",
         crate::common::ints(&sw, "n_coders")[0],
         crate::common::ints(&sw, "n_reference")[0],
-        crate::common::ints(&sw, "n_ties")[0],
+        crate::common::ints(&sw, "n_no_majority")[0],
         100.0 * f64_at(&sw, "accuracy", 0),
         100.0 * f64_at(&sw, "accuracy_low", 0),
         100.0 * f64_at(&sw, "accuracy_high", 0),

@@ -390,12 +390,12 @@ def test_corrected_shares_match_ppi_py(run_dir, manifest, demo_coded, validated)
                 if np.all(yhat_unl == yhat_unl[0]):
                     # Every prediction the same: the tuned λ is 0/0 (ppi_py gets NaN or, from
                     # rounding, an arbitrary λ in [0, 1]); estimate and interval are the same
-                    # for every λ then. (rhetor's λ column is then 0 only where the ratio is
-                    # exactly 0/0, else the same rounding noise; it is not compared.)
+                    # for every λ then, and rhetor reports λ = 0 (ppi/mod.rs predictions_constant).
                     if math.isnan(est):
                         est = float(np.asarray(ppi_mean_pointestimate(y, yhat, yhat_unl, lam=0.0, w=w)).item())
                         lo, hi = (float(np.asarray(v).item()) for v in ppi_mean_ci(y, yhat, yhat_unl, alpha=1 - CONF, lam=0.0, w=w))
-                    stats["constant predictions (λ arbitrary)"] += 1
+                    assert r["lambda"] == 0.0, (dim, g, lab, r["lambda"])
+                    stats["constant predictions (λ = 0)"] += 1
                 else:
                     lam = ppi_lambda(y, yhat, yhat_unl, w)
                     assert note_diff("PPI++ tuned λ", r["lambda"], lam) <= TOL, (dim, g, lab, r["lambda"], lam)

@@ -362,7 +362,7 @@ fn no_significant_difference_is_said_and_nothing_is_headlined() {
         "<h3>stance <span class=\"tag warn\">⚠ keyword labels, not validated</span></h3>"
     ));
     assert!(s.contains("<p class=\"caveat\"><strong>⚠ keyword labels, not validated.</strong> Labelled by keywords"));
-    assert!(s.contains("<code>rhetor evaluate</code>"));
+    assert!(s.contains("<code>rhetor validate</code>"));
     let dim = &html[html.find("<h2>Dimension: stance</h2>").unwrap()..];
     assert!(dim.starts_with("<h2>Dimension: stance</h2>\n<p class=\"caveat\">"));
     assert!(dim.contains(

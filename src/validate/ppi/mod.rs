@@ -290,6 +290,7 @@ pub fn ppi_mean(s: &PpiSample, alpha: f64, lambda: Lambda) -> Result<MeanEstimat
             let (a, b) = cluster_terms(s, &w, &wu, c, cu);
             let lam = match lambda {
                 Lambda::Fixed(l) => l,
+                Lambda::Tuned if predictions_constant(s) => 0.0,
                 Lambda::Tuned => {
                     let saa: f64 = a.iter().map(|x| x * x).sum();
                     let sab: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
@@ -368,6 +369,9 @@ fn point_estimate(s: &PpiSample, w: &[f64], wu: &[f64], lam: f64) -> f64 {
 
 /// ppi_py's tuned λ (`_calc_lam_glm` with an identity Hessian, `clip=True`).
 fn tuned_lambda_iid(s: &PpiSample, w: &[f64], wu: &[f64]) -> f64 {
+    if predictions_constant(s) {
+        return 0.0;
+    }
     let (n, big_n) = (s.y.len(), s.yhat_unlabeled.len());
     let theta1 = point_estimate(s, w, wu, 1.0);
     let g: Vec<f64> = (0..n).map(|j| w[j] * (s.y[j] - theta1)).collect();
@@ -388,6 +392,16 @@ fn tuned_lambda_iid(s: &PpiSample, w: &[f64], wu: &[f64]) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Whether every prediction (coded and all units) is the same value: the estimate is then
+/// the same for every λ, and the tuning ratio is rounding noise over rounding noise (ppi_py
+/// reports an arbitrary λ or NaN); λ = 0 (the coded sample alone) is reported.
+fn predictions_constant(s: &PpiSample) -> bool {
+    let Some(&first) = s.yhat_unlabeled.first() else {
+        return true;
+    };
+    s.yhat.iter().chain(s.yhat_unlabeled).all(|&x| x == first)
 }
 
 /// Per-document sums `(A_g, B_g)` with `ψ_g = λ·A_g + B_g` (see the module docs); the
