@@ -1,7 +1,8 @@
 //! The validation loop on the demo corpus: `rhetor sample`, `rhetor agreement`, `rhetor
 //! validate`, with the hand-coded fixture tests/fixtures/demo_coded.csv (40 paragraphs drawn
-//! by `rhetor sample --n 40 --stratify group --seed 7`, coded independently by two coders
-//! who read the paragraphs and the codebooks, not rhetor's labels).
+//! by `rhetor sample --n 40 --stratify group --seed 7`, coded independently by two coders —
+//! two separate AI-assistant sessions that read only the paragraphs and the codebooks, not
+//! rhetor's labels; their `note` column gives the reason for each hard call).
 
 use super::common::{read, rhetor, run_demo, strings};
 use std::path::{Path, PathBuf};
