@@ -52,6 +52,21 @@ pub fn parse_date(raw: &str) -> Option<i32> {
     i32::try_from(era * 146_097 + doe - 719_468).ok()
 }
 
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days): the
+/// inverse of [`parse_date`] on calendar days.
+pub fn format_date(days: i32) -> String {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The warning for documents whose date is not a calendar date (their `date` is null and
 /// `date_raw` keeps the value), or `None` when every date parses.
 pub fn date_warning(corpus: &Corpus) -> Option<String> {
@@ -75,6 +90,25 @@ pub fn date_warning(corpus: &Corpus) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::parse_date;
+
+    #[test]
+    fn format_date_inverts_parse_date() {
+        for d in [
+            "1970-01-01",
+            "2000-02-29",
+            "2012-09-04",
+            "1969-12-31",
+            "2100-03-01",
+            "0001-01-01",
+        ] {
+            assert_eq!(format_date(parse_date(d).unwrap()), d);
+        }
+        for days in -800_000..800_000 {
+            if days % 997 == 0 {
+                assert_eq!(parse_date(&format_date(days)), Some(days));
+            }
+        }
+    }
 
     #[test]
     fn parse_date_accepts_calendar_days_only() {

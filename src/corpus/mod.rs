@@ -33,7 +33,7 @@ mod table;
 pub use table::read_columns;
 mod text;
 
-pub use date::{date_warning, parse_date};
+pub use date::{date_warning, format_date, parse_date};
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
 pub(crate) use reader::read_parquet_file;

@@ -211,15 +211,83 @@ pub fn write_csv(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
     })
 }
 
-/// Writes a table as JSON Lines, atomically.
+/// One cell as JSON text: numbers in their shortest round-trip form (f32 as f32), dates as
+/// `YYYY-MM-DD`, lists as arrays, NaN and infinities as null (JSON has none).
+fn json_value(out: &mut String, v: &AnyValue<'_>) {
+    use std::fmt::Write as _;
+    let float = |out: &mut String, text: Result<String, serde_json::Error>, finite: bool| match text
+    {
+        Ok(t) if finite => out.push_str(&t),
+        _ => out.push_str("null"),
+    };
+    match v {
+        AnyValue::Null => out.push_str("null"),
+        AnyValue::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        AnyValue::String(x) => out.push_str(&serde_json::Value::from(*x).to_string()),
+        AnyValue::StringOwned(x) => out.push_str(&serde_json::Value::from(x.as_str()).to_string()),
+        AnyValue::UInt8(x) => drop(write!(out, "{x}")),
+        AnyValue::UInt16(x) => drop(write!(out, "{x}")),
+        AnyValue::UInt32(x) => drop(write!(out, "{x}")),
+        AnyValue::UInt64(x) => drop(write!(out, "{x}")),
+        AnyValue::Int8(x) => drop(write!(out, "{x}")),
+        AnyValue::Int16(x) => drop(write!(out, "{x}")),
+        AnyValue::Int32(x) => drop(write!(out, "{x}")),
+        AnyValue::Int64(x) => drop(write!(out, "{x}")),
+        AnyValue::Float32(x) => float(out, serde_json::to_string(x), x.is_finite()),
+        AnyValue::Float64(x) => float(out, serde_json::to_string(x), x.is_finite()),
+        AnyValue::Date(d) => {
+            out.push('"');
+            out.push_str(&crate::corpus::format_date(*d));
+            out.push('"');
+        }
+        AnyValue::List(s) => {
+            out.push('[');
+            for (i, item) in s.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_value(out, &item);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::Value::from(other.to_string()).to_string()),
+    }
+}
+
+/// Writes a table as JSON Lines (one object per row, keys in column order), atomically.
+/// Written here rather than with polars' JSON writer: that writer is the only user of
+/// polars' `json` feature, which adds simd-json and polars-json to the first build.
 pub fn write_jsonl(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
-    let mut df = df.clone();
+    let cols: Vec<&Series> = df
+        .columns()
+        .iter()
+        .map(|c| c.as_materialized_series())
+        .collect();
+    let keys: Vec<String> = cols
+        .iter()
+        .map(|c| serde_json::Value::from(c.name().as_str()).to_string())
+        .collect();
     atomically(path, |tmp| {
+        use std::io::Write as _;
         let f = std::fs::File::create(tmp).map_err(io(tmp))?;
-        JsonWriter::new(f)
-            .with_json_format(JsonFormat::JsonLines)
-            .finish(&mut df)
-            .map_err(table_err(path))
+        let mut w = std::io::BufWriter::new(f);
+        let mut line = String::new();
+        for row in 0..df.height() {
+            line.clear();
+            line.push('{');
+            for (k, (key, col)) in keys.iter().zip(&cols).enumerate() {
+                if k > 0 {
+                    line.push(',');
+                }
+                line.push_str(key);
+                line.push(':');
+                let v = col.get(row).map_err(table_err(path))?;
+                json_value(&mut line, &v);
+            }
+            line.push_str("}\n");
+            w.write_all(line.as_bytes()).map_err(io(tmp))?;
+        }
+        w.flush().map_err(io(tmp))
     })
 }
 
@@ -264,4 +332,41 @@ pub fn frame(path: &str, height: usize, columns: Vec<Column>) -> Result<DataFram
         path: PathBuf::from(path),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_rows_keep_types_and_shortest_floats() {
+        let list: Vec<Option<Series>> = vec![Some(Series::new("".into(), &[0.1f32, -2.5])), None];
+        let mut date = Column::new("date".into(), &[Some(15_587i32), None]);
+        date = date.cast(&DataType::Date).unwrap();
+        let df = DataFrame::new(
+            2,
+            vec![
+                Column::new("doc_id".into(), &["a \"q\"", "b\\n"]),
+                Column::new("n".into(), &[1u32, 2]),
+                Column::new("x".into(), &[0.1f32, f32::NAN]),
+                Column::new("y".into(), &[Some(1.0f64 / 3.0), None]),
+                Column::new("ok".into(), &[true, false]),
+                Column::new("v".into(), list),
+                date,
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl");
+        write_jsonl(&p, &df).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            text,
+            "{\"doc_id\":\"a \\\"q\\\"\",\"n\":1,\"x\":0.1,\"y\":0.3333333333333333,\"ok\":true,\"v\":[0.1,-2.5],\"date\":\"2012-09-04\"}\n\
+             {\"doc_id\":\"b\\\\n\",\"n\":2,\"x\":null,\"y\":null,\"ok\":false,\"v\":null,\"date\":null}\n"
+        );
+        for line in text.lines() {
+            let _: serde_json::Value = serde_json::from_str(line).unwrap();
+        }
+    }
 }

@@ -205,9 +205,16 @@ pub fn load(dir: &Path, group_by: Option<&str>) -> Result<RunData, ValidateError
             })
             .unwrap_or_default();
         let predicted = strings(&paragraphs, &name, dir)?;
+        let codebook = d["codebook"].as_str().unwrap_or_default().to_string();
+        // Classifier dimensions carry the labeller's default method in the manifest.
+        let method = if codebook.starts_with("classifier:") {
+            "classifier".to_string()
+        } else {
+            d["method"].as_str().unwrap_or_default().to_string()
+        };
         dims.push(Dimension {
-            codebook: d["codebook"].as_str().unwrap_or_default().to_string(),
-            method: d["method"].as_str().unwrap_or_default().to_string(),
+            codebook,
+            method,
             name,
             kind,
             labels,
