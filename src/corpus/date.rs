@@ -89,7 +89,7 @@ pub fn date_warning(corpus: &Corpus) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_date;
+    use super::{format_date, parse_date};
 
     #[test]
     fn format_date_inverts_parse_date() {

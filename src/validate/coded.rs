@@ -41,8 +41,8 @@ pub struct Coded {
     pub dims: Vec<CodedDim>,
 }
 
-/// Text of a cell (numbers as written), `None` when empty.
-fn cell(c: &MetaColumn, row: usize) -> Option<String> {
+/// Text of a cell (numbers as written), trimmed; `None` when empty.
+pub(crate) fn cell(c: &MetaColumn, row: usize) -> Option<String> {
     let s = match &c.values {
         MetaValues::Str(v) => v[row].clone(),
         MetaValues::Int(v) => v[row].map(|x| x.to_string()),

@@ -4,9 +4,9 @@
 //! coders.
 
 use super::agreement::{self, Level, ReliabilityData};
-use super::coded::column;
+use super::coded::{cell as text, column};
 use super::ValidateError;
-use crate::corpus::{MetaColumn, MetaValues};
+use crate::corpus::MetaColumn;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -93,17 +93,6 @@ pub struct Agreement {
     pub confusion: Vec<ConfusionRow>,
     /// What the reader should know.
     pub notes: Vec<String>,
-}
-
-fn text(c: &MetaColumn, row: usize) -> Option<String> {
-    let s = match &c.values {
-        MetaValues::Str(v) => v[row].clone(),
-        MetaValues::Int(v) => v[row].map(|x| x.to_string()),
-        MetaValues::Float(v) => v[row].map(|x| x.to_string()),
-        MetaValues::Bool(v) => v[row].map(|x| x.to_string()),
-    }?;
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// One dimension as (unit, coder, value) triples.
