@@ -103,10 +103,13 @@ mod tests {
         ] {
             assert_eq!(format_date(parse_date(d).unwrap()), d);
         }
-        for days in -800_000..800_000 {
-            if days % 997 == 0 {
-                assert_eq!(parse_date(&format_date(days)), Some(days));
-            }
+        // Every 997th day of years 0001 to 9999 (what parse_date accepts).
+        let (first, last) = (
+            parse_date("0001-01-01").unwrap(),
+            parse_date("9999-12-31").unwrap(),
+        );
+        for days in (first..=last).step_by(997) {
+            assert_eq!(parse_date(&format_date(days)), Some(days));
         }
     }
 
