@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::error::ClassifyError;
@@ -21,11 +22,34 @@ pub struct Classifier {
 
 impl Classifier {
     /// Predictions for `texts` (any number, including none).
+    ///
+    /// # Panics
+    ///
+    /// With sentence-embedding features, when embedding fails (no loaded model, an I/O
+    /// error of the embedding cache): use [`try_predict`](Self::try_predict) then.
     pub fn predict(&self, texts: &[&str]) -> Predictions {
-        let x = self.features.transform(texts);
-        self.model
-            .predict(&x)
-            .expect("the fitted features have the model's number of columns")
+        match self.try_predict(texts) {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Predictions for `texts`; with sentence-embedding features the texts are embedded
+    /// with the loaded model (an error when there is none or embedding fails).
+    pub fn try_predict(&self, texts: &[&str]) -> Result<Predictions, ClassifyError> {
+        let x = self.features.try_transform(texts)?;
+        self.model.predict(&x)
+    }
+
+    /// Predictions for `texts` given their sentence embeddings `dense` (one row per text;
+    /// needed with sentence-embedding features, ignored otherwise).
+    pub fn predict_with(
+        &self,
+        texts: &[&str],
+        dense: Option<ArrayView2<'_, f32>>,
+    ) -> Result<Predictions, ClassifyError> {
+        let x = self.features.transform_with(texts, dense)?;
+        self.model.predict(&x)
     }
 
     /// The classes (sorted), the columns of the scores.
@@ -131,7 +155,7 @@ impl PerTargetClassifier {
         let mut out = Predictions::zeros(self.classes.clone(), self.multi_label, lr, texts.len());
         for (i, rows) in groups {
             let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
-            let part = self.models[i].classifier.predict(&sub);
+            let part = self.models[i].classifier.try_predict(&sub)?;
             out.scatter(&rows, &part);
         }
         Ok(out)
@@ -208,22 +232,63 @@ pub(super) fn group_targets(
     Ok(groups)
 }
 
+/// Rows `rows` of the embeddings, if any.
+pub(super) fn select_rows(
+    dense: Option<ArrayView2<'_, f32>>,
+    rows: &[usize],
+) -> Option<Array2<f32>> {
+    dense.map(|d| d.select(Axis(0), rows))
+}
+
 impl ClassifierValidParams {
+    /// The sentence embeddings of `texts` when the features have a sentence-embedding
+    /// block (with the attached model, which must be the one the parameters name), else
+    /// `None`.
+    pub fn embed(&self, texts: &[&str]) -> Result<Option<Array2<f32>>, ClassifyError> {
+        let Some(t) = self.features().transformer() else {
+            return Ok(None);
+        };
+        let encoder = self.encoder().ok_or_else(|| ClassifyError::NoEncoder {
+            model: t.model.clone(),
+        })?;
+        if encoder.id().model != t.model {
+            return Err(ClassifyError::WrongEncoder {
+                wanted: t.model.clone(),
+                loaded: encoder.id().model.clone(),
+            });
+        }
+        encoder
+            .embed(texts)
+            .map(Some)
+            .map_err(|e| ClassifyError::Embedding(e.to_string()))
+    }
+
     /// Train a classifier on `texts` and their labels (one entry per text). The classes are
-    /// the distinct labels, sorted; single-label data needs at least two.
+    /// the distinct labels, sorted; single-label data needs at least two. With a
+    /// sentence-embedding block the texts are embedded with the attached model.
     pub fn train(&self, texts: &[&str], labels: &Labels) -> Result<Classifier, ClassifyError> {
         let encoded = prepare(texts, labels)?;
-        self.train_encoded(texts, &encoded)
+        let dense = self.embed(texts)?;
+        self.train_encoded(texts, dense.as_ref().map(Array2::view), &encoded)
     }
 
     /// Train over a given class list (classes absent from the rows get all-negative
-    /// sub-problems).
+    /// sub-problems); `dense` are the texts' embeddings when the features have a
+    /// sentence-embedding block.
     pub(crate) fn train_encoded(
         &self,
         texts: &[&str],
+        dense: Option<ArrayView2<'_, f32>>,
         labels: &EncodedLabels,
     ) -> Result<Classifier, ClassifyError> {
-        let (features, x) = self.features().fit_transform(texts)?;
+        let input = match (dense, self.encoder()) {
+            (Some(d), Some(e)) => Some((d, e.id())),
+            _ => None,
+        };
+        let (mut features, x) = self.features().fit_transform_with(texts, input)?;
+        if let Some(e) = self.encoder() {
+            features.attach_encoder(e);
+        }
         let model = LinearModel::fit(&x, labels, self)?;
         Ok(Classifier {
             params: self.params().clone(),
@@ -245,6 +310,7 @@ impl ClassifierValidParams {
         let encoded = prepare(texts, labels)?;
         let groups = group_targets(targets, texts.len())?;
         let groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
+        let dense = self.embed(texts)?;
         // Targets train in parallel (independent, deterministic); the first error in
         // target order is reported.
         let models = groups
@@ -253,7 +319,9 @@ impl ClassifierValidParams {
                 let y = encoded.subset(&rows);
                 check_classes(&y, Some(&target))?;
                 let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
-                let classifier = self.train_encoded(&sub, &y)?;
+                let sub_dense = select_rows(dense.as_ref().map(Array2::view), &rows);
+                let classifier =
+                    self.train_encoded(&sub, sub_dense.as_ref().map(Array2::view), &y)?;
                 Ok(TargetModel {
                     target,
                     rows: rows.len(),

@@ -20,13 +20,14 @@
 //!   in two folds. Fewer distinct groups than folds is an error.
 //! * [`given_split`] makes one fold from train/test masks.
 
+use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-use super::classifier::{check_classes, group_targets, prepare};
+use super::classifier::{check_classes, group_targets, prepare, select_rows};
 use super::error::ClassifyError;
 use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
 use super::linear::FitInfo;
@@ -268,7 +269,8 @@ impl ClassifierValidParams {
     /// [`stratified_k_fold`], [`group_k_fold`], [`given_split`] or your own): per fold, fit
     /// the features and the model on the training rows and predict the test rows. A row
     /// may be in a fold's training set and in another fold's test set, never in both of one
-    /// fold.
+    /// fold. With a sentence-embedding block every text is embedded once (with the attached
+    /// model, through its cache), then each fold uses its rows' vectors.
     pub fn cross_validate(
         &self,
         texts: &[&str],
@@ -276,12 +278,19 @@ impl ClassifierValidParams {
         folds: &[Fold],
     ) -> Result<CvOutcome, ClassifyError> {
         let encoded = prepare(texts, labels)?;
-        self.cross_validate_encoded(texts, &encoded, folds.to_vec())
+        let dense = self.embed(texts)?;
+        self.cross_validate_encoded(
+            texts,
+            dense.as_ref().map(Array2::view),
+            &encoded,
+            folds.to_vec(),
+        )
     }
 
     fn cross_validate_encoded(
         &self,
         texts: &[&str],
+        dense: Option<ArrayView2<'_, f32>>,
         y: &EncodedLabels,
         folds: Vec<Fold>,
     ) -> Result<CvOutcome, ClassifyError> {
@@ -298,9 +307,16 @@ impl ClassifierValidParams {
             .par_iter()
             .map(|fold| {
                 let train_texts: Vec<&str> = fold.train.iter().map(|&r| texts[r]).collect();
-                let clf = self.train_encoded(&train_texts, &y.subset(&fold.train))?;
+                let train_dense = select_rows(dense, &fold.train);
+                let clf = self.train_encoded(
+                    &train_texts,
+                    train_dense.as_ref().map(Array2::view),
+                    &y.subset(&fold.train),
+                )?;
                 let test_texts: Vec<&str> = fold.test.iter().map(|&r| texts[r]).collect();
-                Ok((clf.predict(&test_texts), clf.model.fit_info))
+                let test_dense = select_rows(dense, &fold.test);
+                let pred = clf.predict_with(&test_texts, test_dense.as_ref().map(Array2::view))?;
+                Ok((pred, clf.model.fit_info))
             })
             .collect();
         for (f, (fold, result)) in folds.iter().zip(results).enumerate() {
@@ -334,7 +350,7 @@ impl ClassifierValidParams {
     /// target of row `i`), each target's rows split on their own with the same seed, as
     /// [`ClassifierValidParams::train_per_target`] would train them; the pooled predictions
     /// cover every row. Errors name the target (a class with fewer rows than folds, a
-    /// single class).
+    /// single class). With a sentence-embedding block every text is embedded once.
     pub fn cross_validate_per_target(
         &self,
         texts: &[&str],
@@ -349,6 +365,7 @@ impl ClassifierValidParams {
         let multi = labels.is_multi_label();
         let mut pooled = Predictions::zeros(encoded.classes().to_vec(), multi, lr, n);
         let groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();
+        let dense = self.embed(texts)?;
         // Targets run in parallel (independent, deterministic); the first error in target
         // order is reported.
         let results: Vec<Result<TargetCv, ClassifyError>> = groups
@@ -358,7 +375,13 @@ impl ClassifierValidParams {
                 check_classes(&y, Some(&target))?;
                 let folds = stratified_encoded(&y, cv, Some(&target))?;
                 let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
-                let outcome = self.cross_validate_encoded(&sub, &y, folds)?;
+                let sub_dense = select_rows(dense.as_ref().map(Array2::view), &rows);
+                let outcome = self.cross_validate_encoded(
+                    &sub,
+                    sub_dense.as_ref().map(Array2::view),
+                    &y,
+                    folds,
+                )?;
                 Ok(TargetCv {
                     target,
                     rows,

@@ -51,6 +51,12 @@ pub enum ClassifyParamsError {
         /// The TF-IDF rule broken.
         source: TfidfParamsError,
     },
+    /// The sentence-embedding block names no model.
+    #[error("transformer.model must name a sentence-transformer model (got an empty name)")]
+    EmptyTransformerModel,
+    /// The weight of the sentence-embedding block is not a finite number > 0.
+    #[error("transformer.weight must be a finite number > 0 (got weight = {0})")]
+    InvalidTransformerWeight(f64),
     /// Fewer than two cross-validation folds.
     #[error("folds must be at least 2 (got folds = {0})")]
     TooFewFolds(usize),
@@ -217,6 +223,29 @@ pub enum ClassifyError {
         /// The matrix's number of columns.
         got: usize,
     },
+    /// The features have a sentence-embedding block but no embeddings or loaded model were
+    /// given.
+    #[error(
+        "the features include sentence embeddings of {model:?} but no loaded model was given \
+         (load it with SentenceEncoder::load and attach it with with_encoder)"
+    )]
+    NoEncoder {
+        /// The model the parameters name.
+        model: String,
+    },
+    /// The loaded sentence-transformer model is not the one the parameters name.
+    #[error(
+        "the features ask for sentence embeddings of {wanted:?} but the loaded model is {loaded:?}"
+    )]
+    WrongEncoder {
+        /// The model of the parameters.
+        wanted: String,
+        /// The model loaded.
+        loaded: String,
+    },
+    /// Embedding texts with the sentence-transformer model failed.
+    #[error("sentence embeddings: {0}")]
+    Embedding(String),
     /// The model was trained with single labels but multi-label data was given, or the
     /// reverse.
     #[error("the model is {model} but the labels given are {given}")]
@@ -288,4 +317,30 @@ pub enum ModelFileError {
     /// Parts of the file disagree (array lengths, feature counts, class lists, ...).
     #[error("corrupt classifier file: {0}")]
     Inconsistent(String),
+    /// The sentence-transformer model the classifier's features need cannot be loaded.
+    #[error(
+        "the classifier uses sentence embeddings of the model {model:?}, which cannot be \
+         loaded: {message}"
+    )]
+    Encoder {
+        /// The model name recorded in the file.
+        model: String,
+        /// Why it cannot be loaded.
+        message: String,
+    },
+    /// The installed sentence-transformer model differs from the one the classifier was
+    /// trained with.
+    #[error(
+        "the classifier was trained on sentence embeddings of the model {model:?}, but the \
+         installed model differs: {file} {problem}; install the model it was trained with \
+         (rhetor model fetch {model}) or retrain the classifier"
+    )]
+    EncoderMismatch {
+        /// The model name.
+        model: String,
+        /// The first file that differs.
+        file: String,
+        /// How it differs.
+        problem: String,
+    },
 }

@@ -1,4 +1,5 @@
-//! Text features for the classifiers: blocks of TF-IDF n-grams stacked side by side.
+//! Text features for the classifiers: blocks of TF-IDF n-grams (and sentence embeddings)
+//! stacked side by side.
 //!
 //! The defaults are the features of the SemEval-2016 Task 6 SVM-ngrams baseline
 //! (Mohammad et al. 2016): word 1–3-grams and character 2–5-grams, here each weighted by
@@ -8,16 +9,24 @@
 //! scikit-learn's `FeatureUnion` of two `TfidfVectorizer`s does — so a row's norm is √2 when
 //! both blocks have a term in it.
 //!
-//! [`FittedFeatures`] is a list of [`FittedBlock`]s, an enum so that other kinds of block
-//! (e.g. transformer embeddings) can be added later. It serializes with serde; the idf values
+//! After the TF-IDF blocks may come a block of sentence embeddings (see
+//! [`encoder`](super::encoder)): each text's L2-normalised vector times a weight, as dense
+//! columns. Cross-validation and per-target training embed every text once and hand each
+//! fold its rows ([`FeatureValidParams::fit_transform_with`],
+//! [`FittedFeatures::transform_with`]); prediction embeds new texts with the loaded model
+//! ([`FittedFeatures::try_transform`]).
+//!
+//! [`FittedFeatures`] is a list of [`FittedBlock`]s. It serializes with serde; the idf values
 //! are written as decimal strings (shortest round-trip form) because `serde_json` as built
 //! here does not parse every float back to the same bits (about 15% of random `f64`s come
 //! back one ulp off), and a reloaded model must predict bit-identically.
 
+use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sprs::CsMat;
 
+use super::encoder::{append_dense, EncoderId, SentenceEncoder, TransformerFeatureParams};
 use super::error::{ClassifyError, ClassifyParamsError};
 use crate::embed::tfidf::{Analyzer, FittedTfidf, TfidfParams, TfidfValidParams};
 
@@ -67,10 +76,13 @@ impl Default for FeatureParams {
     }
 }
 
-/// Checked [`FeatureParams`] (made by [`FeatureParams::check`]).
+/// Checked [`FeatureParams`] (made by [`FeatureParams::check`]), with the sentence-embedding
+/// block when the classifier's parameters have one
+/// ([`ClassifierParams::transformer`](super::ClassifierParams::transformer)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureValidParams {
     blocks: Vec<(&'static str, TfidfValidParams)>,
+    transformer: Option<TransformerFeatureParams>,
 }
 
 impl FeatureParams {
@@ -99,18 +111,59 @@ impl FeatureParams {
         if blocks.is_empty() {
             return Err(ClassifyParamsError::NoFeatureBlock);
         }
-        Ok(FeatureValidParams { blocks })
+        Ok(FeatureValidParams {
+            blocks,
+            transformer: None,
+        })
     }
 }
 
 impl FeatureValidParams {
-    /// Fit every block on `texts` and return the fitted blocks with the stacked feature
-    /// matrix (CSR, one row per text; the columns of the first block, then the next).
+    /// No TF-IDF block (embeddings alone).
+    pub(crate) fn no_tfidf() -> FeatureValidParams {
+        FeatureValidParams {
+            blocks: Vec::new(),
+            transformer: None,
+        }
+    }
+
+    /// These blocks plus the sentence-embedding block `transformer` (checked), if any.
+    pub(crate) fn with_transformer(
+        mut self,
+        transformer: Option<TransformerFeatureParams>,
+    ) -> FeatureValidParams {
+        self.transformer = transformer;
+        self
+    }
+
+    /// The sentence-embedding block's parameters, if the features have one.
+    pub fn transformer(&self) -> Option<&TransformerFeatureParams> {
+        self.transformer.as_ref()
+    }
+
+    /// Fit every TF-IDF block on `texts` and return the fitted blocks with the stacked
+    /// feature matrix (CSR, one row per text; the columns of the first block, then the
+    /// next). Features with a sentence-embedding block need the embeddings: use
+    /// [`fit_transform_with`](Self::fit_transform_with).
     pub fn fit_transform(
         &self,
         texts: &[&str],
     ) -> Result<(FittedFeatures, CsMat<f64>), ClassifyError> {
-        let mut blocks = Vec::with_capacity(self.blocks.len());
+        self.fit_transform_with(texts, None)
+    }
+
+    /// [`fit_transform`](Self::fit_transform) with the embeddings of `texts` (one row per
+    /// text) and the identity of the model that made them, for features with a
+    /// sentence-embedding block: its columns (the rows times the block's weight) come after
+    /// the TF-IDF columns, and the fitted block records the model's identity (attach the
+    /// loaded model to predict new texts). Without a sentence-embedding block `dense` is
+    /// ignored; with one, a missing `dense` is [`ClassifyError::NoEncoder`].
+    pub fn fit_transform_with(
+        &self,
+        texts: &[&str],
+        dense: Option<(ArrayView2<'_, f32>, &EncoderId)>,
+    ) -> Result<(FittedFeatures, CsMat<f64>), ClassifyError> {
+        let mut blocks = Vec::with_capacity(self.blocks.len() + 1);
         let mut mats = Vec::with_capacity(self.blocks.len());
         for (name, params) in &self.blocks {
             let (vectorizer, x) =
@@ -126,13 +179,47 @@ impl FeatureValidParams {
             });
             mats.push(x);
         }
+        let mut x = hstack(&mats, texts.len());
+        if let Some(t) = &self.transformer {
+            let Some((rows, id)) = dense else {
+                return Err(ClassifyError::NoEncoder {
+                    model: t.model.clone(),
+                });
+            };
+            check_dense(rows, texts.len(), id.dimension)?;
+            x = append_dense(&x, rows, t.weight);
+            blocks.push(FittedBlock::Transformer {
+                name: "transformer".to_owned(),
+                encoder: id.clone(),
+                weight: t.weight,
+                loaded: None,
+            });
+        }
         let fitted = FittedFeatures { blocks };
         let n_features = fitted.n_features();
         if n_features >= u32::MAX as usize {
             return Err(ClassifyError::TooManyFeatures(n_features));
         }
-        Ok((fitted, hstack(&mats, texts.len())))
+        Ok((fitted, x))
     }
+}
+
+/// Embeddings must have one row per text and the encoder's number of columns.
+fn check_dense(rows: ArrayView2<'_, f32>, n: usize, dim: usize) -> Result<(), ClassifyError> {
+    if rows.nrows() != n {
+        return Err(ClassifyError::LengthMismatch {
+            what: "embeddings",
+            expected: n,
+            got: rows.nrows(),
+        });
+    }
+    if rows.ncols() != dim {
+        return Err(ClassifyError::Embedding(format!(
+            "the embeddings have {} columns but the encoder gives {dim}",
+            rows.ncols()
+        )));
+    }
+    Ok(())
 }
 
 /// One fitted block of features.
@@ -146,13 +233,26 @@ pub enum FittedBlock {
         /// The fitted vectorizer.
         vectorizer: FittedTfidf,
     },
+    /// Sentence embeddings (always the last block): the L2-normalised vector of each text
+    /// times `weight`.
+    Transformer {
+        /// Block name: `"transformer"`.
+        name: String,
+        /// The model that made the embeddings.
+        encoder: EncoderId,
+        /// Factor of the embedding columns.
+        weight: f64,
+        /// The loaded model, when there is one (training attaches it; reading a model
+        /// file loads it, see [`ModelFile`](super::ModelFile)).
+        loaded: Option<SentenceEncoder>,
+    },
 }
 
 impl FittedBlock {
     /// The block's name (`"word"`, `"char"`).
     pub fn name(&self) -> &str {
         match self {
-            FittedBlock::Tfidf { name, .. } => name,
+            FittedBlock::Tfidf { name, .. } | FittedBlock::Transformer { name, .. } => name,
         }
     }
 
@@ -160,21 +260,25 @@ impl FittedBlock {
     pub fn n_features(&self) -> usize {
         match self {
             FittedBlock::Tfidf { vectorizer, .. } => vectorizer.vocabulary().len(),
+            FittedBlock::Transformer { encoder, .. } => encoder.dimension,
         }
     }
 
-    /// Name of the block's column `col` (the n-gram), if in range.
+    /// Name of the block's column `col` (the n-gram), if in range; embedding dimensions
+    /// have no name (`None`).
     pub fn feature_name(&self, col: usize) -> Option<&str> {
         match self {
             FittedBlock::Tfidf { vectorizer, .. } => {
                 vectorizer.vocabulary().get(col).map(String::as_str)
             }
+            FittedBlock::Transformer { .. } => None,
         }
     }
 
-    fn transform(&self, texts: &[&str]) -> CsMat<f64> {
+    fn transform(&self, texts: &[&str]) -> Option<CsMat<f64>> {
         match self {
-            FittedBlock::Tfidf { vectorizer, .. } => vectorizer.transform(texts),
+            FittedBlock::Tfidf { vectorizer, .. } => Some(vectorizer.transform(texts)),
+            FittedBlock::Transformer { .. } => None,
         }
     }
 }
@@ -189,9 +293,87 @@ pub struct FittedFeatures {
 impl FittedFeatures {
     /// The stacked feature matrix of `texts` (CSR, one row per text, column indices sorted
     /// within each row); unknown terms are ignored.
+    ///
+    /// # Panics
+    ///
+    /// With a sentence-embedding block, when embedding fails (no loaded model, an I/O
+    /// error of the cache): use [`try_transform`](Self::try_transform) then.
     pub fn transform(&self, texts: &[&str]) -> CsMat<f64> {
-        let mats: Vec<CsMat<f64>> = self.blocks.par_iter().map(|b| b.transform(texts)).collect();
-        hstack(&mats, texts.len())
+        match self.try_transform(texts) {
+            Ok(x) => x,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The stacked feature matrix of `texts`, embedding them with the loaded model when
+    /// the features have a sentence-embedding block.
+    pub fn try_transform(&self, texts: &[&str]) -> Result<CsMat<f64>, ClassifyError> {
+        match self.transformer_block() {
+            None => self.transform_with(texts, None),
+            Some((id, _, loaded)) => {
+                let encoder = loaded.ok_or_else(|| ClassifyError::NoEncoder {
+                    model: id.model.clone(),
+                })?;
+                let dense = encoder
+                    .embed(texts)
+                    .map_err(|e| ClassifyError::Embedding(e.to_string()))?;
+                self.transform_with(texts, Some(dense.view()))
+            }
+        }
+    }
+
+    /// The stacked feature matrix of `texts` given their embeddings `dense` (one row per
+    /// text; needed when the features have a sentence-embedding block, ignored otherwise).
+    pub fn transform_with(
+        &self,
+        texts: &[&str],
+        dense: Option<ArrayView2<'_, f32>>,
+    ) -> Result<CsMat<f64>, ClassifyError> {
+        let mats: Vec<CsMat<f64>> = self
+            .blocks
+            .par_iter()
+            .filter_map(|b| b.transform(texts))
+            .collect();
+        let x = hstack(&mats, texts.len());
+        match self.transformer_block() {
+            None => Ok(x),
+            Some((id, weight, _)) => {
+                let rows = dense.ok_or_else(|| ClassifyError::NoEncoder {
+                    model: id.model.clone(),
+                })?;
+                check_dense(rows, texts.len(), id.dimension)?;
+                Ok(append_dense(&x, rows, weight))
+            }
+        }
+    }
+
+    /// The sentence-embedding block: the model's identity, the weight and the loaded model.
+    fn transformer_block(&self) -> Option<(&EncoderId, f64, Option<&SentenceEncoder>)> {
+        self.blocks.iter().find_map(|b| match b {
+            FittedBlock::Transformer {
+                encoder,
+                weight,
+                loaded,
+                ..
+            } => Some((encoder, *weight, loaded.as_ref())),
+            FittedBlock::Tfidf { .. } => None,
+        })
+    }
+
+    /// The identity of the sentence-transformer model of the embedding block, if any.
+    pub fn encoder_id(&self) -> Option<&EncoderId> {
+        self.transformer_block().map(|(id, _, _)| id)
+    }
+
+    /// Attaches a loaded model to the embedding block (no effect without one), to embed the
+    /// texts [`try_transform`](Self::try_transform) is given. The caller checks that it is
+    /// the model the block records ([`EncoderId::difference`]).
+    pub fn attach_encoder(&mut self, encoder: &SentenceEncoder) {
+        for b in &mut self.blocks {
+            if let FittedBlock::Transformer { loaded, .. } = b {
+                *loaded = Some(encoder.clone());
+            }
+        }
     }
 
     /// Total number of columns.
@@ -217,7 +399,7 @@ impl FittedFeatures {
     }
 }
 
-/// Stack CSR matrices with `n_rows` rows side by side.
+/// Stack CSR matrices with `n_rows` rows side by side (none: `n_rows × 0`).
 fn hstack(mats: &[CsMat<f64>], n_rows: usize) -> CsMat<f64> {
     if mats.len() == 1 {
         return mats[0].clone();
@@ -253,6 +435,11 @@ enum BlockRepr {
         name: String,
         vectorizer: serde_json::Value,
     },
+    Transformer {
+        name: String,
+        encoder: EncoderId,
+        weight: String,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -282,6 +469,16 @@ impl Serialize for FittedFeatures {
                         vectorizer: v,
                     });
                 }
+                FittedBlock::Transformer {
+                    name,
+                    encoder,
+                    weight,
+                    ..
+                } => blocks.push(BlockRepr::Transformer {
+                    name: name.clone(),
+                    encoder: encoder.clone(),
+                    weight: super::codec::encode_f64(*weight),
+                }),
             }
         }
         FeaturesRepr { blocks }.serialize(s)
@@ -296,8 +493,36 @@ impl<'de> Deserialize<'de> for FittedFeatures {
             return Err(D::Error::custom("the features have no block"));
         }
         let mut blocks = Vec::with_capacity(repr.blocks.len());
-        for b in repr.blocks {
+        let last = repr.blocks.len() - 1;
+        for (i, b) in repr.blocks.into_iter().enumerate() {
             match b {
+                BlockRepr::Transformer {
+                    name,
+                    encoder,
+                    weight,
+                } => {
+                    if i != last {
+                        return Err(D::Error::custom(format!(
+                            "feature block {name:?}: the sentence-embedding block must be the \
+                             last one"
+                        )));
+                    }
+                    let weight = super::codec::decode_f64(&weight)
+                        .ok()
+                        .filter(|w| w.is_finite() && *w > 0.0)
+                        .ok_or_else(|| {
+                            D::Error::custom(format!(
+                                "feature block {name:?}: weight {weight:?} is not a finite \
+                                 number > 0 written as a string"
+                            ))
+                        })?;
+                    blocks.push(FittedBlock::Transformer {
+                        name,
+                        encoder,
+                        weight,
+                        loaded: None,
+                    });
+                }
                 BlockRepr::Tfidf {
                     name,
                     mut vectorizer,
@@ -392,6 +617,130 @@ mod tests {
             matches!(&e, ClassifyError::Features { block, .. } if block == "word"),
             "{e}"
         );
+    }
+
+    fn fake_id(dimension: usize) -> EncoderId {
+        EncoderId {
+            model: "fake-model".into(),
+            dimension,
+            model_files: [("model.safetensors".to_string(), "ab".repeat(32))]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// Unit rows, one per doc, as a sentence-transformer would give (the last is a blank
+    /// text's zero row).
+    fn fake_embeddings() -> ndarray::Array2<f32> {
+        ndarray::array![
+            [0.6, 0.8, 0.0],
+            [0.0, 0.6, -0.8],
+            [1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0]
+        ]
+    }
+
+    #[test]
+    fn embedding_columns_come_after_the_tfidf_columns_times_the_weight() {
+        let t = TransformerFeatureParams {
+            model: "fake-model".into(),
+            weight: 0.5,
+        };
+        let p = FeatureParams::default()
+            .check()
+            .unwrap()
+            .with_transformer(Some(t.clone()));
+        let e = fake_embeddings();
+        let id = fake_id(3);
+        let (fitted, x) = p.fit_transform_with(&DOCS, Some((e.view(), &id))).unwrap();
+        let tfidf_only = FeatureParams::default().check().unwrap();
+        let (plain, y) = tfidf_only.fit_transform(&DOCS).unwrap();
+        let nt = plain.n_features();
+        assert_eq!(fitted.blocks().len(), 3);
+        assert_eq!(fitted.blocks()[2].name(), "transformer");
+        assert_eq!(fitted.n_features(), nt + 3);
+        assert_eq!(x.cols(), nt + 3);
+        assert_eq!(fitted.encoder_id(), Some(&id));
+        for r in 0..DOCS.len() {
+            let row = x.outer_view(r).unwrap();
+            let base = y.outer_view(r).unwrap();
+            let k = base.nnz();
+            // The TF-IDF part is unchanged ...
+            assert_eq!(&row.indices()[..k], base.indices());
+            assert_eq!(&row.data()[..k], base.data());
+            // ... and the embedding follows, times the weight, zeros not stored.
+            let dense: Vec<(usize, f64)> = e
+                .row(r)
+                .iter()
+                .enumerate()
+                .filter(|(_, &v)| v != 0.0)
+                .map(|(j, &v)| (nt + j, f64::from(v) * 0.5))
+                .collect();
+            let got: Vec<(usize, f64)> = row.iter().skip(k).map(|(c, &v)| (c, v)).collect();
+            assert_eq!(got, dense);
+        }
+        assert_eq!(fitted.feature_name(nt), None);
+        // Given the same embeddings, transform reproduces the training matrix.
+        assert_eq!(fitted.transform_with(&DOCS, Some(e.view())).unwrap(), x);
+        // Without embeddings or a loaded model: a typed error, not a panic.
+        let no = fitted.transform_with(&DOCS, None).unwrap_err();
+        assert!(matches!(&no, ClassifyError::NoEncoder { model } if model == "fake-model"));
+        assert!(matches!(
+            fitted.try_transform(&DOCS).unwrap_err(),
+            ClassifyError::NoEncoder { .. }
+        ));
+        assert!(matches!(
+            p.fit_transform(&DOCS).unwrap_err(),
+            ClassifyError::NoEncoder { .. }
+        ));
+        // Wrong shapes are errors.
+        let short = e.slice(ndarray::s![..2, ..]);
+        assert!(matches!(
+            fitted.transform_with(&DOCS, Some(short)).unwrap_err(),
+            ClassifyError::LengthMismatch {
+                what: "embeddings",
+                ..
+            }
+        ));
+        let narrow = e.slice(ndarray::s![.., ..2]);
+        assert!(matches!(
+            fitted.transform_with(&DOCS, Some(narrow)).unwrap_err(),
+            ClassifyError::Embedding(_)
+        ));
+        // Serde keeps the block (the weight bit-exact) and the model's identity; the loaded
+        // model is not part of the file.
+        let s = serde_json::to_string(&fitted).unwrap();
+        assert!(s.contains("\"kind\":\"transformer\""), "{s}");
+        let back: FittedFeatures = serde_json::from_str(&s).unwrap();
+        assert_eq!(back.encoder_id(), Some(&id));
+        assert_eq!(back.transform_with(&DOCS, Some(e.view())).unwrap(), x);
+        // The embedding block must come last.
+        let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        v["blocks"].as_array_mut().unwrap().swap(1, 2);
+        let err = serde_json::from_value::<FittedFeatures>(v).unwrap_err();
+        assert!(err.to_string().contains("last"), "{err}");
+        let bad = s.replace("\"weight\":\"0.5\"", "\"weight\":\"-1\"");
+        assert!(serde_json::from_str::<FittedFeatures>(&bad).is_err());
+    }
+
+    #[test]
+    fn embeddings_alone() {
+        let p = FeatureValidParams::no_tfidf().with_transformer(Some(TransformerFeatureParams {
+            model: "fake-model".into(),
+            weight: 2.0,
+        }));
+        let e = fake_embeddings();
+        let (fitted, x) = p
+            .fit_transform_with(&DOCS, Some((e.view(), &fake_id(3))))
+            .unwrap();
+        assert_eq!(fitted.blocks().len(), 1);
+        assert_eq!(x.shape(), (4, 3));
+        let dense = x.to_dense();
+        for r in 0..4 {
+            for j in 0..3 {
+                assert_eq!(dense[[r, j]], f64::from(e[[r, j]]) * 2.0);
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! classifier, check it on held-out data and apply it to the rest.
 //!
 //! * [`features`] — word and character n-gram TF-IDF blocks, stacked as scikit-learn's
-//!   `FeatureUnion` (defaults: the SemEval-2016 Task 6 SVM-ngrams baseline).
+//!   `FeatureUnion` (defaults: the SemEval-2016 Task 6 SVM-ngrams baseline), optionally
+//!   followed by sentence embeddings.
+//! * [`encoder`] — the sentence-embedding block: frozen, L2-normalised embeddings of a
+//!   sentence-transformer model (rhetor's native encoder, cached on disk) times a weight,
+//!   and the model's identity recorded in the model file.
 //! * [`linear`] — linear SVM (squared hinge) and logistic regression on sparse input, by
 //!   LIBLINEAR's dual coordinate descent; one-vs-rest for multi-class and multi-label.
 //! * [`cv`] — stratified, grouped and given splits, and out-of-fold predictions (features
@@ -29,6 +33,7 @@
 mod classifier;
 mod codec;
 pub mod cv;
+pub mod encoder;
 pub mod error;
 pub mod features;
 pub mod labels;
@@ -39,6 +44,7 @@ pub mod params;
 
 pub use classifier::{Classifier, PerTargetClassifier, TargetModel};
 pub use cv::{CvOutcome, Fold, PerTargetCv, TargetCv};
+pub use encoder::{EncoderId, EncoderStats, SentenceEncoder, TransformerFeatureParams};
 pub use error::{ClassifyError, ClassifyParamsError, MetricsError, ModelFileError};
 pub use features::{FeatureParams, FeatureValidParams, FittedBlock, FittedFeatures};
 pub use linear::{Encoded, EncodedLabels, FitInfo, Labels, LinearModel, Predictions};

@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
+use super::encoder::{SentenceEncoder, TransformerFeatureParams};
 use super::error::ClassifyParamsError;
 use super::features::{FeatureParams, FeatureValidParams};
 
@@ -70,8 +71,15 @@ pub struct ClassifierParams {
     pub shrinking: bool,
     /// Seed of the random coordinate order (default 0).
     pub seed: u64,
-    /// The features.
+    /// The TF-IDF feature blocks.
     pub features: FeatureParams,
+    /// The sentence-embedding feature block (`[classify.transformer]`, default: none):
+    /// each text's L2-normalised sentence embedding times a weight, appended after the
+    /// TF-IDF columns. With `features.word` and `features.char` both off (`null`), the
+    /// embeddings are the only features. Training needs the loaded model
+    /// ([`ClassifierValidParams::with_encoder`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transformer: Option<TransformerFeatureParams>,
 }
 
 impl Default for ClassifierParams {
@@ -87,17 +95,20 @@ impl Default for ClassifierParams {
             shrinking: true,
             seed: 0,
             features: FeatureParams::default(),
+            transformer: None,
         }
     }
 }
 
 /// Checked [`ClassifierParams`], ready to train (see
 /// [`ClassifierValidParams::train`](super::ClassifierValidParams::train)); dereferences to
-/// the parameters.
+/// the parameters. With a sentence-embedding block it also holds the loaded model
+/// ([`with_encoder`](Self::with_encoder)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassifierValidParams {
     params: ClassifierParams,
     features: FeatureValidParams,
+    encoder: Option<SentenceEncoder>,
 }
 
 impl Deref for ClassifierValidParams {
@@ -117,12 +128,25 @@ impl ClassifierValidParams {
     pub fn features(&self) -> &FeatureValidParams {
         &self.features
     }
+
+    /// These parameters with the loaded sentence-transformer model that embeds the texts
+    /// of the sentence-embedding block (ignored without one).
+    pub fn with_encoder(mut self, encoder: SentenceEncoder) -> ClassifierValidParams {
+        self.encoder = Some(encoder);
+        self
+    }
+
+    /// The loaded sentence-transformer model, if one was attached.
+    pub fn encoder(&self) -> Option<&SentenceEncoder> {
+        self.encoder.as_ref()
+    }
 }
 
 impl ClassifierParams {
     /// Checks every rule: `c` finite and > 0, `tol` finite and > 0, `max_iter ≥ 1`,
-    /// `intercept_scaling` finite and > 0 when `fit_intercept`, and the feature rules of
-    /// [`FeatureParams::check`].
+    /// `intercept_scaling` finite and > 0 when `fit_intercept`, the feature rules of
+    /// [`FeatureParams::check`] (both TF-IDF blocks may be off when the sentence-embedding
+    /// block is on) and those of [`TransformerFeatureParams::check`].
     pub fn check(&self) -> Result<ClassifierValidParams, ClassifyParamsError> {
         if !(self.c.is_finite() && self.c > 0.0) {
             return Err(ClassifyParamsError::InvalidC(self.c));
@@ -140,10 +164,23 @@ impl ClassifierParams {
                 self.intercept_scaling,
             ));
         }
-        let features = self.features.check()?;
+        let no_tfidf = self.features.word.is_none() && self.features.char.is_none();
+        let features = match &self.transformer {
+            Some(t) => {
+                t.check()?;
+                let tfidf = if no_tfidf {
+                    FeatureValidParams::no_tfidf()
+                } else {
+                    self.features.check()?
+                };
+                tfidf.with_transformer(Some(t.clone()))
+            }
+            None => self.features.check()?,
+        };
         Ok(ClassifierValidParams {
             params: self.clone(),
             features,
+            encoder: None,
         })
     }
 }
@@ -313,6 +350,52 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e, ClassifyParamsError::NoFeatureBlock);
+    }
+
+    #[test]
+    fn embeddings_alone_are_a_feature_set_and_their_rules_are_checked() {
+        let mut p = ClassifierParams {
+            transformer: Some(TransformerFeatureParams::default()),
+            ..Default::default()
+        };
+        p.features.word = None;
+        p.features.char = None;
+        let v = p.check().unwrap();
+        assert!(v.features().transformer().is_some());
+        assert!(v.encoder().is_none());
+        p.transformer.as_mut().unwrap().weight = 0.0;
+        assert_eq!(
+            err(p.clone()),
+            ClassifyParamsError::InvalidTransformerWeight(0.0)
+        );
+        // Training without the loaded model is a typed error.
+        let v = ClassifierParams {
+            transformer: Some(TransformerFeatureParams::default()),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let e = v
+            .train(
+                &["aa bb", "cc dd"],
+                &crate::classify::Labels::Single(vec!["x".into(), "y".into()]),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&e, crate::classify::ClassifyError::NoEncoder { model } if model == "all-MiniLM-L6-v2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn default_params_serialize_without_a_transformer_key() {
+        let s = serde_json::to_string(&ClassifierParams::default()).unwrap();
+        assert!(!s.contains("transformer"), "{s}");
+        let p: ClassifierParams =
+            serde_json::from_str(r#"{"transformer": {"weight": 0.5}}"#).unwrap();
+        assert_eq!(p.transformer.unwrap().weight, 0.5);
+        let t: ClassifierParams = toml::from_str("[transformer]\nweight = 2.0\n").unwrap();
+        assert_eq!(t.transformer.unwrap().model, "all-MiniLM-L6-v2");
     }
 
     #[test]

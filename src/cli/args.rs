@@ -608,6 +608,27 @@ pub struct ModelArgs {
     /// Seed [default: 0, or the config's].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Features: tfidf (word and character n-grams), transformer (frozen sentence embeddings
+    /// of all-MiniLM-L6-v2, cached in models/cache; needs `rhetor model fetch
+    /// all-MiniLM-L6-v2`) or tfidf+transformer (both) [default: tfidf, or the config's].
+    #[arg(long, value_enum)]
+    pub features: Option<FeaturesArg>,
+    /// Factor of the sentence-embedding columns (with --features transformer or
+    /// tfidf+transformer) [default: 1.0, or the config's].
+    #[arg(long)]
+    pub transformer_weight: Option<f64>,
+}
+
+/// Feature sets of a classifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FeaturesArg {
+    /// Word 1–3-gram and character 2–5-gram TF-IDF.
+    Tfidf,
+    /// Sentence embeddings only.
+    Transformer,
+    /// TF-IDF and sentence embeddings side by side.
+    #[value(name = "tfidf+transformer")]
+    TfidfTransformer,
 }
 
 /// Classifier kinds.

@@ -1,6 +1,8 @@
 //! `rhetor train`, `rhetor evaluate`, `rhetor predict`.
 
-use super::args::{Cli, DataArgs, EvaluateArgs, ModelArg, ModelArgs, PredictArgs, TrainArgs};
+use super::args::{
+    Cli, DataArgs, EvaluateArgs, FeaturesArg, ModelArg, ModelArgs, PredictArgs, TrainArgs,
+};
 use anyhow::{bail, Context, Result};
 use rhetor::classify::{
     self, ClassWeight, ClassifierValidParams, ModelFile, ModelKind, TrainedModel, TrainingInfo,
@@ -41,7 +43,68 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
     if let Some(s) = m.seed {
         p.seed = s;
     }
-    p.check().context("[classify] parameters")
+    match m.features {
+        None => {}
+        Some(FeaturesArg::Tfidf) => {
+            p.transformer = None;
+            if p.features.word.is_none() && p.features.char.is_none() {
+                p.features = classify::FeatureParams::default();
+            }
+        }
+        Some(FeaturesArg::Transformer) => {
+            p.transformer.get_or_insert_with(Default::default);
+            p.features.word = None;
+            p.features.char = None;
+        }
+        Some(FeaturesArg::TfidfTransformer) => {
+            p.transformer.get_or_insert_with(Default::default);
+            if p.features.word.is_none() && p.features.char.is_none() {
+                p.features = classify::FeatureParams::default();
+            }
+        }
+    }
+    if let Some(w) = m.transformer_weight {
+        match p.transformer.as_mut() {
+            Some(t) => t.weight = w,
+            None => bail!(
+                "--transformer-weight needs sentence-embedding features \
+                 (--features transformer or tfidf+transformer)"
+            ),
+        }
+    }
+    let checked = p.check().context("[classify] parameters")?;
+    match &p.transformer {
+        None => Ok(checked),
+        Some(t) => {
+            let models_dir = rhetor::embed::transformer::fetch::default_models_dir();
+            let encoder = classify::SentenceEncoder::load(&models_dir, &t.model)
+                .with_context(|| format!("sentence-embedding features ({})", t.model))?;
+            Ok(checked.with_encoder(encoder))
+        }
+    }
+}
+
+/// Reports how many texts the sentence-transformer embedded, and how fast.
+fn report_embedding(p: &ClassifierValidParams, cli: &Cli) {
+    let Some(e) = p.encoder() else { return };
+    let s = e.stats();
+    if cli.quiet || s.texts == 0 {
+        return;
+    }
+    let computed = s.texts - s.cached;
+    eprintln!(
+        "sentence embeddings ({}): {} texts, {} from the cache, {} computed in {:.1} s{}",
+        e.id().model,
+        s.texts,
+        s.cached,
+        computed,
+        s.seconds,
+        if computed > 0 && s.seconds > 0.0 {
+            format!(" ({:.0} texts/s)", computed as f64 / s.seconds)
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// Reads labelled data and reports the rows the reader skipped (every error of
@@ -82,6 +145,7 @@ pub fn train(a: &TrainArgs, cli: &Cli) -> Result<i32> {
     );
     file.save(&a.out)
         .with_context(|| format!("writing '{}'", a.out.display()))?;
+    report_embedding(&p, cli);
     if !cli.quiet {
         eprintln!(
             "wrote {}: {} rows ({} skipped), classes {}",
@@ -116,6 +180,7 @@ pub fn evaluate(a: &EvaluateArgs, cli: &Cli) -> Result<i32> {
     let dir = rhetor::export::RunDir::create(&a.out, a.force)?;
     let data = load(&a.data, cols, true)?;
     let mut ev = supervised::cross_validate(&p, &data, &scheme)?;
+    report_embedding(&p, cli);
     let kv = vec![("rhetor.seed".to_string(), p.params().seed.to_string())];
     dir.write_parquet("eval_metrics.parquet", &mut ev.metrics.frame()?, &kv)?;
     dir.write_parquet("eval_predictions.parquet", &mut ev.predictions, &kv)?;

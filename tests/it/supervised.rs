@@ -278,3 +278,170 @@ fn run_with_a_classifier_adds_its_dimension() {
         .iter()
         .any(|d| d.as_deref() == Some("enforcement_stance")));
 }
+
+/// Whether all-MiniLM-L6-v2 is installed (the sentence-embedding tests are skipped
+/// otherwise: `rhetor model fetch all-MiniLM-L6-v2`).
+fn minilm_installed() -> bool {
+    let dir = std::env::var_os("RHETOR_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    let ok = dir.join("all-MiniLM-L6-v2/model.safetensors").is_file();
+    if !ok {
+        eprintln!(
+            "skipped: all-MiniLM-L6-v2 is not installed (rhetor model fetch all-MiniLM-L6-v2)"
+        );
+    }
+    ok
+}
+
+#[test]
+fn transformer_features_predict_equals_evaluate_and_another_model_is_refused() {
+    if !minilm_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    let eval = dir.path().join("eval");
+    rhetor()
+        .arg("evaluate")
+        .arg(&data)
+        .args([
+            "--label-col",
+            "stance",
+            "--split-col",
+            "split",
+            "--features",
+            "tfidf+transformer",
+            "--out",
+        ])
+        .arg(&eval)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("F_avg"))
+        .stderr(predicate::str::contains(
+            "sentence embeddings (all-MiniLM-L6-v2)",
+        ));
+    let all = std::fs::read_to_string(&data).unwrap();
+    let mut lines = all.lines();
+    let header = lines.next().unwrap();
+    let (train, test): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.ends_with(",train"));
+    let train_f = dir.path().join("train.csv");
+    let test_f = dir.path().join("test.csv");
+    std::fs::write(&train_f, format!("{header}\n{}\n", train.join("\n"))).unwrap();
+    std::fs::write(&test_f, format!("{header}\n{}\n", test.join("\n"))).unwrap();
+    let model = dir.path().join("model.json");
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--features", "tfidf+transformer"])
+        .args(["--transformer-weight", "2", "--out"])
+        .arg(&model)
+        .assert()
+        .code(0);
+    let json = std::fs::read_to_string(&model).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["params"]["transformer"]["weight"], 2.0);
+    let blocks = v["model"]["features"]["blocks"].as_array().unwrap();
+    let last = blocks.last().unwrap();
+    assert_eq!(last["kind"], "transformer");
+    assert_eq!(last["encoder"]["model"], "all-MiniLM-L6-v2");
+    assert_eq!(last["encoder"]["dimension"], 384);
+    let sum = last["encoder"]["model_files"]["model.safetensors"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sum.len(), 64);
+    // The model trained with another weight differs from evaluate's; retrain with the
+    // default weight for the comparison.
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--features", "tfidf+transformer"])
+        .args(["--force", "--out"])
+        .arg(&model)
+        .assert()
+        .code(0);
+    let pred = dir.path().join("pred.parquet");
+    rhetor()
+        .arg("predict")
+        .arg(&model)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(&pred)
+        .assert()
+        .code(0);
+    let a = read(&eval.join("eval_predictions.parquet"));
+    let b = read(&pred);
+    assert_eq!(strings(&a, "id"), strings(&b, "id"));
+    assert_eq!(strings(&a, "predicted"), strings(&b, "predicted"));
+    for class in ["AGAINST", "FAVOR"] {
+        let col = format!("score_{class}");
+        let sa = a.column(&col).unwrap().f64().unwrap().clone();
+        let sb = b.column(&col).unwrap().f64().unwrap().clone();
+        for (x, y) in sa.iter().zip(sb.iter()) {
+            assert_eq!(x.unwrap().to_bits(), y.unwrap().to_bits());
+        }
+    }
+    // A model file trained on other model files is refused, naming the file.
+    let json = std::fs::read_to_string(&model).unwrap();
+    let sum = {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["model"]["features"]["blocks"][2]["encoder"]["model_files"]["model.safetensors"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, json.replace(&sum, &"0".repeat(64))).unwrap();
+    rhetor()
+        .arg("predict")
+        .arg(&other)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(dir.path().join("p2.parquet"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("installed model differs")
+                .and(predicate::str::contains("model.safetensors"))
+                .and(predicate::str::contains("panicked").not()),
+        );
+    // `run --classifier` labels paragraphs with it (the same features).
+    let named = dir.path().join("tr_stance.json");
+    std::fs::copy(&model, &named).unwrap();
+    let out = dir.path().join("run");
+    rhetor()
+        .arg("run")
+        .arg(crate::common::demo_corpus())
+        .arg("--classifier")
+        .arg(&named)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let paras = read(&out.join("paragraphs.parquet"));
+    assert!(strings(&paras, "tr_stance")
+        .iter()
+        .all(|l| matches!(l.as_deref(), Some("FAVOR") | Some("AGAINST"))));
+}
+
+#[test]
+fn transformer_weight_needs_embedding_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    rhetor()
+        .arg("train")
+        .arg(&data)
+        .args([
+            "--label-col",
+            "stance",
+            "--transformer-weight",
+            "2",
+            "--out",
+        ])
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--features transformer"));
+}

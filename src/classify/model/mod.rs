@@ -23,7 +23,11 @@
 //!       "vectorizer": { "format_version": 1, "params": {...}, "n_docs": 410,
 //!                       "vocabulary": ["term", ...],          // sorted; term j = column j
 //!                       "idf": ["2.09861228866811", ...] } },  // one per term
-//!     { "kind": "tfidf", "name": "char", "vectorizer": {...} } ] },
+//!     { "kind": "tfidf", "name": "char", "vectorizer": {...} },
+//!     { "kind": "transformer", "name": "transformer",       // optional, always last
+//!       "encoder": { "model": "all-MiniLM-L6-v2", "dimension": 384,
+//!                    "model_files": { "config.json": "<sha256>", ... } },
+//!       "weight": "1.0" } ] },
 //!   "linear": {
 //!     "kind": "linear_svm" | "logistic_regression",
 //!     "n_features": 91234,                // total columns of the blocks
@@ -50,6 +54,15 @@
 //!
 //! `training.sha256` is the SHA-256 of the training rows, see [`TrainingInfo::from_data`].
 //!
+//! A model with sentence-embedding features (`params.transformer`, a `"transformer"` block)
+//! records the sentence-transformer model by name, vector length and the sha256 of its files
+//! (the files a bundle records). Reading the file ([`ModelFile::load`],
+//! [`ModelFile::from_slice`]) loads that model from the models directory and refuses one
+//! whose files differ ([`ModelFileError::EncoderMismatch`], naming the file), so `predict`
+//! and `run --classifier` compute the same features as training did. Such files keep
+//! `format_version = 1`: files without the block are unchanged, and a rhetor that predates
+//! the block refuses it as an unknown block kind.
+//!
 //! Loading first reads only `format` and `format_version` (a file of another kind or
 //! version is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
 //! then the whole document (invalid or truncated JSON is [`ModelFileError::Json`]), then
@@ -64,6 +77,7 @@ use sha2::{Digest, Sha256};
 
 use super::classifier::{Classifier, PerTargetClassifier, TargetModel};
 use super::codec::{decode_f64, encode_f32, encode_f64};
+use super::encoder::{EncoderId, SentenceEncoder};
 use super::error::{ClassifyError, ModelFileError};
 use super::features::FittedFeatures;
 use super::labels::{Labels, Predictions};
@@ -201,9 +215,61 @@ impl ModelFile {
         targets: Option<&[&str]>,
     ) -> Result<Predictions, ClassifyError> {
         match &self.model {
-            TrainedModel::Single(c) => Ok(c.predict(texts)),
+            TrainedModel::Single(c) => c.try_predict(texts),
             TrainedModel::PerTarget(p) => p.predict(texts, targets.unwrap_or(&[])),
         }
+    }
+
+    /// The classifiers (one, or one per target).
+    fn classifiers_mut(&mut self) -> Vec<&mut Classifier> {
+        match &mut self.model {
+            TrainedModel::Single(c) => vec![c],
+            TrainedModel::PerTarget(p) => p.models.iter_mut().map(|m| &mut m.classifier).collect(),
+        }
+    }
+
+    /// The sentence-transformer model whose embeddings the features include, if any (every
+    /// sub-model records the same one).
+    pub fn encoder_id(&self) -> Option<&EncoderId> {
+        match &self.model {
+            TrainedModel::Single(c) => c.features.encoder_id(),
+            TrainedModel::PerTarget(p) => p.models.first()?.classifier.features.encoder_id(),
+        }
+    }
+
+    /// Loads the sentence-transformer model the features need (none: nothing to do) from
+    /// `models_dir` and attaches it to every sub-model; a model that cannot be loaded is
+    /// [`ModelFileError::Encoder`], one whose files differ from those recorded at training
+    /// [`ModelFileError::EncoderMismatch`] (naming the first file that differs).
+    pub fn load_encoder(&mut self, models_dir: &Path) -> Result<(), ModelFileError> {
+        let Some(id) = self.encoder_id().cloned() else {
+            return Ok(());
+        };
+        let encoder =
+            SentenceEncoder::load(models_dir, &id.model).map_err(|e| ModelFileError::Encoder {
+                model: id.model.clone(),
+                message: e.to_string(),
+            })?;
+        self.attach_encoder(&encoder)
+    }
+
+    /// Attaches a loaded sentence-transformer model to every sub-model, after checking that
+    /// it is the one the file records ([`ModelFileError::EncoderMismatch`] otherwise).
+    pub fn attach_encoder(&mut self, encoder: &SentenceEncoder) -> Result<(), ModelFileError> {
+        let Some(id) = self.encoder_id().cloned() else {
+            return Ok(());
+        };
+        if let Some((file, problem)) = id.difference(encoder.id()) {
+            return Err(ModelFileError::EncoderMismatch {
+                model: id.model,
+                file,
+                problem,
+            });
+        }
+        for c in self.classifiers_mut() {
+            c.features.attach_encoder(encoder);
+        }
+        Ok(())
     }
 
     /// The file as compact JSON.
@@ -216,8 +282,20 @@ impl ModelFile {
         Self::from_slice(text.as_bytes())
     }
 
-    /// Read a file's content from JSON bytes (see the module docs for the checks).
+    /// Read a file's content from JSON bytes (see the module docs for the checks); a
+    /// sentence-transformer model the features need is loaded from the default models
+    /// directory ([`default_models_dir`](crate::embed::transformer::fetch::default_models_dir))
+    /// and checked ([`ModelFile::load_encoder`]).
     pub fn from_slice(bytes: &[u8]) -> Result<ModelFile, ModelFileError> {
+        let mut file = Self::from_slice_unloaded(bytes)?;
+        file.load_encoder(&crate::embed::transformer::fetch::default_models_dir())?;
+        Ok(file)
+    }
+
+    /// [`from_slice`](Self::from_slice) without loading a sentence-transformer model: a
+    /// model with sentence-embedding features cannot predict until one is attached
+    /// ([`ModelFile::load_encoder`], [`ModelFile::attach_encoder`]).
+    pub fn from_slice_unloaded(bytes: &[u8]) -> Result<ModelFile, ModelFileError> {
         #[derive(Deserialize)]
         struct Header {
             format: Option<serde_json::Value>,
@@ -367,6 +445,17 @@ impl ModelFile {
                         })
                     })
                     .collect::<Result<Vec<_>, ModelFileError>>()?;
+                let first = models[0].classifier.features.encoder_id();
+                if let Some(m) = models
+                    .iter()
+                    .find(|m| m.classifier.features.encoder_id() != first)
+                {
+                    return bad(format!(
+                        "target {:?}: its sentence-embedding model differs from that of \
+                         target {:?}",
+                        m.target, models[0].target
+                    ));
+                }
                 TrainedModel::PerTarget(PerTargetClassifier {
                     params: r.params,
                     classes: r.classes,
@@ -501,6 +590,33 @@ impl SubModelRepr {
                 "the feature blocks have {n_features} columns but the weights are for {}",
                 lin.n_features
             ));
+        }
+        let block = self.features.blocks().iter().find_map(|b| match b {
+            super::features::FittedBlock::Transformer {
+                encoder, weight, ..
+            } => Some((encoder, *weight)),
+            _ => None,
+        });
+        match (&params.transformer, block) {
+            (None, None) => {}
+            (Some(t), Some((id, w))) if t.model == id.model && t.weight == w => {}
+            (Some(t), Some((id, w))) => {
+                return bad(format!(
+                    "params.transformer is model {:?} with weight {} but the feature block is \
+                     model {:?} with weight {w}",
+                    t.model, t.weight, id.model
+                ))
+            }
+            (Some(_), None) => {
+                return bad("params.transformer is set but the features have no \
+                            sentence-embedding block"
+                    .into())
+            }
+            (None, Some(_)) => {
+                return bad("the features have a sentence-embedding block but \
+                            params.transformer is not set"
+                    .into())
+            }
         }
         let binary = !multi_label && classes.len() == 2;
         let expected: Vec<&String> = if binary {
