@@ -15,20 +15,6 @@ const TERM_VECTORIZER: &str = "topic_terms_vectorizer.json";
 const LSA: &str = "lsa.safetensors";
 const CENTROIDS: &str = "centroids.safetensors";
 
-/// The files of a sentence-transformer model folder that shape its embeddings (those that
-/// exist are hashed into the bundle).
-const MODEL_FILES: &[&str] = &[
-    "config.json",
-    "modules.json",
-    "sentence_bert_config.json",
-    "1_Pooling/config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "model.safetensors",
-];
-
 fn sha256(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
     d.iter().map(|b| format!("{b:02x}")).collect()
@@ -45,19 +31,14 @@ fn classifier_file(dimension: &str) -> String {
 
 /// sha256 of the files of the model folder `dir` that shape its embeddings.
 pub fn model_files(dir: &Path) -> Result<BTreeMap<String, String>, BundleError> {
-    let mut out = BTreeMap::new();
-    for f in MODEL_FILES {
-        let path = dir.join(f);
-        if !path.is_file() {
-            continue;
-        }
-        let bytes = std::fs::read(&path).map_err(|source| BundleError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        out.insert((*f).to_string(), sha256(&bytes));
-    }
-    Ok(out)
+    use crate::embed::transformer::TransformerError;
+    crate::embed::transformer::fetch::model_files(dir).map_err(|e| match e {
+        TransformerError::Read { path, source } => BundleError::Read { path, source },
+        other => BundleError::Read {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 fn tensor_bytes<T: Copy>(v: &[T], to_le: impl Fn(T) -> Vec<u8>) -> Vec<u8> {

@@ -25,20 +25,6 @@ use crate::embed::transformer::{self, Embedder, TransformerError, TransformerPar
 /// train splits of SemEval-2016 Task 6, P-Stance and GWSD; see the README).
 pub const DEFAULT_TRANSFORMER_WEIGHT: f64 = 1.0;
 
-/// The files of a sentence-transformers folder whose sha256 identifies the model (those a
-/// bundle records).
-const MODEL_FILES: &[&str] = &[
-    "config.json",
-    "modules.json",
-    "sentence_bert_config.json",
-    "1_Pooling/config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "model.safetensors",
-];
-
 /// The sentence-embedding feature block (`[classify.transformer]`; a TOML/JSON table,
 /// unknown keys rejected, missing keys take the defaults). Its presence turns the block on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,19 +148,7 @@ impl PartialEq for SentenceEncoder {
 }
 
 /// sha256 of the files of the model folder `dir` that shape its embeddings.
-pub fn model_files(dir: &Path) -> Result<BTreeMap<String, String>, TransformerError> {
-    let mut out = BTreeMap::new();
-    for f in MODEL_FILES {
-        let path = dir.join(f);
-        if !path.is_file() {
-            continue;
-        }
-        let sum = transformer::fetch::sha256_file(&path)
-            .map_err(|source| TransformerError::Read { path, source })?;
-        out.insert((*f).to_owned(), sum);
-    }
-    Ok(out)
-}
+pub use crate::embed::transformer::fetch::model_files;
 
 impl SentenceEncoder {
     /// Loads `model` (a name in `models_dir`, or a path to a folder) with the default

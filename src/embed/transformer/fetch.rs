@@ -186,6 +186,38 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
     }
 }
 
+/// The files of a sentence-transformers folder that shape its embeddings: their sha256
+/// identifies the model in bundles and classifier model files.
+const MODEL_FILES: &[&str] = &[
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "model.safetensors",
+];
+
+/// sha256 (lowercase hex) of those [`MODEL_FILES`] of the model folder `dir` that exist, by
+/// path relative to the folder.
+pub fn model_files(
+    dir: &Path,
+) -> Result<std::collections::BTreeMap<String, String>, super::TransformerError> {
+    let mut out = std::collections::BTreeMap::new();
+    for f in MODEL_FILES {
+        let path = dir.join(f);
+        if !path.is_file() {
+            continue;
+        }
+        let sum =
+            sha256_file(&path).map_err(|source| super::TransformerError::Read { path, source })?;
+        out.insert((*f).to_owned(), sum);
+    }
+    Ok(out)
+}
+
 /// sha256 of a file, lowercase hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
