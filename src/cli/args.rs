@@ -177,12 +177,19 @@ pub struct AgreementArgs {
     /// Wide format: the coder columns, comma-separated (one dimension).
     #[arg(long, value_delimiter = ',')]
     pub coders: Vec<String>,
-    /// Level of measurement.
-    #[arg(long, value_enum, default_value = "nominal")]
-    pub level: LevelArg,
-    /// The labels in order, comma-separated (required for ordinal and interval).
+    /// Level of measurement of every dimension [default: each dimension's `level` in its
+    /// --codebook, else nominal].
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
+    /// The labels in order, comma-separated (ordinal and interval need them, from here or a
+    /// --codebook).
     #[arg(long, value_delimiter = ',')]
     pub values: Option<Vec<String>>,
+    /// A codebook (file or shipped name) defining the label columns: its labels are the only
+    /// codes accepted and its `level` (nominal, ordinal, interval) is used. Repeat the flag
+    /// for several codebooks.
+    #[arg(long)]
+    pub codebook: Vec<String>,
     /// Bootstrap replicates for the intervals.
     #[arg(long, default_value_t = 1000)]
     pub n_boot: usize,

@@ -46,17 +46,26 @@ pub fn sample(a: &SampleArgs, cli: &Cli) -> Result<i32> {
 /// `rhetor agreement`.
 pub fn agreement(a: &AgreementArgs, cli: &Cli) -> Result<i32> {
     check_no_overlap(&a.coded, &a.out, "coded file")?;
+    let mut scales = std::collections::BTreeMap::new();
+    for c in &a.codebook {
+        let cb = rhetor::label::Codebook::load(&rhetor::label::codebook::resolve(c, None))?;
+        for d in cb.dimension {
+            let labels = d.label.into_iter().map(|l| l.name).collect();
+            scales.insert(d.name, (d.level, labels));
+        }
+    }
     let p = AgreementParams {
         unit_cols: a.unit_col.clone(),
         coder_col: a.coder_col.clone(),
         label_cols: a.label_col.clone(),
         coders: a.coders.clone(),
-        level: match a.level {
+        level: a.level.map(|l| match l {
             LevelArg::Nominal => Level::Nominal,
             LevelArg::Ordinal => Level::Ordinal,
             LevelArg::Interval => Level::Interval,
-        },
+        }),
         values: a.values.clone(),
+        scales,
         n_boot: a.n_boot,
         seed: a.seed,
         conf: 0.95,

@@ -36,6 +36,37 @@ pub enum Kind {
     Multi,
 }
 
+/// Level of measurement of a single-label dimension: which distance between two labels counts
+/// as disagreement in Krippendorff's α (`rhetor agreement`, `rhetor validate`). For
+/// `ordinal` and `interval` the labels are ordered as written in the codebook.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Unordered categories: two different values disagree by 1.
+    #[default]
+    Nominal,
+    /// Ordered categories: the distance between two values grows with how many coded values lie
+    /// between them (Krippendorff's ordinal metric, from the coincidence marginals).
+    Ordinal,
+    /// Equally spaced values: the squared difference of the value indices.
+    Interval,
+}
+
+impl Level {
+    /// `nominal`, `ordinal` or `interval`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Nominal => "nominal",
+            Level::Ordinal => "ordinal",
+            Level::Interval => "interval",
+        }
+    }
+
+    fn is_nominal(&self) -> bool {
+        *self == Level::Nominal
+    }
+}
+
 /// The `[codebook]` table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +123,10 @@ pub struct DimensionSpec {
     /// Stance target (may be `{target}`, filled from the config).
     #[serde(default)]
     pub target: Option<String>,
+    /// Level of measurement (`nominal` unless the codebook says `ordinal` or `interval`;
+    /// then the labels are in scale order).
+    #[serde(default, skip_serializing_if = "Level::is_nominal")]
+    pub level: Level,
     /// The labels.
     #[serde(default)]
     pub label: Vec<LabelSpec>,
@@ -198,6 +233,16 @@ pub enum CodebookError {
         /// Second file.
         second: PathBuf,
     },
+    /// An ordinal or interval dimension must be single-label.
+    #[error("codebook '{path}': dimension '{dimension}' is {level} but multi-label; an ordered scale needs kind = \"single\" (or drop level)")]
+    LevelNeedsSingle {
+        /// File.
+        path: PathBuf,
+        /// Dimension.
+        dimension: String,
+        /// The level.
+        level: &'static str,
+    },
     /// A stance dimension needs a target.
     #[error("codebook '{path}': dimension '{dimension}' is about a target; set one with [label] target = \"…\" in the config or --target")]
     NoTarget {
@@ -259,6 +304,13 @@ impl Codebook {
                 return Err(CodebookError::EmptyDimension {
                     path: path(),
                     dimension: d.name.clone(),
+                });
+            }
+            if d.level != Level::Nominal && d.kind == Kind::Multi {
+                return Err(CodebookError::LevelNeedsSingle {
+                    path: path(),
+                    dimension: d.name.clone(),
+                    level: d.level.as_str(),
                 });
             }
             let mut labels = BTreeSet::new();
@@ -399,6 +451,27 @@ description = "Right and wrong."
     fn valid_codebook_loads() {
         let cb = Codebook::from_toml(OK, Path::new("cb.toml")).unwrap();
         assert_eq!(cb.dimension[0].label.len(), 2);
+    }
+
+    #[test]
+    fn level_is_read_and_checked() {
+        let cb = Codebook::from_toml(OK, Path::new("cb.toml")).unwrap();
+        assert_eq!(cb.dimension[0].level, Level::Nominal);
+        // Nominal is not written back, so codebook copies of existing runs keep their bytes.
+        assert!(!toml::to_string(&cb).unwrap().contains("level"));
+        let t = OK.replace("name = \"frame\"", "name = \"frame\"\nlevel = \"ordinal\"");
+        let cb = Codebook::from_toml(&t, Path::new("cb.toml")).unwrap();
+        assert_eq!(cb.dimension[0].level, Level::Ordinal);
+        assert!(toml::to_string(&cb)
+            .unwrap()
+            .contains("level = \"ordinal\""));
+        let e = err(&t.replace(
+            "level = \"ordinal\"",
+            "level = \"ordinal\"\nkind = \"multi\"",
+        ));
+        assert!(e.contains("'frame' is ordinal but multi-label"), "{e}");
+        let e = err(&t.replace("\"ordinal\"", "\"ratio\""));
+        assert!(e.contains("ratio") && e.contains("nominal"), "{e}");
     }
 
     #[test]

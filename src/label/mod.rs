@@ -20,7 +20,7 @@
 pub mod codebook;
 mod keywords;
 
-pub use codebook::{Codebook, CodebookError, DimensionSpec, Kind};
+pub use codebook::{Codebook, CodebookError, DimensionSpec, Kind, Level};
 pub use keywords::Matcher;
 
 use crate::embed::tfidf::FittedTfidf;

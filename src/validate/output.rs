@@ -46,6 +46,7 @@ pub fn validation_frames(v: &Validation) -> Result<Vec<(&'static str, DataFrame)
             s(r, "dimension", |x| x.dimension.clone()),
             s(r, "method", |x| x.method.clone()),
             s(r, "kind", |x| x.kind.clone()),
+            s(r, "alpha_level", |x| x.alpha_level.clone()),
             u(r, "n_coders", |x| x.n_coders),
             u(r, "n_coded", |x| x.n_coded),
             u(r, "n_reference", |x| x.n_reference),
@@ -207,6 +208,13 @@ pub fn validation_markdown(v: &Validation, run: &str, coded: &str) -> String {
             interval(r.alpha_coders_low, r.alpha_coders_high),
             num(r.alpha_rhetor),
             interval(r.alpha_rhetor_low, r.alpha_rhetor_high),
+        );
+    }
+    for r in v.summary.iter().filter(|r| r.alpha_level != "nominal") {
+        let _ = writeln!(
+            m,
+            "\nα of {} is {} (the codebook's level): labels are ranks in codebook order; rhetor's unsure is left out of α vs reference.",
+            r.dimension, r.alpha_level
         );
     }
     m.push_str(

@@ -22,10 +22,15 @@ pub struct AgreementParams {
     pub label_cols: Vec<String>,
     /// Wide format: one column per coder, holding the labels of one dimension.
     pub coders: Vec<String>,
-    /// Level of measurement.
-    pub level: Level,
-    /// The ordered labels (required for ordinal and interval; checks every code).
+    /// Level of measurement of every dimension; `None`: each dimension's level in `scales`,
+    /// else nominal.
+    pub level: Option<Level>,
+    /// The ordered labels of every dimension (checks every code); `None`: each dimension's
+    /// labels in `scales`, else the codes found (sorted), which only nominal α accepts.
     pub values: Option<Vec<String>>,
+    /// Per dimension (label column) defined in a codebook: its level and its labels in
+    /// codebook order.
+    pub scales: BTreeMap<String, (Level, Vec<String>)>,
     /// Bootstrap replicates.
     pub n_boot: usize,
     /// Seed of the bootstrap.
@@ -214,13 +219,17 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
     };
     let n_units = unit_ids.len();
     for d in dims {
-        let values: Vec<String> = match &p.values {
-            Some(v) => v.clone(),
-            None => {
-                if p.level != Level::Nominal {
-                    return Err(ValidateError::Params(
-                        "ordinal and interval α need the order of the labels: give it with --values a,b,c".into(),
-                    ));
+        let scale = p.scales.get(&d.name);
+        let level = p.level.or(scale.map(|s| s.0)).unwrap_or(Level::Nominal);
+        let values: Vec<String> = match (&p.values, scale) {
+            (Some(v), _) => v.clone(),
+            (None, Some(s)) => s.1.clone(),
+            (None, None) => {
+                if level != Level::Nominal {
+                    return Err(ValidateError::Params(format!(
+                        "column '{}': ordinal and interval α need the order of the labels: give it with --values a,b,c or a codebook that defines '{}' (--codebook)",
+                        d.name, d.name
+                    )));
                 }
                 let mut v: Vec<String> = d.triples.iter().map(|t| t.2.clone()).collect();
                 v.sort();
@@ -292,12 +301,7 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
             AgreementRow {
                 dimension: d.name.clone(),
                 label,
-                level: match level {
-                    Level::Nominal => "nominal",
-                    Level::Ordinal => "ordinal",
-                    Level::Interval => "interval",
-                }
-                .into(),
+                level: level.as_str().into(),
                 alpha,
                 ci_low: lo,
                 ci_high: hi,
@@ -309,7 +313,7 @@ pub fn agreement(path: &Path, p: &AgreementParams) -> Result<Agreement, Validate
                 n_boot_undefined: nu,
             }
         };
-        out.alpha.push(row(None, p.level, &data, &mut out.notes));
+        out.alpha.push(row(None, level, &data, &mut out.notes));
         for (i, v) in values.iter().enumerate() {
             let r = row(
                 Some(v.clone()),

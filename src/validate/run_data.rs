@@ -2,7 +2,7 @@
 //! topic, group and rhetor's label per dimension, and the run's codebooks.
 
 use super::ValidateError;
-use crate::label::{Codebook, Kind};
+use crate::label::{Codebook, Kind, Level};
 use polars::prelude::{DataFrame, DataType};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -19,6 +19,8 @@ pub struct Dimension {
     pub method: String,
     /// Single- or multi-label.
     pub kind: Kind,
+    /// Level of measurement for α (the codebook's `level`; nominal for classifiers).
+    pub level: Level,
     /// Its labels, in codebook order.
     pub labels: Vec<String>,
     /// rhetor's label per paragraph (`None` = unsure; multi: labels joined with `;`).
@@ -217,6 +219,7 @@ pub fn load(dir: &Path, group_by: Option<&str>) -> Result<RunData, ValidateError
             method,
             name,
             kind,
+            level: Level::Nominal,
             labels,
             predicted,
         });
@@ -268,6 +271,19 @@ pub fn load(dir: &Path, group_by: Option<&str>) -> Result<RunData, ValidateError
         let text = std::fs::read_to_string(&p)
             .map_err(|e| run_err(dir, format!("{}: {e}", p.display())))?;
         codebooks.push(Codebook::from_toml(&text, &p).map_err(|e| run_err(dir, e.to_string()))?);
+    }
+
+    for d in dims
+        .iter_mut()
+        .filter(|d| !d.codebook.starts_with("classifier:"))
+    {
+        if let Some(spec) = codebooks
+            .iter()
+            .flat_map(|c| &c.dimension)
+            .find(|s| s.name == d.name)
+        {
+            d.level = spec.level;
+        }
     }
 
     let run_id = run_id(&doc_id, &para_id, &text);

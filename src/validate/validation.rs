@@ -34,6 +34,10 @@ impl Default for ValidateParams {
     }
 }
 
+fn nominal() -> String {
+    "nominal".into()
+}
+
 /// Agreement and accuracy of one dimension.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
@@ -43,6 +47,9 @@ pub struct SummaryRow {
     pub method: String,
     /// `single` or `multi`.
     pub kind: String,
+    /// Level of measurement of both α columns (`nominal`, or the codebook's `level`).
+    #[serde(default = "nominal")]
+    pub alpha_level: String,
     /// Coders who coded it.
     pub n_coders: usize,
     /// Paragraphs coded by at least one coder.
@@ -63,7 +70,7 @@ pub struct SummaryRow {
     pub coverage: f64,
     /// Mean F1 over the labels found in the reference or rhetor's labels.
     pub macro_f1: f64,
-    /// Krippendorff's α (nominal) between the human coders; null with one coder or for
+    /// Krippendorff's α (at `alpha_level`) between the human coders; null with one coder or for
     /// multi-label dimensions.
     pub alpha_coders: Option<f64>,
     /// Bootstrap interval of `alpha_coders`.
@@ -211,18 +218,13 @@ fn predicted(run: &RunData, d: usize, p: usize) -> Vec<usize> {
 /// α and its bootstrap interval, or the reason it is undefined (as a note).
 fn alpha_with_interval(
     data: &ReliabilityData,
+    level: Level,
     params: &ValidateParams,
     what: &str,
     dimension: &str,
     notes: &mut Vec<String>,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
-    match agreement::bootstrap_alpha(
-        data,
-        Level::Nominal,
-        params.n_boot,
-        params.seed,
-        params.level,
-    ) {
+    match agreement::bootstrap_alpha(data, level, params.n_boot, params.seed, params.level) {
         Ok(a) => (Some(a.alpha), Some(a.low), Some(a.high)),
         Err(e) => {
             notes.push(format!("{dimension}: α {what} is not defined: {e}"));
@@ -332,6 +334,7 @@ pub fn validate(
                     })?;
                 a_c = alpha_with_interval(
                     &humans,
+                    dim.level,
                     params,
                     "between the coders",
                     &dim.name,
@@ -340,13 +343,16 @@ pub fn validate(
             }
             let refs: Vec<(&usize, &Vec<usize>)> = reference.iter().collect();
             let mut cells = vec![None; 2 * refs.len()];
+            // Nominal: rhetor's "unsure" is a value of its own (it disagrees with every
+            // label). On an ordered scale it has no place, so it is left out of α (accuracy
+            // still counts it as wrong).
+            let unsure = (dim.level == Level::Nominal).then_some(k as u32);
             for (u, (&p, truth)) in refs.iter().enumerate() {
                 cells[u] = Some(truth[0] as u32);
-                cells[refs.len() + u] = Some(
-                    predicted(run, cd.dim, p)
-                        .first()
-                        .map_or(k as u32, |&l| l as u32),
-                );
+                cells[refs.len() + u] = predicted(run, cd.dim, p)
+                    .first()
+                    .map(|&l| l as u32)
+                    .or(unsure);
             }
             let pair = ReliabilityData::new(2, refs.len(), k + 1, cells).map_err(|source| {
                 ValidateError::Agreement {
@@ -356,6 +362,7 @@ pub fn validate(
             })?;
             a_r = alpha_with_interval(
                 &pair,
+                dim.level,
                 params,
                 "between rhetor and the reference labels",
                 &dim.name,
@@ -369,6 +376,7 @@ pub fn validate(
                 Kind::Single => "single".into(),
                 Kind::Multi => "multi".into(),
             },
+            alpha_level: dim.level.as_str().into(),
             n_coders: coders.len(),
             n_coded: coded_paras.len(),
             n_reference: n_ref,

@@ -479,3 +479,165 @@ fn a_validation_attached_to_the_report_corrects_its_headlines() {
         .unwrap()
         .contains("## Validation"));
 }
+
+/// A codebook's `level = "ordinal"` reaches α in `rhetor agreement --codebook` (values from
+/// the `krippendorff` package 0.9.0 on the same codes: ordinal 0.683333, nominal 0.424242),
+/// and its labels are the only codes accepted.
+#[test]
+fn agreement_takes_the_level_and_labels_from_a_codebook() {
+    let d = tempfile::tempdir().unwrap();
+    let cb = d.path().join("tone.toml");
+    std::fs::write(
+        &cb,
+        r#"[codebook]
+name = "tone"
+[[dimension]]
+name = "tone"
+level = "ordinal"
+[[dimension.label]]
+name = "negative"
+description = "Hostile."
+[[dimension.label]]
+name = "neutral"
+description = "Neither."
+[[dimension.label]]
+name = "positive"
+description = "Warm."
+"#,
+    )
+    .unwrap();
+    let a = [
+        "negative", "neutral", "positive", "positive", "neutral", "negative", "neutral",
+        "positive", "negative", "neutral",
+    ];
+    let b = [
+        "negative", "positive", "positive", "neutral", "neutral", "neutral", "neutral", "positive",
+        "negative", "negative",
+    ];
+    let mut csv = String::from("id,coder,tone\n");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        csv.push_str(&format!("{i},A,{x}\n{i},B,{y}\n"));
+    }
+    let coded = d.path().join("coded.csv");
+    std::fs::write(&coded, &csv).unwrap();
+    let alpha_all = |extra: &[&str], out: &str| -> (String, f64) {
+        let out = d.path().join(out);
+        rhetor()
+            .arg("agreement")
+            .arg(&coded)
+            .args(["--label-col", "tone", "--n-boot", "50", "--codebook"])
+            .arg(&cb)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let t = read(&out.join("agreement.parquet"));
+        let i = strings(&t, "label")
+            .iter()
+            .position(Option::is_none)
+            .unwrap();
+        (
+            strings(&t, "level")[i].clone().unwrap(),
+            floats(&t, "alpha")[i].unwrap(),
+        )
+    };
+    let (level, alpha) = alpha_all(&[], "ord");
+    assert_eq!(level, "ordinal");
+    assert!((alpha - 0.6833333333333333).abs() < 1e-9, "{alpha}");
+    // --level overrides the codebook.
+    let (level, alpha) = alpha_all(&["--level", "nominal"], "nom");
+    assert_eq!(level, "nominal");
+    assert!((alpha - 0.4242424242424242).abs() < 1e-9, "{alpha}");
+    // A code the codebook does not define is named, with the codebook's labels.
+    std::fs::write(&coded, csv.replacen("0,B,negative", "0,B,hostile", 1)).unwrap();
+    let out = d.path().join("bad");
+    rhetor()
+        .arg("agreement")
+        .arg(&coded)
+        .args(["--label-col", "tone", "--codebook"])
+        .arg(&cb)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("'hostile'"))
+        .stderr(predicates::str::contains("negative, neutral, positive"));
+    assert!(!out.exists());
+}
+
+/// `rhetor validate` computes α at the level the run's codebook gives: made interval in the
+/// codebook copy, frame's α between the coders is the interval α `rhetor agreement` finds on
+/// the same codes with that codebook, not the nominal one.
+#[test]
+fn validate_uses_the_codebook_level() {
+    let (dir, run) = run_demo("2", &[]);
+    let copy = run.join("codebook.policy_frames.toml");
+    let text = std::fs::read_to_string(&copy).unwrap();
+    assert!(text.contains("name = \"frame\"\n"), "{text}");
+    std::fs::write(
+        &copy,
+        text.replacen(
+            "name = \"frame\"\n",
+            "name = \"frame\"\nlevel = \"interval\"\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let val = dir.path().join("val-interval");
+    rhetor()
+        .arg("validate")
+        .arg(&run)
+        .arg(fixture())
+        .arg("--out")
+        .arg(&val)
+        .assert()
+        .code(0);
+    let s = read(&val.join("validation_summary.parquet"));
+    let dims = strings(&s, "dimension");
+    let i = dims
+        .iter()
+        .position(|d| d.as_deref() == Some("frame"))
+        .unwrap();
+    assert_eq!(strings(&s, "alpha_level")[i].as_deref(), Some("interval"));
+    let j = dims
+        .iter()
+        .position(|d| d.as_deref() == Some("stance"))
+        .unwrap();
+    assert_eq!(strings(&s, "alpha_level")[j].as_deref(), Some("nominal"));
+    let via_validate = floats(&s, "alpha_coders")[i].unwrap();
+    let agreement_alpha = |extra: &[&str], out: &str| -> f64 {
+        let out = dir.path().join(out);
+        rhetor()
+            .arg("agreement")
+            .arg(fixture())
+            .args(["--label-col", "frame", "--n-boot", "20", "--codebook"])
+            .arg(&copy)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let t = read(&out.join("agreement.parquet"));
+        let k = strings(&t, "label")
+            .iter()
+            .position(Option::is_none)
+            .unwrap();
+        assert_eq!(
+            strings(&t, "level")[k].as_deref(),
+            Some(if extra.is_empty() {
+                "interval"
+            } else {
+                "nominal"
+            })
+        );
+        floats(&t, "alpha")[k].unwrap()
+    };
+    let interval = agreement_alpha(&[], "agr-interval");
+    let nominal = agreement_alpha(&["--level", "nominal"], "agr-nominal");
+    assert!(
+        (via_validate - interval).abs() < 1e-12,
+        "{via_validate} vs {interval}"
+    );
+    assert!((interval - nominal).abs() > 1e-3, "{interval} vs {nominal}");
+}

@@ -39,18 +39,7 @@ use rayon::prelude::*;
 #[cfg(test)]
 mod tests;
 
-/// Level of measurement: which distance between two values counts as disagreement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Unordered categories: two different values disagree by 1.
-    Nominal,
-    /// Ordered categories: the distance between two values grows with how many coded values lie
-    /// between them (Krippendorff's ordinal metric, from the coincidence marginals).
-    Ordinal,
-    /// Equally spaced values: the squared difference of the value indices.
-    Interval,
-}
+pub use crate::label::codebook::Level;
 
 /// Why α (or its interval) cannot be computed.
 #[derive(Debug, thiserror::Error)]
