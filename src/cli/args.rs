@@ -326,6 +326,9 @@ pub struct GroupFlags {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// A hand-coded sample of this corpus's paragraphs (`rhetor sample` of an earlier run with the same settings, label columns filled in): validates the labels and writes shares corrected for classifier error (corrected_shares.parquet) beside rhetor's, as `rhetor validate` does.
+    #[arg(long)]
+    pub coded: Option<PathBuf>,
 }
 
 /// Flags of `rhetor segment` (it stops before embedding).
@@ -421,6 +424,9 @@ pub struct ApplyArgs {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// A hand-coded sample of this run's paragraphs (`rhetor sample` of an earlier apply with the same bundle and corpus): validates the labels and writes corrected shares, as `rhetor validate` does.
+    #[arg(long)]
+    pub coded: Option<PathBuf>,
     /// Replace the output directory if it exists.
     #[arg(long)]
     pub force: bool,

@@ -127,7 +127,11 @@ pub fn run(command: &str, f: StageFlags<'_>, cli: &Cli, stages: Stages) -> Resul
         tracing::info!("config: {}", p.display());
     }
     let bars = Bars::new(cli.quiet);
-    let summary = pipeline::run(command, &a.corpus, &checked, &a.out, a.force, stages, &bars)
+    let opts = pipeline::RunOptions {
+        force: a.force,
+        coded: f.group.and_then(|g| g.coded.clone()),
+    };
+    let summary = pipeline::run(command, &a.corpus, &checked, &a.out, &opts, stages, &bars)
         .with_context(|| format!("{command} on '{}'", a.corpus.display()))?;
     Ok(print_summary(&summary, cli))
 }
@@ -194,7 +198,11 @@ pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
         cfg.groups.by = Some(g.clone());
     }
     let bars = Bars::new(cli.quiet);
-    let summary = pipeline::apply(&a.model_dir, &a.corpus, &cfg, &a.out, a.force, &bars)
+    let opts = pipeline::RunOptions {
+        force: a.force,
+        coded: a.coded.clone(),
+    };
+    let summary = pipeline::apply(&a.model_dir, &a.corpus, &cfg, &a.out, &opts, &bars)
         .with_context(|| {
             format!(
                 "apply '{}' to '{}'",
@@ -226,6 +234,12 @@ fn print_summary(summary: &pipeline::RunSummary, cli: &Cli) -> i32 {
         );
         if let Some(k) = &summary.k {
             eprintln!("topics: {}", k_line(k));
+        }
+        if let Some(v) = &summary.validation {
+            super::validate::print_validation(v);
+            eprintln!(
+                "validated against the coded sample: corrected shares in corrected_shares.parquet"
+            );
         }
         if let Some(r) = &summary.report {
             eprintln!("report: {}", r.display());

@@ -104,26 +104,31 @@ pub fn validate(a: &ValidateArgs, cli: &Cli) -> Result<i32> {
     )?;
     let out = dir.commit()?;
     if !cli.quiet {
-        for r in &v.summary {
-            let alpha = |x: Option<f64>| x.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
-            eprintln!(
-                "{}: {} coded paragraphs ({} coders), {} with a majority label: accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {}, α rhetor vs reference {}",
-                r.dimension,
-                r.n_coded,
-                r.n_coders,
-                r.n_reference,
-                100.0 * r.accuracy,
-                100.0 * r.accuracy_low,
-                100.0 * r.accuracy_high,
-                r.macro_f1,
-                alpha(r.alpha_coders),
-                alpha(r.alpha_rhetor)
-            );
-        }
-        for n in &v.notes {
-            eprintln!("note: {n}");
-        }
+        print_validation(&v);
         eprintln!("wrote {} (open validation.html)", out.display());
     }
     Ok(0)
+}
+
+/// One line per validated dimension (agreement, accuracy), then the notes.
+pub fn print_validation(v: &validate::Validation) {
+    for r in &v.summary {
+        let alpha = |x: Option<f64>| x.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
+        eprintln!(
+            "{}: {} coded paragraphs ({} coders), {} with a majority label: accuracy {:.1}% [{:.1}%, {:.1}%], macro-F1 {:.3}, α coders {}, α rhetor vs reference {}",
+            r.dimension,
+            r.n_coded,
+            r.n_coders,
+            r.n_reference,
+            100.0 * r.accuracy,
+            100.0 * r.accuracy_low,
+            100.0 * r.accuracy_high,
+            r.macro_f1,
+            alpha(r.alpha_coders),
+            alpha(r.alpha_rhetor)
+        );
+    }
+    for n in &v.notes {
+        eprintln!("note: {n}");
+    }
 }

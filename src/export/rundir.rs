@@ -382,16 +382,22 @@ impl RunDir {
     /// Path of file `name` inside the staging directory, creating the directory on first
     /// use, and records `name` as written by this run.
     pub(super) fn file(&self, name: &str) -> Result<PathBuf, ExportError> {
-        let mut guard = self.staging.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(self.make_staging()?);
-        }
-        let dir = guard.as_ref().map(|s| s.path.clone()).unwrap_or_default();
+        let dir = self.staging_dir()?;
         self.files
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string());
         Ok(dir.join(name))
+    }
+
+    /// The staging directory (created on first use), where the run is written until
+    /// [`RunDir::commit`]: for reading back what was written.
+    pub fn staging_dir(&self) -> Result<PathBuf, ExportError> {
+        let mut guard = self.staging.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.make_staging()?);
+        }
+        Ok(guard.as_ref().map(|s| s.path.clone()).unwrap_or_default())
     }
 
     fn make_staging(&self) -> Result<Staging, ExportError> {

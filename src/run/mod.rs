@@ -53,6 +53,19 @@ pub enum Stages {
     All,
 }
 
+/// How `run` and `apply` write their output.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Replace an existing run directory (only one rhetor wrote).
+    pub force: bool,
+    /// A hand-coded sample of this run's paragraphs (drawn by `rhetor sample` from an
+    /// earlier run of the same corpus and settings, checked by its `run_id`): the run is
+    /// validated against it as `rhetor validate` does, its tables (`validation_summary`,
+    /// `validation_labels`, `corrected_shares`) are written into the run, and the report
+    /// shows the corrected shares beside rhetor's.
+    pub coded: Option<PathBuf>,
+}
+
 /// What a finished run reports back.
 #[derive(Clone, Debug)]
 pub struct RunSummary {
@@ -68,6 +81,8 @@ pub struct RunSummary {
     pub k: Option<ChosenK>,
     /// The HTML report, when the run wrote one.
     pub report: Option<PathBuf>,
+    /// The validation against `RunOptions::coded`, when given.
+    pub validation: Option<crate::validate::Validation>,
 }
 
 /// The number of topics of a run and how it was chosen.
@@ -158,14 +173,15 @@ pub fn run(
     corpus_path: &Path,
     cfg: &CheckedConfig,
     out: &Path,
-    force: bool,
+    opts: &RunOptions,
     stages: Stages,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
     // Refuse an output that would overwrite the input or anything not rhetor's, before
     // doing any work. Nothing is created on disk until the first table is written.
     export::check_no_overlap(corpus_path, out, "corpus")?;
-    let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
+    check_coded(opts, out, stages)?;
+    let dir = RunDir::create(out, opts.force)?.with_formats(&cfg.config.output.formats);
     let mut ctx = new_ctx(progress, dir.notes());
     let loaded = load(corpus_path, cfg, &mut ctx)?;
     let texts = loaded.texts();
@@ -207,6 +223,8 @@ pub fn run(
             stages,
             applied: None,
             chosen_k,
+            coded: opts.coded.as_deref(),
+            out,
         },
         dir,
         loaded,
@@ -375,11 +393,12 @@ pub fn apply(
     corpus_path: &Path,
     own: &Config,
     out: &Path,
-    force: bool,
+    opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<RunSummary, Error> {
     export::check_no_overlap(corpus_path, out, "corpus")?;
     export::check_no_overlap(bundle_dir, out, "bundle")?;
+    check_coded(opts, out, Stages::All)?;
     let b = bundle::read(bundle_dir)?;
     let cfg = apply_config(&b, own)?;
     let manifest_bytes = std::fs::read(bundle_dir.join(bundle::MANIFEST)).map_err(|source| {
@@ -394,7 +413,7 @@ pub fn apply(
         rhetor_version: b.manifest.rhetor_version.clone(),
         fitted_on: b.manifest.fitted_on.clone(),
     };
-    let dir = RunDir::create(out, force)?.with_formats(&cfg.config.output.formats);
+    let dir = RunDir::create(out, opts.force)?.with_formats(&cfg.config.output.formats);
     let mut ctx = new_ctx(progress, dir.notes());
     if b.manifest.rhetor_version != crate::VERSION {
         ctx.warnings.push(format!(
@@ -430,6 +449,8 @@ pub fn apply(
             stages: Stages::All,
             applied: Some(applied),
             chosen_k,
+            coded: opts.coded.as_deref(),
+            out,
         },
         dir,
         loaded,
@@ -440,6 +461,28 @@ pub fn apply(
     )
 }
 
+/// Validates the staged run (every table written) against a coded sample, as `rhetor
+/// validate` does with the run's seed.
+fn validate_staged(
+    dir: &RunDir,
+    coded: &Path,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<crate::validate::Validation, Error> {
+    use crate::validate::{coded as codes, run_data, validation, ValidateParams};
+    progress.start("validate", 0);
+    let staged = dir.staging_dir()?;
+    let run = run_data::load(&staged, None)?;
+    let c = codes::read(coded, &run, ',')?;
+    let params = ValidateParams {
+        seed,
+        ..ValidateParams::default()
+    };
+    let v = validation::validate(&run, &c, &params)?;
+    progress.finish();
+    Ok(v)
+}
+
 /// The settings of [`finish`].
 struct Finish<'a> {
     command: &'a str,
@@ -448,6 +491,31 @@ struct Finish<'a> {
     stages: Stages,
     applied: Option<AppliedBundle>,
     chosen_k: Option<ChosenK>,
+    coded: Option<&'a Path>,
+    out: &'a Path,
+}
+
+/// A coded sample needs the comparison (its corrected shares are per group), a file that
+/// exists, and must not be inside the output (replacing the run would delete it).
+fn check_coded(opts: &RunOptions, out: &Path, stages: Stages) -> Result<(), Error> {
+    let Some(coded) = &opts.coded else {
+        return Ok(());
+    };
+    if stages < Stages::Compare {
+        return Err(crate::validate::ValidateError::Params(
+            "--coded validates the labels and corrects the shares of groups: it needs `rhetor run`, `compare` or `apply`".into(),
+        )
+        .into());
+    }
+    if !coded.is_file() {
+        return Err(crate::validate::ValidateError::Params(format!(
+            "--coded '{}' is not a file (give the coded sample, e.g. the sample.csv of `rhetor sample` with its label columns filled in)",
+            coded.display()
+        ))
+        .into());
+    }
+    export::check_no_overlap(coded, out, "coded file")?;
+    Ok(())
 }
 
 fn counts(loaded: &Loaded) -> Counts {
@@ -543,6 +611,7 @@ fn finish(
     };
     let mut para_extra: Vec<Column> = Vec::new();
     let mut report_file: Option<&str> = None;
+    let mut report_data = None;
     // The codebooks as used (target filled in): `rhetor sample` writes its coding guide
     // from them, and they document the run's labels.
     if f.stages >= Stages::Label {
@@ -621,6 +690,7 @@ fn finish(
             report_file = Some("report.html");
             ctx.timer.lap("report");
         }
+        report_data = Some(data);
     }
     write("documents.parquet", &mut documents_frame(corpus, seg)?)?;
     write(
@@ -630,7 +700,7 @@ fn finish(
     ctx.timer.lap("export");
 
     let counts = counts(&loaded);
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         rhetor_version: crate::VERSION.to_string(),
         schema_version: SCHEMA_VERSION,
         command: f.command.to_string(),
@@ -646,6 +716,50 @@ fn finish(
         timings_s: ctx.timer.0.clone(),
     };
     dir.write_json("manifest.json", &manifest)?;
+    let validation = match (f.coded, report_data) {
+        (Some(coded), Some(mut data)) => {
+            let v = validate_staged(&dir, coded, c.seed, progress)?;
+            crate::validate::output::write_validation(
+                &dir,
+                &v,
+                &f.out.display().to_string(),
+                &coded.display().to_string(),
+            )?;
+            data.validation = Some(crate::validate::output::report_validation(
+                &v,
+                &format!("--coded {}", coded.display()),
+            ));
+            dir.write_json("report.json", &data)?;
+            if f.stages >= Stages::All {
+                for (name, text) in report::render_all(&data) {
+                    dir.write_text(name, &text)?;
+                }
+            }
+            for (name, rows) in [
+                ("validation_summary.parquet", v.summary.len()),
+                ("validation_labels.parquet", v.labels.len()),
+                ("corrected_shares.parquet", v.shares.len()),
+            ] {
+                let columns = crate::validate::output::validation_frames(&v)?
+                    .into_iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, df)| {
+                        df.get_column_names()
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                manifest
+                    .tables
+                    .insert(name.to_string(), TableInfo { rows, columns });
+            }
+            dir.write_json("manifest.json", &manifest)?;
+            ctx.timer.lap("validate");
+            Some(v)
+        }
+        _ => None,
+    };
     let out = dir.commit()?;
     Ok(RunSummary {
         report: report_file.map(|f| out.join(f)),
@@ -654,5 +768,6 @@ fn finish(
         skipped: loaded.corpus.skipped,
         warnings: ctx.warnings,
         k: f.chosen_k,
+        validation,
     })
 }

@@ -435,7 +435,7 @@ pub fn attach_to_report(
     run_dir: &std::path::Path,
     validation_dir: &std::path::Path,
 ) -> Result<Vec<std::path::PathBuf>, ValidateError> {
-    use crate::report::{CorrectedShare, ReportData, ReportValidation, ValidatedDimension};
+    use crate::report::ReportData;
     let vpath = validation_dir.join("validation.json");
     let text = std::fs::read_to_string(&vpath).map_err(|e| ValidateError::Run {
         run: validation_dir.to_path_buf(),
@@ -464,8 +464,17 @@ pub fn attach_to_report(
         run: run_dir.to_path_buf(),
         message: format!("report.json is not one rhetor wrote: {e}"),
     })?;
-    data.validation = Some(ReportValidation {
-        source: validation_dir.display().to_string(),
+    data.validation = Some(report_validation(&v, &validation_dir.display().to_string()));
+    crate::export::write_json(&rpath, &data)?;
+    Ok(crate::report::rerender(run_dir)?)
+}
+
+/// The report's view of a validation: each dimension's agreement and accuracy, and the
+/// corrected shares. `source` says where the validation came from.
+pub fn report_validation(v: &Validation, source: &str) -> crate::report::ReportValidation {
+    use crate::report::{CorrectedShare, ReportValidation, ValidatedDimension};
+    ReportValidation {
+        source: source.to_string(),
         coded: v.coded.clone(),
         dimensions: v
             .summary
@@ -497,7 +506,5 @@ pub fn attach_to_report(
                 ci_high: r.corrected_high,
             })
             .collect(),
-    });
-    crate::export::write_json(&rpath, &data)?;
-    Ok(crate::report::rerender(run_dir)?)
+    }
 }

@@ -335,7 +335,16 @@ fn issue14_item16_every_stage_reports_real_totals_and_increments() {
     let checked = cfg.check().unwrap();
     let rec = Recorder::new();
     let out = dir.path().join("rec");
-    run("run", &corpus, &checked, &out, false, Stages::All, &rec).unwrap();
+    run(
+        "run",
+        &corpus,
+        &checked,
+        &out,
+        &Default::default(),
+        Stages::All,
+        &rec,
+    )
+    .unwrap();
     let n_docs = 12;
     let n_paras = 60;
     let stage = |name: &str| {
@@ -371,7 +380,7 @@ fn issue14_item16_every_stage_reports_real_totals_and_increments() {
         &corpus,
         &checked,
         &plain,
-        false,
+        &Default::default(),
         Stages::All,
         &NoProgress,
     )

@@ -641,3 +641,98 @@ fn validate_uses_the_codebook_level() {
     );
     assert!((interval - nominal).abs() > 1e-3, "{interval} vs {nominal}");
 }
+
+/// `rhetor run --coded` validates in the same step: the run holds the validation tables,
+/// byte-identical to `rhetor validate` on the same run and file, and its report shows the
+/// corrected shares. A coded file of another corpus stops the run and writes nothing.
+#[test]
+fn run_with_a_coded_sample_writes_corrected_shares() {
+    let (dir, run) = run_demo("2", &[]);
+    let val = dir.path().join("val");
+    rhetor()
+        .arg("validate")
+        .arg(&run)
+        .arg(fixture())
+        .arg("--out")
+        .arg(&val)
+        .assert()
+        .code(0);
+    let with = dir.path().join("with-coded");
+    let out = rhetor()
+        .arg("run")
+        .arg(super::common::demo_corpus())
+        .arg("--coded")
+        .arg(fixture())
+        .arg("--out")
+        .arg(&with)
+        .assert()
+        .code(0);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("stance: 40 coded paragraphs (2 coders)")
+            && err.contains("corrected_shares.parquet"),
+        "{err}"
+    );
+    for t in [
+        "corrected_shares.parquet",
+        "validation_summary.parquet",
+        "validation_labels.parquet",
+    ] {
+        assert_eq!(
+            std::fs::read(with.join(t)).unwrap(),
+            std::fs::read(val.join(t)).unwrap(),
+            "{t}"
+        );
+    }
+    // Everything else is the run without --coded, apart from the report and the manifest.
+    for t in [
+        "paragraphs.parquet",
+        "doc_labels.parquet",
+        "documents.parquet",
+    ] {
+        assert_eq!(
+            std::fs::read(with.join(t)).unwrap(),
+            std::fs::read(run.join(t)).unwrap(),
+            "{t}"
+        );
+    }
+    let html = std::fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(html.contains("corrected share"), "the report shows them");
+    let manifest = std::fs::read_to_string(with.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"corrected_shares.parquet\""));
+
+    // A sample of another corpus: refused by its run_id, nothing written.
+    let other = dir.path().join("other.csv");
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let run_id = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .find(|c| c.len() == 16)
+        .unwrap()
+        .to_string();
+    std::fs::write(&other, text.replace(&run_id, "0123456789abcdef")).unwrap();
+    let bad = dir.path().join("bad");
+    rhetor()
+        .arg("run")
+        .arg(super::common::demo_corpus())
+        .arg("--coded")
+        .arg(&other)
+        .arg("--out")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("0123456789abcdef"));
+    assert!(!bad.exists());
+    // Stage commands before the comparison refuse it.
+    rhetor()
+        .arg("segment")
+        .arg(super::common::demo_corpus())
+        .arg("--coded")
+        .arg(fixture())
+        .arg("--out")
+        .arg(&bad)
+        .assert()
+        .code(2);
+}
