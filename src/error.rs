@@ -48,6 +48,9 @@ pub enum Error {
     /// Sampling, agreement or validation failed.
     #[error(transparent)]
     Validate(#[from] crate::validate::ValidateError),
+    /// Parts of a sharded apply cannot be written or merged.
+    #[error(transparent)]
+    Shard(#[from] crate::run::ShardError),
     /// Every document was skipped.
     #[error("no readable document in '{path}' ({skipped} skipped, see the messages above)")]
     NoDocuments {

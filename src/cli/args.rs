@@ -62,6 +62,8 @@ pub enum Command {
         after_help = "Examples:\n  rhetor apply models/immigration new_essays --out runs/new\n  rhetor apply models/news test.jsonl --group-by outlet --out runs/test"
     )]
     Apply(ApplyArgs),
+    /// Merge the parts of a sharded apply (`rhetor apply … --shard I/N --out PARTS`) into one run directory, byte-identical to an apply without shards.
+    Merge(MergeArgs),
     /// Train a classifier on labelled rows and write a model file.
     #[command(
         after_help = "Examples:\n  rhetor train labelled.csv --label-col stance --out models/stance.json\n  rhetor train semeval.jsonl --target-col target --out stance_per_target.json"
@@ -425,6 +427,25 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub group_by: Option<String>,
     /// A hand-coded sample of this run's paragraphs (`rhetor sample` of an earlier apply with the same bundle and corpus): validates the labels and writes corrected shares, as `rhetor validate` does.
+    #[arg(long)]
+    pub coded: Option<PathBuf>,
+    /// Process only shard I of N (1 ≤ I ≤ N; whole documents, balanced by paragraphs) and write its part into the folder --out (shared by all shards); then `rhetor merge` that folder.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<rhetor::run::Shard>,
+    /// Replace the output directory if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `rhetor merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The folder the shards wrote their parts into (`rhetor apply … --shard I/N --out PARTS`).
+    pub parts_dir: PathBuf,
+    /// Run directory to write (refused if it exists, unless --force).
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// A hand-coded sample of the run's paragraphs: validates the labels and writes corrected shares, as `rhetor validate` does.
     #[arg(long)]
     pub coded: Option<PathBuf>,
     /// Replace the output directory if it exists.

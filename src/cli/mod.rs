@@ -29,6 +29,7 @@ pub fn main() -> i32 {
         Command::Compare(a) => run::run("compare", a.into(), &cli, Stages::Compare),
         Command::Fit(a) => run::fit(a, &cli),
         Command::Apply(a) => run::apply(a, &cli),
+        Command::Merge(a) => run::merge(a, &cli),
         Command::Report(a) => run::report(a, &cli),
         Command::Schema(a) => run::schema(a),
         Command::Model(m) => run::model(m, &cli),

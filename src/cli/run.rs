@@ -202,6 +202,41 @@ pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
         force: a.force,
         coded: a.coded.clone(),
     };
+    if let Some(shard) = a.shard {
+        let s = pipeline::apply_shard(&a.model_dir, &a.corpus, &cfg, &a.out, shard, &opts, &bars)
+            .with_context(|| {
+            format!(
+                "apply '{}' to shard {}/{} of '{}'",
+                a.model_dir.display(),
+                shard.index,
+                shard.count,
+                a.corpus.display()
+            )
+        })?;
+        if !cli.quiet {
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            let p = &s.part;
+            eprintln!(
+                "wrote part {}: shard {}/{}, documents {}..{} and paragraphs {}..{} of {}",
+                s.out.display(),
+                p.shard,
+                p.shards,
+                p.doc_start,
+                p.doc_end,
+                p.start,
+                p.end,
+                p.paragraphs
+            );
+            eprintln!(
+                "when all {} parts are written: rhetor merge {} --out RUN",
+                p.shards,
+                a.out.display()
+            );
+        }
+        return Ok(0);
+    }
     let summary = pipeline::apply(&a.model_dir, &a.corpus, &cfg, &a.out, &opts, &bars)
         .with_context(|| {
             format!(
@@ -210,6 +245,18 @@ pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
                 a.corpus.display()
             )
         })?;
+    Ok(print_summary(&summary, cli))
+}
+
+/// `rhetor merge PARTS --out RUN`.
+pub fn merge(a: &super::args::MergeArgs, cli: &Cli) -> Result<i32> {
+    let bars = Bars::new(cli.quiet);
+    let opts = pipeline::RunOptions {
+        force: a.force,
+        coded: a.coded.clone(),
+    };
+    let summary = pipeline::merge(&a.parts_dir, &a.out, &opts, &bars)
+        .with_context(|| format!("merge '{}'", a.parts_dir.display()))?;
     Ok(print_summary(&summary, cli))
 }
 

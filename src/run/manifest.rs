@@ -90,7 +90,7 @@ pub struct StageDetails {
 }
 
 /// The embedder of a run.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EmbedDetails {
     /// TF-IDF vectors.
@@ -130,7 +130,7 @@ pub enum EmbedDetails {
 }
 
 /// The reduction before clustering.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct ReduceDetails {
     /// How.
     pub method: String,

@@ -7,6 +7,7 @@
 
 pub mod manifest;
 mod report_data;
+pub mod shard;
 mod stages;
 pub mod tables;
 
@@ -383,6 +384,8 @@ pub fn apply_config(bundle: &Bundle, own: &Config) -> Result<CheckedConfig, Erro
         .collect();
     Ok(checked)
 }
+
+pub use shard::{apply_shard, merge, PartManifest, Shard, ShardError, ShardSummary};
 
 /// Applies the bundle in `bundle_dir` to `corpus_path` and writes the run directory `out`:
 /// segments, embeds, assigns topics and labels with the fitted models (nothing is refitted),

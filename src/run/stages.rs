@@ -190,12 +190,31 @@ pub(super) fn embed_fit(
     })
 }
 
+/// Paragraph vectors computed elsewhere: by the shards of a sharded apply.
+pub(super) struct Given {
+    /// Every paragraph's vector, in corpus order.
+    pub embedding: Array2<f32>,
+    /// The embed details of the shards, added up.
+    pub embed: Option<EmbedDetails>,
+}
+
 /// Applies the bundle's embed stage to `texts`: its vectorizer, then its LSA components or
 /// its sentence-transformer (whose files must be the ones it was fitted with).
 pub(super) fn embed_apply(
     bundle: &Bundle,
     texts: &[&str],
     ctx: &mut Ctx<'_>,
+) -> Result<Vectors, Error> {
+    embed_apply_given(bundle, texts, ctx, None)
+}
+
+/// [`embed_apply`], taking the vectors from `given` when there are some (only the TF-IDF
+/// rows are computed, and the transformer is loaded for the labels' prototypes).
+pub(super) fn embed_apply_given(
+    bundle: &Bundle,
+    texts: &[&str],
+    ctx: &mut Ctx<'_>,
+    given: Option<Given>,
 ) -> Result<Vectors, Error> {
     let progress = ctx.progress;
     progress.start("embed", 0);
@@ -206,13 +225,27 @@ pub(super) fn embed_apply(
     ctx.timer.lap("embed");
     ctx.details.embed = Some(tfidf_details(&vectorizer, &x));
     let (embedding, embedder) = match (&bundle.manifest.config.embed, &bundle.lsa_components) {
-        (EmbedConfig::Transformer(tp), _) => {
-            let n = vectorizer.vocabulary().len();
-            let (e, embedder) = embed_transformer(tp, texts, n, ctx, |e| {
-                Ok(crate::bundle::check_model(&bundle.manifest, e.dir())?)
-            })?;
-            (e, Some(embedder))
-        }
+        (EmbedConfig::Transformer(tp), _) => match given {
+            Some(g) => {
+                let models = transformer::fetch::default_models_dir();
+                let embedder = transformer::load(&models, tp)?;
+                crate::bundle::check_model(&bundle.manifest, embedder.dir())?;
+                ctx.details.embed = g.embed;
+                ctx.details.reduce = Some(ReduceDetails {
+                    method: "none (sentence embeddings are clustered directly)".into(),
+                    n_components: g.embedding.ncols(),
+                    explained_variance: None,
+                });
+                (g.embedding, Some(embedder))
+            }
+            None => {
+                let n = vectorizer.vocabulary().len();
+                let (e, embedder) = embed_transformer(tp, texts, n, ctx, |e| {
+                    Ok(crate::bundle::check_model(&bundle.manifest, e.dir())?)
+                })?;
+                (e, Some(embedder))
+            }
+        },
         (EmbedConfig::Tfidf(_), Some(components)) => {
             let empty = x.outer_iterator().filter(|r| r.nnz() == 0).count();
             if empty > 0 {
@@ -224,11 +257,17 @@ pub(super) fn embed_apply(
                     texts.len()
                 ));
             }
-            progress.start("reduce", 0);
-            progress.message("projecting onto the fitted LSA components");
-            let e = crate::embed::lsa::project(components.view(), &x)?;
-            progress.finish();
-            ctx.timer.lap("reduce");
+            let e = match given {
+                Some(g) => g.embedding,
+                None => {
+                    progress.start("reduce", 0);
+                    progress.message("projecting onto the fitted LSA components");
+                    let e = crate::embed::lsa::project(components.view(), &x)?;
+                    progress.finish();
+                    ctx.timer.lap("reduce");
+                    e
+                }
+            };
             let explained = match &bundle.manifest.embed {
                 EmbedInfo::Tfidf {
                     explained_variance_ratio,

@@ -11,6 +11,7 @@ mod fuzz_parquet;
 mod label;
 mod run_dir;
 mod schema;
+mod shard;
 mod supervised;
 mod tabular;
 mod topics;
