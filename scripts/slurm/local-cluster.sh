@@ -96,8 +96,7 @@ start_munge() {
         su -s /bin/sh munge -c "munged --pid-file=/run/munge/munged.pid --log-file=/var/log/munge/munged.log" ||
             die "munged did not start (see /var/log/munge/munged.log)"
     fi
-    local i
-    for i in $(seq 1 20); do
+    for _ in $(seq 1 20); do
         if munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
             cp /run/munge/munged.pid "$DIR/run/munged.pid" 2>/dev/null || true
             say "munged started"
@@ -175,6 +174,11 @@ wait_idle() {
         state=$(sinfo -h -N -n "$host" -o '%t' 2>/dev/null | head -n 1 || true)
         case $state in
         idle | mix | alloc) return 0 ;;
+        inval*)
+            show_logs
+            scontrol show node "$host" >&2 || true
+            die "slurmctld rejected node $host as INVALID: $(scontrol show node "$host" 2>/dev/null | grep -o 'Reason=.*' || echo 'no reason given')"
+            ;;
         down* | drain* | drng*)
             if ((resumed == 0)); then
                 say "node state '$state': asking scontrol to resume it"
@@ -202,6 +206,7 @@ start() {
     if pid_alive "$DIR/run/slurmctld.pid"; then
         say "slurmctld already running (pid $(cat "$DIR/run/slurmctld.pid"))"
     else
+        [[ -e $DIR/log/slurmctld.log ]] && mv -f "$DIR/log/slurmctld.log" "$DIR/log/slurmctld.log.prev"
         # -c: start with a clean job state (this is a throw-away test cluster).
         slurmctld -c || {
             show_logs
@@ -211,6 +216,7 @@ start() {
     if pid_alive "$DIR/run/slurmd.pid"; then
         say "slurmd already running (pid $(cat "$DIR/run/slurmd.pid"))"
     else
+        [[ -e $DIR/log/slurmd.log ]] && mv -f "$DIR/log/slurmd.log" "$DIR/log/slurmd.log.prev"
         slurmd || {
             show_logs
             die "slurmd did not start; run 'slurmd -D -vvv' to see why"
@@ -230,11 +236,11 @@ start() {
 }
 
 stop_pidfile() {
-    local name=$1 file=$2 pid i
+    local name=$1 file=$2 pid
     if pid_alive "$file"; then
         pid=$(cat "$file")
         kill "$pid"
-        for i in $(seq 1 30); do
+        for _ in $(seq 1 75); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
@@ -263,7 +269,13 @@ stop() {
 
 status() {
     local rc=0 n
-    for n in slurmctld slurmd munged; do
+    if munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
+        echo "munged: running$(pid_alive "$DIR/run/munged.pid" && echo " (pid $(cat "$DIR/run/munged.pid"), started by this script)")"
+    else
+        echo "munged: not running"
+        rc=1
+    fi
+    for n in slurmctld slurmd; do
         if pid_alive "$DIR/run/$n.pid"; then
             echo "$n: running (pid $(cat "$DIR/run/$n.pid"))"
         else
