@@ -10,6 +10,7 @@
 #                        a filesystem every compute node sees
 #   --logs DIR           job logs (default OUT_RUN.logs): shard-ARRAYID_K.out, merge-JOBID.out
 #   --cpus-per-task K    CPUs of each shard (default 1); rhetor's threads follow it
+#   --max-running M      at most M shards run at once (sbatch --array=1-N%M)
 #   --merge-cpus K       CPUs of the merge job (default 1)
 #   --sbatch-args "..."  more sbatch flags for both jobs, word-split
 #                        (e.g. "--partition=short --time=02:00:00 --account=proj --mem=8G")
@@ -33,13 +34,14 @@ usage() {
     exit 2
 }
 
-wait_jobs=0 parts="" logs="" cpus=1 merge_cpus=1 sbatch_args="" merge_args=unset poll=${SUBMIT_POLL:-10}
+wait_jobs=0 max_running="" parts="" logs="" cpus=1 merge_cpus=1 sbatch_args="" merge_args=unset poll=${SUBMIT_POLL:-10}
 while (($#)); do
     case $1 in
     --wait) wait_jobs=1 ;;
     --parts) parts=${2:?--parts needs a directory}; shift ;;
     --logs) logs=${2:?--logs needs a directory}; shift ;;
     --cpus-per-task) cpus=${2:?--cpus-per-task needs a number}; shift ;;
+    --max-running) max_running=${2:?--max-running needs a number}; shift ;;
     --merge-cpus) merge_cpus=${2:?--merge-cpus needs a number}; shift ;;
     --sbatch-args) sbatch_args=${2?--sbatch-args needs a string}; shift ;;
     --merge-args) merge_args=${2?--merge-args needs a string}; shift ;;
@@ -56,8 +58,11 @@ bundle=$1 corpus=$2 out_run=$3 n=$4
 shift 4
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, got '$n'"
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus-per-task must be a positive integer, got '$cpus'"
+[[ -z $max_running || $max_running =~ ^[1-9][0-9]*$ ]] || die "--max-running must be a positive integer, got '$max_running'"
 [[ $merge_cpus =~ ^[1-9][0-9]*$ ]] || die "--merge-cpus must be a positive integer, got '$merge_cpus'"
 command -v sbatch >/dev/null || die "sbatch not found on PATH (is this a Slurm login node?)"
+command -v "${RHETOR:-rhetor}" >/dev/null ||
+    say "warning: '${RHETOR:-rhetor}' is not found here; the jobs need it on the compute nodes (set RHETOR or PATH / module load)"
 
 # Absolute paths: the jobs may start in another directory.
 abs() { realpath -m -- "$1"; }
@@ -77,7 +82,7 @@ else
     merge_extra=($merge_args)
 fi
 
-array_id=$(sbatch --parsable --array="1-$n" --cpus-per-task="$cpus" \
+array_id=$(sbatch --parsable --array="1-$n${max_running:+%$max_running}" --cpus-per-task="$cpus" \
     --output="$logs/shard-%A_%a.out" ${extra_sbatch[@]+"${extra_sbatch[@]}"} \
     "$here/rhetor-shards.sbatch" "$bundle" "$corpus" "$parts" "$n" "$@") ||
     die "sbatch of the shard array failed"
