@@ -283,7 +283,10 @@ status() {
             rc=1
         fi
     done
-    sinfo 2>&1 || rc=1
+    # sinfo retries for several seconds when slurmctld is down: ask only when it runs.
+    if pid_alive "$DIR/run/slurmctld.pid"; then
+        sinfo 2>&1 || rc=1
+    fi
     return $rc
 }
 
