@@ -14,6 +14,8 @@
 # The slurm.conf it writes uses no cgroup plugin (proctrack/linuxproc, task/none) and no
 # accounting, so it runs in containers. On failure it prints what failed and the daemons' logs.
 set -euo pipefail
+# The daemons live in /usr/sbin, which a CI shell's PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 
 DIR=${LOCAL_SLURM_DIR:-/var/tmp/rhetor-slurm}
 TIMEOUT=${LOCAL_SLURM_TIMEOUT:-60}
