@@ -149,24 +149,37 @@ show_log_tail() {
 
 t0=$SECONDS
 last=""
+# Final state of each task as first seen: Slurm forgets finished tasks after MinJobAge, maybe
+# before the last task ends.
+declare -A final=()
 while true; do
-    states=$(job_states "$array_id") ||
+    active=0 states="" seen=""
+    if states=$(job_states "$array_id"); then
+        while read -r task state code _reason; do
+            if is_active "$state"; then
+                active=1
+                seen+="$state"$'\n'
+            elif [[ $task =~ ^[0-9]+$ && -z ${final[$task]:-} ]]; then
+                final[$task]=$state:$code
+            fi
+        done <<<"$states"
+    elif ((${#final[@]} < n)); then
         die "cannot get the state of array job $array_id (neither scontrol nor sacct knows it)"
-    active=0 failed=()
-    while read -r task state code _reason; do
-        if is_active "$state"; then
-            active=1
-        elif [[ $state != COMPLETED ]]; then
-            failed+=("$task:$state:$code")
-        fi
-    done <<<"$states"
-    summary=$(awk '{ c[$2]++ } END { for (s in c) printf "%s=%d ", s, c[s] }' <<<"$states" | tr ' ' '\n' | sort | tr '\n' ' ')
+    fi
+    for k in "${!final[@]}"; do seen+="${final[$k]%%:*}"$'\n'; done
+    summary=$(sort <<<"$seen" | uniq -c | awk 'NF == 2 { printf "%s=%d ", $2, $1 }')
     if [[ $summary != "$last" ]]; then
         say "$((SECONDS - t0)) s: shards ${summary% }"
         last=$summary
     fi
     ((active)) || break
     sleep "$poll"
+done
+
+failed=()
+for k in $(seq 1 "$n"); do
+    f=${final[$k]:-UNKNOWN:?}
+    [[ $f == COMPLETED:* ]] || failed+=("$k:$f")
 done
 
 if ((${#failed[@]})); then
