@@ -14,8 +14,9 @@
 #   --merge-cpus K       CPUs of the merge job (default 1)
 #   --sbatch-args "..."  more sbatch flags for both jobs, word-split
 #                        (e.g. "--partition=short --time=02:00:00 --account=proj --mem=8G")
-#   --merge-args "..."   rhetor flags for the merge instead of the extra flags after N, word-split
-#                        (default: the merge gets the same extra flags as the shards)
+#   --merge-args "..."   rhetor merge flags, word-split (e.g. "--coded sample.csv"); default none:
+#                        the merge takes the shards' settings (config, --group-by, --seed, …)
+#                        from their parts
 #   --poll SECONDS       how often --wait polls Slurm (default 10, env SUBMIT_POLL)
 #
 # Environment: RHETOR (rhetor binary, default `rhetor` on PATH; the jobs inherit the submitting
@@ -76,7 +77,7 @@ mkdir -p "$parts" "$logs" # Slurm does not create the log directory
 # shellcheck disable=SC2206 # word-split on purpose
 extra_sbatch=($sbatch_args)
 if [[ $merge_args == unset ]]; then
-    merge_extra=("$@")
+    merge_extra=()
 else
     # shellcheck disable=SC2206 # word-split on purpose
     merge_extra=($merge_args)
