@@ -325,6 +325,9 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("classify.features", "Feature blocks, each a TF-IDF vectorizer with the keys of `[embed]` (TF-IDF type), stacked side by side; a block not given takes its defaults."),
     ("classify.features.word", "Word n-gram block (analyzer `\"word\"`)."),
     ("classify.features.char", "Character n-gram block (analyzer `\"char\"` or `\"char_wb\"`)."),
+    ("classify.transformer", "Sentence-embedding features (not set by default; the section turns them on, as `--features tfidf+transformer`): each text's L2-normalised vector from the native encoder (f32, cached in `models/cache`), appended to the TF-IDF blocks. Without `[classify.features]` blocks wanted, use `--features transformer`. The model file records the model's files by sha256; `predict` and `run --classifier` refuse another model."),
+    ("classify.transformer.model", "The sentence-transformer: a name in the models directory (`rhetor model fetch NAME`) or a path to a sentence-transformers folder (also `--transformer-model`)."),
+    ("classify.transformer.weight", "Factor on the embedding (finite, > 0; also `--transformer-weight`). Each TF-IDF block has norm 1 per row, so the weight sets the embedding's share of the squared norm. 5-fold CV on the train splits picked 1 (SemEval-2016) to 2 (GWSD); P-Stance did best at 0.3."),
     // [output]
     ("output", "What is written beside the Parquet tables."),
     ("output.formats", "Formats written for every table: Parquet always, plus `\"csv\"` and/or `\"json\"` (JSON Lines) with the same columns (also `--format`)."),
@@ -350,11 +353,18 @@ fn describe(path: &str) -> Option<&'static str> {
 
 /// The example configurations whose keys the reference lists: the defaults (TF-IDF
 /// embeddings) and the defaults with transformer embeddings.
-fn reference_configs() -> [Config; 2] {
+fn reference_configs() -> [Config; 3] {
     [
         Config::default(),
         Config {
             embed: EmbedConfig::Transformer(Default::default()),
+            ..Config::default()
+        },
+        Config {
+            classify: crate::classify::ClassifierParams {
+                transformer: Some(Default::default()),
+                ..Default::default()
+            },
             ..Config::default()
         },
     ]
@@ -488,8 +498,16 @@ pub fn reference_markdown() -> String {
          `rhetor train` and `rhetor evaluate` read only `[classify]`.\n\n\
          *not set* means the key has no default value; the meaning says what happens then.\n"
     );
-    let [tfidf, transformer] = reference_configs();
-    let tf = entries(&tfidf);
+    let [tfidf, transformer, with_embedding_features] = reference_configs();
+    // The default configuration, plus the sections only an optional block has
+    // ([classify.transformer]), in CONFIG_DOCS order.
+    let mut tf = entries(&tfidf);
+    for e in entries(&with_embedding_features) {
+        if !tf.iter().any(|x| x.path == e.path) {
+            tf.push(e);
+        }
+    }
+    tf.sort_by_key(|e| doc_index(&e.path));
     let tr = entries(&transformer);
     let row = |s: &mut String, e: &Entry, key: &str| {
         let default = match &e.default {
@@ -620,7 +638,7 @@ mod tests {
         let c = Config::from_toml(blocks[0], Path::new("defaults.toml")).unwrap();
         assert_eq!(c, Config::default());
         c.check().unwrap();
-        let [_, transformer] = reference_configs();
+        let [_, transformer, _] = reference_configs();
         let t = Config::from_toml(blocks[1], Path::new("transformer.toml")).unwrap();
         assert_eq!(t, transformer);
     }

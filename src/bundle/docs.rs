@@ -29,6 +29,7 @@ pub const BUNDLE_DOCS: &[(&str, &str)] = &[
     ("fitted_on.corpus", "The corpus path as given to `fit`."),
     ("fitted_on.documents", "Documents read."),
     ("fitted_on.paragraphs", "Paragraphs (units) fitted on."),
+    ("fitted_on.sampled_from", "With `fit --sample N`: the number of paragraphs of the corpus, of which `paragraphs` were drawn by a seeded uniform random sample (reservoir sampling, the config's seed) and fitted on. Absent when the whole corpus was used."),
     ("embed", "The embedder; `kind` says which."),
     ("embed.kind", "`\"tfidf\"` (TF-IDF, then LSA: `lsa.safetensors`) or `\"transformer\"` (a sentence-transformer)."),
     ("embed.n_features", "tfidf: the vocabulary size (columns of `components`)."),
@@ -142,6 +143,7 @@ mod tests {
                 corpus: "c".into(),
                 documents: 1,
                 paragraphs: 1,
+                sampled_from: Some(2),
             },
             embed,
             cluster: ClusterInfo {

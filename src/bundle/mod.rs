@@ -96,6 +96,10 @@ pub struct FittedOn {
     pub documents: usize,
     /// Paragraphs (units) fitted on.
     pub paragraphs: usize,
+    /// With `fit --sample N`: the corpus's paragraphs, of which `paragraphs` were drawn at
+    /// random (seeded by the config's seed); absent when every paragraph was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled_from: Option<usize>,
 }
 
 /// The embedder of a bundle.

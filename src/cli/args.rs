@@ -399,6 +399,10 @@ pub struct FitArgs {
     pub cluster: ClusterFlags,
     #[command(flatten)]
     pub label: LabelFlags,
+    /// Fit on a uniform random sample of N paragraphs (seeded by --seed / the config's seed)
+    /// instead of all of them; apply the bundle to the whole corpus afterwards.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
 }
 
 /// Flags of `rhetor apply`: the bundle's settings are fixed; only reading the corpus,
@@ -651,6 +655,11 @@ pub struct ModelArgs {
     /// tfidf+transformer) [default: 1.0, or the config's].
     #[arg(long)]
     pub transformer_weight: Option<f64>,
+    /// The sentence-transformer of the embedding columns: a name in the models directory or a
+    /// path to a sentence-transformers folder (with --features transformer or
+    /// tfidf+transformer) [default: all-MiniLM-L6-v2, or the config's].
+    #[arg(long)]
+    pub transformer_model: Option<String>,
 }
 
 /// Feature sets of a classifier.

@@ -153,8 +153,15 @@ pub fn fit(a: &super::args::FitArgs, cli: &Cli) -> Result<i32> {
     let checked = cfg.check_in(base.as_deref())?;
     let bars = Bars::new(cli.quiet);
     let corpus = &a.input.corpus;
-    let summary = pipeline::fit(corpus, &checked, &a.input.out, a.input.force, &bars)
-        .with_context(|| format!("fit on '{}'", corpus.display()))?;
+    let summary = pipeline::fit(
+        corpus,
+        &checked,
+        &a.input.out,
+        a.input.force,
+        a.sample,
+        &bars,
+    )
+    .with_context(|| format!("fit on '{}'", corpus.display()))?;
     if !cli.quiet {
         for line in skipped_lines(&summary.skipped, &summary.out.join("bundle.json")) {
             eprintln!("{line}");

@@ -72,6 +72,15 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
             ),
         }
     }
+    if let Some(model) = &m.transformer_model {
+        match p.transformer.as_mut() {
+            Some(t) => t.model = model.clone(),
+            None => bail!(
+                "--transformer-model needs sentence-embedding features \
+                 (--features transformer or tfidf+transformer)"
+            ),
+        }
+    }
     let checked = p.check().context("[classify] parameters")?;
     match &p.transformer {
         None => Ok(checked),

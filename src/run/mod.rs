@@ -268,13 +268,32 @@ pub fn fit(
     cfg: &CheckedConfig,
     out: &Path,
     force: bool,
+    sample: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<FitSummary, Error> {
     export::check_no_overlap(corpus_path, out, "corpus")?;
+    if sample == Some(0) {
+        return Err(crate::validate::ValidateError::Params(
+            "--sample 0 leaves nothing to fit; give the number of paragraphs to fit on".into(),
+        )
+        .into());
+    }
     let dir = RunDir::create(out, force)?;
     let mut ctx = new_ctx(progress, dir.notes());
     let loaded = load(corpus_path, cfg, &mut ctx)?;
-    let texts = loaded.texts();
+    let all = loaded.texts();
+    let (texts, sampled_from) = match sample {
+        Some(n) if n < all.len() => {
+            let keep = reservoir(all.len(), n, cfg.config.seed);
+            ctx.warnings.push(format!(
+                "fitted on a random sample of {n} of the corpus's {} paragraphs (seed {})",
+                all.len(),
+                cfg.config.seed
+            ));
+            (keep.iter().map(|&i| all[i]).collect(), Some(all.len()))
+        }
+        _ => (all, None),
+    };
     let vectors = stages::embed_fit(cfg, &texts, &mut ctx)?;
     let (topics, cluster) = stages::topics_fit(cfg, &texts, &vectors, &mut ctx)?;
     let embed = match (&vectors.lsa, &vectors.embedder, &cfg.config.embed) {
@@ -300,7 +319,8 @@ pub fn fit(
             fitted_on: FittedOn {
                 corpus: corpus_path.display().to_string(),
                 documents: loaded.corpus.documents.len(),
-                paragraphs: loaded.seg.paragraphs.len(),
+                paragraphs: texts.len(),
+                sampled_from,
             },
             embed,
             cluster: ClusterInfo {
@@ -352,6 +372,26 @@ pub fn fit(
         },
         manifest,
     })
+}
+
+/// A uniform random sample of `n` of the indices `0..len`, in increasing order: reservoir
+/// sampling (Algorithm R) over the paragraphs in corpus order, seeded by `seed`, so it can
+/// run over a stream; the same seed gives the same sample.
+pub fn reservoir(len: usize, n: usize, seed: u64) -> Vec<usize> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::seed::derive(
+        seed,
+        &[crate::seed::name_hash("fit.sample")],
+    ));
+    let mut keep: Vec<usize> = (0..n.min(len)).collect();
+    for i in n..len {
+        let j = rng.gen_range(0..=i);
+        if j < n {
+            keep[j] = i;
+        }
+    }
+    keep.sort_unstable();
+    keep
 }
 
 /// The configuration an `apply` runs with: the bundle's for everything fitted

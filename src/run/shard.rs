@@ -642,6 +642,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reservoir_is_uniform_seeded_and_sorted() {
+        use super::super::reservoir;
+        assert_eq!(reservoir(5, 9, 1), vec![0, 1, 2, 3, 4]);
+        assert_eq!(reservoir(100, 10, 7), reservoir(100, 10, 7));
+        assert_ne!(reservoir(100, 10, 7), reservoir(100, 10, 8));
+        // Each of 20 indices is drawn with probability 5/20: over 4,000 seeds, 1,000 times
+        // each, give or take (binomial sd 27).
+        let mut counts = [0usize; 20];
+        for seed in 0..4000 {
+            let r = reservoir(20, 5, seed);
+            assert_eq!(r.len(), 5);
+            assert!(r.windows(2).all(|w| w[0] < w[1]));
+            for i in r {
+                counts[i] += 1;
+            }
+        }
+        assert!(
+            counts.iter().all(|&c| (880..=1120).contains(&c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
     fn shard_parses_one_based() {
         assert_eq!(
             "2/8".parse::<Shard>().unwrap(),

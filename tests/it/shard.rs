@@ -272,3 +272,49 @@ fn issue17_20newsgroups_five_shards_match_one_apply() {
     merge(&parts, &merged).code(0);
     assert_same_run(&reference, &merged);
 }
+
+/// `rhetor fit --sample N` fits on a seeded random sample of N paragraphs: the same sample
+/// (and bundle) for the same seed, another for another seed; the bundle applies to the whole
+/// corpus.
+#[test]
+fn issue17_fit_on_a_seeded_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
+    fit(&demo_corpus(), &a, &["--sample", "40", "--k", "3"]);
+    fit(&demo_corpus(), &b, &["--sample", "40", "--k", "3"]);
+    fit(
+        &demo_corpus(),
+        &c,
+        &["--sample", "40", "--k", "3", "--seed", "7"],
+    );
+    let read = |p: &Path| std::fs::read_to_string(p.join("bundle.json")).unwrap();
+    assert_eq!(read(&a), read(&b));
+    assert_ne!(read(&a), read(&c));
+    let m: serde_json::Value = serde_json::from_str(&read(&a)).unwrap();
+    assert_eq!(m["fitted_on"]["paragraphs"], 40);
+    assert_eq!(m["fitted_on"]["sampled_from"], 63);
+    let sizes: u64 = m["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 40);
+    let run = d.join("run");
+    apply(&a, &demo_corpus(), &run, &[], "2");
+    let p = crate::common::read(&run.join("paragraphs.parquet"));
+    assert_eq!(p.height(), 63);
+    // Without --sample the field is absent (bundles keep their bytes).
+    let full = d.join("full");
+    fit(&demo_corpus(), &full, &[]);
+    assert!(!read(&full).contains("sampled_from"));
+    rhetor()
+        .arg("fit")
+        .arg(demo_corpus())
+        .args(["--sample", "0", "--out"])
+        .arg(d.join("zero"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("--sample 0"));
+}

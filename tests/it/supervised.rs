@@ -445,3 +445,34 @@ fn transformer_weight_needs_embedding_features() {
         .code(1)
         .stderr(predicate::str::contains("--features transformer"));
 }
+
+#[test]
+fn transformer_model_needs_embedding_features_and_names_a_missing_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    rhetor()
+        .arg("train")
+        .arg(&data)
+        .args(["--label-col", "stance", "--transformer-model", "x", "--out"])
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--transformer-model needs"));
+    rhetor()
+        .arg("train")
+        .arg(&data)
+        .args([
+            "--label-col",
+            "stance",
+            "--features",
+            "tfidf+transformer",
+            "--transformer-model",
+            "no-such-model-here",
+            "--out",
+        ])
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no-such-model-here"));
+    assert!(!dir.path().join("m.json").exists());
+}
