@@ -5,7 +5,9 @@
 #      (${RHETOR_PY_VENV:-$HOME/.cache/rhetor-py-venv}; rebuilt only when the requirements
 #      or the base interpreter change; quiet when up to date);
 #   2. a fresh demo run (`rhetor run corpus`) into a temporary directory;
-#   3. the contract tests, tests/python, against that run (pandas, polars, DuckDB);
+#   2b. the Python package built and installed into the venv (pip install ./python);
+#   3. the contract tests, tests/python, against that run (pandas, polars, DuckDB), and the
+#      package's tests (tests/python/test_package.py: CLI bytes, Arrow, Ray);
 #   4. notebooks/01_explore_run.ipynb and notebooks/02_compare_groups.ipynb executed
 #      headless; the executed copies go to the temporary directory, never into the repo.
 #
@@ -100,6 +102,15 @@ if [[ "$status" != 0 || ! -f "$run/manifest.json" ]]; then
     die "the demo run failed; nothing to test"
 fi
 export RHETOR_RUN_DIR="$run"
+
+# --- 2b. the Python package, built like `pip install ./python` with the CLI's profile and
+# target dir (so no dependency compiles twice); maturin comes pinned from the venv --------
+t0="$(now)"; status=0
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rhetor-target}" \
+    "$py" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --force-reinstall ./python || status=$?
+record "pip install ./python" "$t0" "$status"
+export RHETOR_REQUIRE_PACKAGE=1
 
 # --- 3. contract tests -----------------------------------------------------------------
 t0="$(now)"; status=0
