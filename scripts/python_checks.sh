@@ -106,7 +106,8 @@ export RHETOR_RUN_DIR="$run"
 # --- 2b. the Python package, built like `pip install ./python` with the CLI's profile and
 # target dir (so no dependency compiles twice); maturin comes pinned from the venv --------
 t0="$(now)"; status=0
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rhetor-target}" \
+# (The venv's bin on PATH: maturin's build hook runs the `maturin` executable.)
+PATH="$venv/bin:$PATH" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rhetor-target}" \
     "$py" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
     --force-reinstall ./python || status=$?
 record "pip install ./python" "$t0" "$status"

@@ -1,8 +1,27 @@
-"""Sharded ``apply`` on a Ray cluster (or Ray on a laptop).
+"""rhetor on a Ray cluster (or Ray on a laptop).
 
-    import ray, rhetor, rhetor.ray
-    ray.init()                                   # or ray.init(address="auto") on a cluster
-    run = rhetor.ray.apply("bundle", "corpus.parquet", "runs/full", num_shards=32)
+Two ways in:
+
+1. **A whole run** (tables, comparison, report): :func:`apply` runs ``rhetor apply --shard
+   I/N`` as N Ray tasks and merges their parts (``rhetor merge``) in the driver::
+
+       import ray, rhetor, rhetor.ray
+       ray.init()                               # or ray.init(address="auto") on a cluster
+       run = rhetor.ray.apply("bundle", "corpus.parquet", "runs/full", num_shards=32)
+
+2. **Labelled paragraph rows in a Ray Data pipeline**: :class:`ApplyBatch` is a callable
+   class for ``Dataset.map_batches``; each actor opens the bundle once and applies it to
+   Arrow batches of documents, returning their paragraph rows (topics, labels)::
+
+       ds = ray.data.read_parquet("corpus/")    # partitioned Parquet: id, text, metadata …
+       rows = ds.map_batches(rhetor.ray.ApplyBatch, fn_constructor_kwargs={"bundle": "bundle"},
+                             batch_format="pyarrow", concurrency=4)
+       rows.write_parquet("labelled/")
+
+   A paragraph's row depends only on its document and the bundle, so these rows are the
+   ``paragraphs`` table of one ``rhetor apply`` (in another order). The comparison between
+   groups needs the whole corpus: use :func:`apply` (or ``rhetor apply --shard`` +
+   ``rhetor merge``) for it.
 
 Each shard is one Ray task running ``rhetor apply --shard I/N`` (the native library, the GIL
 released), writing its part into ``parts``; when all have finished, the merge runs in the
@@ -27,11 +46,37 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def _shard(bundle: str, corpus: str, parts: str, i: int, n: int,
            config: Optional[str], overrides: Optional[str], force: bool) -> dict:
+    import ray
+
     from . import _rhetor
 
-    return json.loads(
+    out = json.loads(
         _rhetor.apply(bundle, corpus, parts, config, overrides, force, None, (i, n))
     )
+    out["node_id"] = ray.get_runtime_context().get_node_id()
+    return out
+
+
+class ApplyBatch:
+    """A callable class for ``ray.data.Dataset.map_batches(..., batch_format="pyarrow")``:
+    applies the bundle to each batch of documents (rows with ``text_col`` and optionally
+    ``id_col``; other columns are metadata) and returns their paragraph rows as a
+    ``pyarrow.Table`` — the columns of a run's ``paragraphs`` table. Ray creates one instance
+    per actor, which opens the bundle once; each batch goes through ``rhetor apply`` (the
+    bundle's files are read again and checked by sha256 per batch, a few milliseconds for a
+    TF-IDF bundle; a sentence-transformer bundle also reloads its model per batch, so use
+    large batches). Keywords as :meth:`rhetor.Pipeline.apply`."""
+
+    def __init__(self, bundle: PathLike, *, text_col: str = "text",
+                 id_col: Optional[str] = "id", **sections: Any):
+        self.pipeline = Pipeline.load(os.path.abspath(os.fspath(bundle)))
+        self.text_col = text_col
+        self.id_col = id_col
+        self.sections = sections
+
+    def __call__(self, batch):
+        id_col = self.id_col if self.id_col in batch.column_names else None
+        return self.pipeline.apply(batch, text_col=self.text_col, id_col=id_col, **self.sections)
 
 
 def apply(
@@ -50,7 +95,10 @@ def apply(
 ) -> Run:
     """Applies the bundle to ``corpus`` in ``num_shards`` Ray tasks of ``num_cpus`` CPUs each
     (rhetor's threads follow it), then merges into the run ``out`` (parts in ``parts``,
-    default ``OUT.parts``). Keywords as :meth:`rhetor.Pipeline.apply_run`."""
+    default ``OUT.parts``). Keywords as :meth:`rhetor.Pipeline.apply_run`. A worker that dies
+    is replaced and its shard run again by Ray (``max_retries``); a part is written under a
+    temporary name and renamed when complete, so a killed attempt leaves no part behind.
+    ``run.summary["shards"]`` lists each shard's summary and the Ray node that ran it."""
     import ray
 
     if not ray.is_initialized():
@@ -64,6 +112,7 @@ def apply(
     threads = str(max(1, int(num_cpus)))
     task = ray.remote(_shard).options(
         num_cpus=num_cpus,
+        max_retries=3,
         runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads, "POLARS_MAX_THREADS": threads}},
     )
     overrides = _overrides(sections)
@@ -73,9 +122,10 @@ def apply(
     ]
     # Wait for every shard, then report the failed ones.
     errors = []
+    shards = []
     for i, r in enumerate(refs, start=1):
         try:
-            ray.get(r)
+            shards.append(ray.get(r))
         except Exception as e:  # the task's RhetorError, wrapped by Ray
             errors.append((i, getattr(e, "cause", None) or e))
     if errors:
@@ -84,4 +134,6 @@ def apply(
         raise RhetorError(
             f"{len(errors)} of {num_shards} shards failed (shard(s) {failed}); shard {i}: {cause}"
         ) from cause
-    return merge(Path(parts_s), Path(out_s), force=force, coded=coded)
+    run = merge(Path(parts_s), Path(out_s), force=force, coded=coded)
+    run.summary["shards"] = shards
+    return run

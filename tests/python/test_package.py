@@ -153,20 +153,154 @@ def test_embed_equals_the_runs_vectors(tmp_path: Path) -> None:
         rhetor.embed(["x"], precision="f16")
 
 
-def test_ray_shards_give_the_bytes_of_one_apply(tmp_path: Path) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A Ray cluster of two nodes on this machine, one CPU each, started as a user would:
+    `ray start --head`, then `ray start --address=…` for the second node."""
     ray = pytest.importorskip("ray")
+    import sys
+
+    exe = str(Path(sys.executable).parent / "ray")
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    # A throwaway local cluster: no token authentication (the nodes and this driver would
+    # otherwise need the same generated token), no usage stats.
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    common = ["--num-cpus=1", "--disable-usage-stats"]
+    subprocess.run(
+        [exe, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+        check=True, env=env, capture_output=True,
+    )
+    try:
+        subprocess.run(
+            [exe, "start", f"--address={address}", *common],
+            check=True, env=env, capture_output=True,
+        )
+        yield ray, address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        subprocess.run([exe, "stop", "--force"], env=env, capture_output=True)
+
+
+def test_ray_two_nodes_give_the_bytes_of_one_apply(tmp_path: Path, ray_cluster) -> None:
+    ray, address = ray_cluster
     import rhetor.ray as rray
 
     corpus = os.path.abspath(CORPUS)
     pipe = rhetor.fit(corpus, out=tmp_path / "b")
     reference = pipe.apply_run(corpus, tmp_path / "ref", groups={"by": "title"})
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address=address, log_to_driver=False)
     try:
-        run = rray.apply(pipe, corpus, tmp_path / "ray", num_shards=3, groups={"by": "title"})
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        run = rray.apply(pipe, corpus, tmp_path / "ray", num_shards=4, groups={"by": "title"})
         same_files(reference.path, run.path)
         assert run.manifest["command"] == "merge"
+        assert len({s["node_id"] for s in run.summary["shards"]}) == 2, "both nodes worked"
         with pytest.raises(rhetor.RhetorError, match="3 of 3 shards failed"):
             rray.apply(pipe, str(tmp_path / "missing"), tmp_path / "bad", num_shards=3)
         assert not (tmp_path / "bad").exists()
     finally:
         ray.shutdown()
+
+
+def test_ray_retries_a_killed_worker_without_duplicates(tmp_path: Path, ray_cluster) -> None:
+    """Every shard pauses just before its part is committed (the debug build's
+    RHETOR_TEST_PAUSE_BEFORE_COMMIT hook); one paused worker is killed with SIGKILL; Ray runs
+    its shard again on a new worker, and the merged run is still the single apply's."""
+    import signal
+    import threading
+    import time
+
+    ray, address = ray_cluster
+    import rhetor.ray as rray
+
+    corpus = os.path.abspath(CORPUS)
+    pipe = rhetor.fit(corpus, out=tmp_path / "b")
+    reference = pipe.apply_run(corpus, tmp_path / "ref")
+    flag = tmp_path / "paused"
+    ray.init(
+        address=address,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"RHETOR_TEST_PAUSE_BEFORE_COMMIT": str(flag)}},
+    )
+    result: dict = {}
+
+    def go() -> None:
+        try:
+            result["run"] = rray.apply(pipe, corpus, tmp_path / "ray", num_shards=3)
+        except Exception as e:  # reported below
+            result["error"] = e
+
+    th = threading.Thread(target=go)
+    try:
+        th.start()
+        deadline = time.time() + 120
+        while not flag.exists():
+            assert time.time() < deadline, "no shard reached the commit (is this a debug build?)"
+            time.sleep(0.05)
+        victims = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"ray::_shard" in cmd:
+                victims.append(int(pid))
+        assert victims, "a shard is paused in a worker"
+        os.kill(victims[0], signal.SIGKILL)
+        while th.is_alive():
+            flag.unlink(missing_ok=True)
+            time.sleep(0.05)
+        th.join()
+    finally:
+        ray.shutdown()
+    assert "error" not in result, result.get("error")
+    run = result["run"]
+    same_files(reference.path, run.path)
+    parts = sorted(p.name for p in (tmp_path / "ray.parts").iterdir() if p.name.startswith("part-"))
+    assert parts == [f"part-000{i}-of-0003" for i in (1, 2, 3)]
+
+
+def test_ray_data_map_batches_gives_the_paragraph_rows(tmp_path: Path, ray_cluster) -> None:
+    ray, address = ray_cluster
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    import rhetor.ray as rray
+
+    docs = sorted(Path(CORPUS).glob("*.txt")) + sorted(Path(CORPUS).glob("*.md"))
+    table = pa.table({
+        "id": [d.name for d in docs],
+        "text": [d.read_text(encoding="utf-8") for d in docs],
+    })
+    corpus = tmp_path / "docs.parquet"
+    pq.write_table(table, corpus)
+    pipe = rhetor.fit(CORPUS, out=tmp_path / "b")
+    reference = pipe.apply_run(corpus, tmp_path / "ref").table("paragraphs")
+    ray.init(address=address, log_to_driver=False)
+    try:
+        # One block per document, so the actors share the work.
+        blocks = [table.slice(i, 1) for i in range(table.num_rows)]
+        ds = ray.data.from_arrow(blocks).map_batches(
+            rray.ApplyBatch,
+            fn_constructor_kwargs={"bundle": str(tmp_path / "b")},
+            batch_format="pyarrow",
+            batch_size=1,
+            concurrency=2,
+        )
+        rows = pa.concat_tables(ray.get(ds.to_arrow_refs()))
+    finally:
+        ray.shutdown()
+    order = lambda t: t.take(pc.sort_indices(t, [("doc_id", "ascending"), ("para_id", "ascending")]))
+    assert rows.num_rows == reference.num_rows > 0
+    assert order(rows).equals(order(reference))
