@@ -458,6 +458,46 @@ pub fn apply(
     };
     let dir = RunDir::create(out, opts.force)?.with_formats(&cfg.config.output.formats);
     let mut ctx = new_ctx(progress, dir.notes());
+    let loaded = load(corpus_path, &cfg, &mut ctx)?;
+    let vectors = stages::embed_apply(&b, &loaded.texts(), &mut ctx)?;
+    finish_applied(
+        Applied {
+            command: "apply",
+            bundle: &b,
+            cfg: &cfg,
+            corpus_path,
+            applied,
+            opts,
+            out,
+        },
+        dir,
+        loaded,
+        vectors,
+        ctx,
+    )
+}
+
+/// What [`finish_applied`] needs besides the run's data.
+struct Applied<'a> {
+    command: &'a str,
+    bundle: &'a Bundle,
+    cfg: &'a CheckedConfig,
+    corpus_path: &'a Path,
+    applied: AppliedBundle,
+    opts: &'a RunOptions,
+    out: &'a Path,
+}
+
+/// The rest of an applied bundle's run once the vectors are there (`apply`, `merge`): the
+/// nearest topic, the labels, then [`finish`].
+fn finish_applied(
+    a: Applied<'_>,
+    dir: RunDir,
+    loaded: Loaded,
+    vectors: Vectors,
+    mut ctx: Ctx<'_>,
+) -> Result<RunSummary, Error> {
+    let b = a.bundle;
     if b.manifest.rhetor_version != crate::VERSION {
         ctx.warnings.push(format!(
             "the bundle was fitted by rhetor {}, this is rhetor {}",
@@ -465,18 +505,19 @@ pub fn apply(
             crate::VERSION
         ));
     }
-    let loaded = load(corpus_path, &cfg, &mut ctx)?;
-    let texts = loaded.texts();
-    let vectors = stages::embed_apply(&b, &texts, &mut ctx)?;
-    let topics = stages::topics_apply(&b, &texts, &vectors, &cfg.topics, &mut ctx)?;
-    let labelled = stages::label(
-        &cfg.codebooks,
-        &cfg.classifiers,
-        &cfg.config.label,
-        &texts,
-        &vectors,
-        &mut ctx,
-    )?;
+    let (topics, labelled) = {
+        let texts = loaded.texts();
+        let topics = stages::topics_apply(b, &texts, &vectors, &a.cfg.topics, &mut ctx)?;
+        let labelled = stages::label(
+            &a.cfg.codebooks,
+            &a.cfg.classifiers,
+            &a.cfg.config.label,
+            &texts,
+            &vectors,
+            &mut ctx,
+        )?;
+        (topics, labelled)
+    };
     let c = &b.manifest.cluster;
     let chosen_k = Some(ChosenK {
         k: c.k,
@@ -486,14 +527,14 @@ pub fn apply(
     });
     finish(
         Finish {
-            command: "apply",
-            corpus_path,
-            cfg: &cfg,
+            command: a.command,
+            corpus_path: a.corpus_path,
+            cfg: a.cfg,
             stages: Stages::All,
-            applied: Some(applied),
+            applied: Some(a.applied),
             chosen_k,
-            coded: opts.coded.as_deref(),
-            out,
+            coded: a.opts.coded.as_deref(),
+            out: a.out,
         },
         dir,
         loaded,

@@ -495,13 +495,6 @@ pub fn merge(
     };
     let dir = RunDir::create(out, opts.force)?.with_formats(&cfg.config.output.formats);
     let mut ctx = new_ctx(progress, dir.notes());
-    if b.manifest.rhetor_version != crate::VERSION {
-        ctx.warnings.push(format!(
-            "the bundle was fitted by rhetor {}, this is rhetor {}",
-            b.manifest.rhetor_version,
-            crate::VERSION
-        ));
-    }
     let loaded = load(&corpus_path, &cfg, &mut ctx)?;
     let corpus_id = hash_paragraphs(&loaded, 0..loaded.seg.paragraphs.len());
     if corpus_id != first.corpus_id {
@@ -551,40 +544,20 @@ pub fn merge(
         embedding,
         embed: merged_details(parts.iter().map(|(_, m)| m)),
     };
-    let texts = loaded.texts();
-    let vectors = stages::embed_apply_given(&b, &texts, &mut ctx, Some(given))?;
-    let topics = stages::topics_apply(&b, &texts, &vectors, &cfg.topics, &mut ctx)?;
-    let labelled = stages::label(
-        &cfg.codebooks,
-        &cfg.classifiers,
-        &cfg.config.label,
-        &texts,
-        &vectors,
-        &mut ctx,
-    )?;
-    let c = &b.manifest.cluster;
-    let chosen_k = Some(super::ChosenK {
-        k: c.k,
-        automatic: c.k_chosen_automatically,
-        searched: None,
-        from_bundle: true,
-    });
-    super::finish(
-        super::Finish {
+    let vectors = stages::embed_apply_given(&b, &loaded.texts(), &mut ctx, Some(given))?;
+    super::finish_applied(
+        super::Applied {
             command: "merge",
-            corpus_path: &corpus_path,
+            bundle: &b,
             cfg: &cfg,
-            stages: super::Stages::All,
-            applied: Some(applied),
-            chosen_k,
-            coded: opts.coded.as_deref(),
+            corpus_path: &corpus_path,
+            applied,
+            opts,
             out,
         },
         dir,
         loaded,
-        Some(&vectors),
-        Some(&topics),
-        labelled,
+        vectors,
         ctx,
     )
 }
