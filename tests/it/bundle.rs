@@ -1,34 +1,13 @@
 //! Issue 15: `rhetor fit` writes a pipeline bundle, `rhetor apply` applies it to new
 //! documents without refitting; `run` = fit + apply.
 
-use crate::common::{demo_corpus, ints, read, rhetor, shared_data, strings};
+use crate::common::{demo_corpus, fit, ints, read, rhetor, shared_data, strings};
 use predicates::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn fit(corpus: &Path, out: &Path, extra: &[&str]) {
-    rhetor()
-        .arg("-q")
-        .arg("fit")
-        .arg(corpus)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .code(0);
-}
-
 fn apply(model: &Path, corpus: &Path, out: &Path, extra: &[&str]) {
-    rhetor()
-        .arg("-q")
-        .arg("apply")
-        .arg(model)
-        .arg(corpus)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .code(0);
+    crate::common::apply(model, corpus, out, extra, None);
 }
 
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {

@@ -88,3 +88,34 @@ pub fn run_demo(threads: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
         .code(0);
     (dir, out)
 }
+
+/// `rhetor -q fit CORPUS EXTRA… --out OUT`, which must succeed.
+pub fn fit(corpus: &Path, out: &Path, extra: &[&str]) {
+    rhetor()
+        .arg("-q")
+        .arg("fit")
+        .arg(corpus)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(0);
+}
+
+/// `rhetor -q apply BUNDLE CORPUS EXTRA… --out OUT` on `threads` rayon threads (`None`: the
+/// default), which must succeed.
+pub fn apply(bundle: &Path, corpus: &Path, out: &Path, extra: &[&str], threads: Option<&str>) {
+    let mut cmd = rhetor();
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    cmd.arg("-q")
+        .arg("apply")
+        .arg(bundle)
+        .arg(corpus)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(0);
+}

@@ -2,33 +2,11 @@
 //! byte-identical to `rhetor apply` without shards (every table, the report, the codebook
 //! copies); its manifest differs only in `command` and `timings_s`.
 
-use crate::common::{demo_corpus, rhetor, shared_data};
+use crate::common::{demo_corpus, fit, rhetor, shared_data};
 use std::path::{Path, PathBuf};
 
-fn fit(corpus: &Path, out: &Path, extra: &[&str]) {
-    rhetor()
-        .arg("-q")
-        .arg("fit")
-        .arg(corpus)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .code(0);
-}
-
 fn apply(bundle: &Path, corpus: &Path, out: &Path, extra: &[&str], threads: &str) {
-    rhetor()
-        .env("RAYON_NUM_THREADS", threads)
-        .arg("-q")
-        .arg("apply")
-        .arg(bundle)
-        .arg(corpus)
-        .args(extra)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .code(0);
+    crate::common::apply(bundle, corpus, out, extra, Some(threads));
 }
 
 fn merge(parts: &Path, out: &Path) -> assert_cmd::assert::Assert {
