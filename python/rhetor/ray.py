@@ -113,6 +113,8 @@ def apply(
     task = ray.remote(_shard).options(
         num_cpus=num_cpus,
         max_retries=3,
+        # Spread the shards over the nodes (Ray's default packs short tasks onto one node).
+        scheduling_strategy="SPREAD",
         runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads, "POLARS_MAX_THREADS": threads}},
     )
     overrides = _overrides(sections)
