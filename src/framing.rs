@@ -66,7 +66,34 @@ pub fn grouping(
             corpus.documents.iter().map(|d| d.id.clone()).collect(),
         ));
     };
-    let values: Vec<String> = match col {
+    let values = group_values(corpus, seg, col)?;
+    let mut distinct: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut doc_value = Vec::with_capacity(values.len());
+    let mut missing = Vec::new();
+    for (v, d) in values.into_iter().zip(&corpus.documents) {
+        if v.is_empty() && missing.len() < MISSING_EXAMPLES + 1 {
+            missing.push(d.id.clone());
+        }
+        let id = *index.entry(v).or_insert_with_key(|v| {
+            distinct.push(v.clone());
+            (distinct.len() - 1) as u32
+        });
+        doc_value.push(id);
+    }
+    let empty = index.get("").copied();
+    let n_missing = empty.map_or(0, |e| doc_value.iter().filter(|&&v| v == e).count());
+    grouping_from_values(col, distinct, doc_value, n_missing, &missing, warnings)
+}
+
+/// Each document's value in the group-by column `col` (`title`, `date`, `source` or a
+/// metadata column; `""` when it has none), or [`GroupError::NoColumn`].
+pub fn group_values(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    col: &str,
+) -> Result<Vec<String>, GroupError> {
+    Ok(match col {
         "title" => corpus
             .documents
             .iter()
@@ -101,21 +128,37 @@ pub fn grouping(
                 .map(|i| c.values.get_string(i).unwrap_or_default())
                 .collect()
         }
-    };
-    let missing: Vec<&str> = values
-        .iter()
-        .zip(&corpus.documents)
-        .filter(|(v, _)| v.is_empty())
-        .map(|(_, d)| d.id.as_str())
-        .collect();
-    if !missing.is_empty() {
-        let total = values.len();
-        let mut examples: Vec<String> = missing.iter().take(5).map(|m| format!("'{m}'")).collect();
-        if missing.len() > 5 {
+    })
+}
+
+/// How many ids of documents without a group value a message quotes.
+pub const MISSING_EXAMPLES: usize = 5;
+
+/// The grouping by column `col`, given each document's value as an index into `values`
+/// (distinct values, `""` = none); `n_missing` documents have no value, the first of them
+/// (at least [`MISSING_EXAMPLES`] + 1 when there are so many) are `missing`. Groups are the
+/// values sorted, `(missing)` for documents without one: a warning, or
+/// [`GroupError::MostlyMissing`] above [`MAX_MISSING_GROUP_SHARE`] of the documents.
+pub fn grouping_from_values(
+    col: &str,
+    values: Vec<String>,
+    doc_value: Vec<u32>,
+    n_missing: usize,
+    missing: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<Grouping, GroupError> {
+    if n_missing > 0 {
+        let total = doc_value.len();
+        let mut examples: Vec<String> = missing
+            .iter()
+            .take(MISSING_EXAMPLES)
+            .map(|m| format!("'{m}'"))
+            .collect();
+        if n_missing > MISSING_EXAMPLES {
             examples.push("…".to_string());
         }
         let examples = examples.join(", ");
-        if missing.len() as f64 > MAX_MISSING_GROUP_SHARE * total as f64 {
+        if n_missing as f64 > MAX_MISSING_GROUP_SHARE * total as f64 {
             let hint = match col {
                 "date" => " (in a folder of text files, a first line `date YYYY-MM-DD Title…` or YAML front matter `date:` gives it)",
                 "title" => " (a first line `date YYYY-MM-DD Title…` or YAML front matter `title:` gives it)",
@@ -123,25 +166,24 @@ pub fn grouping(
             };
             return Err(GroupError::MostlyMissing {
                 column: col.to_string(),
-                missing: missing.len(),
+                missing: n_missing,
                 total,
                 examples,
                 hint: hint.to_string(),
             });
         }
         warnings.push(format!(
-            "--group-by '{col}': {} of {total} documents have no value in this column ({examples}); \
-             they are compared as one group '(missing)'",
-            missing.len()
+            "--group-by '{col}': {n_missing} of {total} documents have no value in this column ({examples}); \
+             they are compared as one group '(missing)'"
         ));
     }
-    let mut names: Vec<String> = values
-        .iter()
+    let names: Vec<String> = values
+        .into_iter()
         .map(|v| {
             if v.is_empty() {
                 "(missing)".to_string()
             } else {
-                v.clone()
+                v
             }
         })
         .collect();
@@ -153,32 +195,82 @@ pub fn grouping(
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
         .collect();
-    let doc_group = names.iter().map(|n| index[n.as_str()]).collect();
-    names = sorted;
-    Ok(Grouping::new(doc_group, names)?)
+    let of_value: Vec<usize> = names.iter().map(|n| index[n.as_str()]).collect();
+    let doc_group = doc_value.iter().map(|&v| of_value[v as usize]).collect();
+    Ok(Grouping::new(doc_group, sorted)?)
 }
 
 /// A labelling of every paragraph along one dimension.
 pub struct ComparedDimension {
     /// Name (e.g. `topic`).
     pub name: String,
-    /// Label per paragraph (`None` = unsure).
-    pub labels: Vec<Option<String>>,
+    /// The label names that `labels` index.
+    pub names: Vec<String>,
+    /// Label per paragraph, an index into `names` (`None` = unsure).
+    pub labels: Vec<Option<u32>>,
     /// Confidence per paragraph, used to pick example paragraphs.
     pub scores: Vec<f32>,
     /// How the labels were made (decides the caveat the report shows next to the numbers).
     pub method: DimensionMethod,
 }
 
+impl ComparedDimension {
+    /// A dimension from each paragraph's label as text (`None` = unsure); `known` are the
+    /// dimension's labels (a chosen label that is not among them is added after them).
+    pub fn from_chosen(
+        name: &str,
+        known: &[String],
+        chosen: &[Option<String>],
+        scores: Vec<f32>,
+        method: DimensionMethod,
+    ) -> Self {
+        let mut names = known.to_vec();
+        let mut index: std::collections::HashMap<String, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        let labels = chosen
+            .iter()
+            .map(|c| {
+                c.as_ref().map(|l| {
+                    *index.entry(l.clone()).or_insert_with(|| {
+                        names.push(l.clone());
+                        (names.len() - 1) as u32
+                    })
+                })
+            })
+            .collect();
+        ComparedDimension {
+            name: name.to_string(),
+            names,
+            labels,
+            scores,
+            method,
+        }
+    }
+
+    /// The label of paragraph `i` as text.
+    pub fn label(&self, i: usize) -> Option<&str> {
+        self.labels[i].map(|l| self.names[l as usize].as_str())
+    }
+}
+
+/// The label names of the topic dimension, `"<id>: <label>"`, indexed by topic id.
+pub fn topic_label_names(topics: &[Topic]) -> Vec<String> {
+    topics
+        .iter()
+        .enumerate()
+        .map(|(id, t)| format!("{id}: {}", t.label))
+        .collect()
+}
+
 /// The topic dimension: label `"<id>: <label>"` per paragraph.
 pub fn topic_dimension(c: &Assignment, topics: &[Topic]) -> ComparedDimension {
     ComparedDimension {
         name: "topic".to_string(),
-        labels: c
-            .labels
-            .iter()
-            .map(|&l| Some(format!("{}: {}", l, topics[l].label)))
-            .collect(),
+        names: topic_label_names(topics),
+        labels: c.labels.iter().map(|&l| Some(l as u32)).collect(),
         scores: c.prob.clone(),
         method: DimensionMethod::Topics,
     }
@@ -226,7 +318,57 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
     format!("{cut} …")
 }
 
-/// Runs the statistics for every dimension.
+/// What the compare stage needs of a corpus besides the labels: each paragraph's document,
+/// each group's description and term counts. Built from a loaded corpus by [`compare`], or
+/// accumulated chunk by chunk by a streaming apply.
+pub struct CompareInput<'a> {
+    /// The document (index into `grouping.doc_group`) of each paragraph.
+    pub para_doc: &'a [u32],
+    /// Each group's description (documents, paragraphs, title when it has one document).
+    pub groups: Vec<GroupInfo>,
+    /// Term counts per group over the term vocabulary (sparse rows, terms ascending).
+    pub group_terms: Vec<Vec<(usize, f64)>>,
+}
+
+/// The groups' descriptions: documents, paragraphs, and the title of a group's only
+/// document.
+pub fn group_infos(corpus: &Corpus, seg: &Segmentation, grouping: &Grouping) -> Vec<GroupInfo> {
+    let mut groups: Vec<GroupInfo> = grouping
+        .group_names
+        .iter()
+        .map(|n| GroupInfo {
+            name: n.clone(),
+            n_docs: 0,
+            n_paragraphs: 0,
+            title: None,
+        })
+        .collect();
+    for (d, &g) in grouping.doc_group.iter().enumerate() {
+        groups[g].n_docs += 1;
+        if groups[g].n_docs == 1 {
+            groups[g].title = corpus.documents[d]
+                .title
+                .clone()
+                .or_else(|| seg.docs[d].title.clone());
+        } else {
+            groups[g].title = None;
+        }
+    }
+    for p in &seg.paragraphs {
+        groups[grouping.doc_group[p.doc]].n_paragraphs += 1;
+    }
+    groups
+}
+
+/// Adds term counts `row` (a sparse row of the term matrix) to `acc`.
+pub fn add_terms(acc: &mut BTreeMap<usize, f64>, row: sprs::CsVecView<'_, f64>) {
+    for (j, &v) in row.iter() {
+        *acc.entry(j).or_default() += v;
+    }
+}
+
+/// Runs the statistics for every dimension of a loaded corpus ([`compare_with`]), with the
+/// claims' example paragraphs taken from it.
 #[allow(clippy::too_many_arguments)]
 pub fn compare(
     corpus: &Corpus,
@@ -240,6 +382,49 @@ pub fn compare(
     seed: u64,
     progress: &dyn crate::progress::Progress,
 ) -> Result<Comparison, GroupError> {
+    let para_doc: Vec<u32> = seg.paragraphs.iter().map(|p| p.doc as u32).collect();
+    let mut per_group: Vec<BTreeMap<usize, f64>> =
+        vec![BTreeMap::new(); grouping.group_names.len()];
+    for (row, p) in term_counts.outer_iterator().zip(&seg.paragraphs) {
+        add_terms(&mut per_group[grouping.doc_group[p.doc]], row);
+    }
+    let input = CompareInput {
+        para_doc: &para_doc,
+        groups: group_infos(corpus, seg, grouping),
+        group_terms: per_group
+            .into_iter()
+            .map(|m| m.into_iter().collect())
+            .collect(),
+    };
+    let (mut cmp, wanted) = compare_with(
+        input,
+        grouping,
+        dims,
+        vocab,
+        params,
+        group_params,
+        seed,
+        progress,
+    )?;
+    for (claim, idx) in cmp.claims.iter_mut().zip(wanted) {
+        claim.examples = idx.iter().map(|&i| example(corpus, seg, i)).collect();
+    }
+    Ok(cmp)
+}
+
+/// Runs the statistics for every dimension. The claims come without their example
+/// paragraphs: the second value lists, per claim, the indices of the paragraphs to quote.
+#[allow(clippy::too_many_arguments)]
+pub fn compare_with(
+    input: CompareInput<'_>,
+    grouping: &Grouping,
+    dims: &[ComparedDimension],
+    vocab: &[String],
+    params: &CompareValidParams,
+    group_params: &GroupParams,
+    seed: u64,
+    progress: &dyn crate::progress::Progress,
+) -> Result<(Comparison, Vec<Vec<usize>>), GroupError> {
     let n_groups = grouping.group_names.len();
     // One unit per dimension's shares, then the divergence tests and the keyness.
     progress.set_total(dims.len() as u64 + 2);
@@ -247,12 +432,13 @@ pub fn compare(
     let units: Vec<Vec<Labelled<'_>>> = dims
         .iter()
         .map(|d| {
-            seg.paragraphs
+            input
+                .para_doc
                 .iter()
-                .zip(&d.labels)
-                .map(|(p, l)| Labelled {
-                    doc: p.doc,
-                    label: l.as_deref(),
+                .enumerate()
+                .map(|(i, &doc)| Labelled {
+                    doc: doc as usize,
+                    label: d.label(i),
                 })
                 .collect()
         })
@@ -303,18 +489,6 @@ pub fn compare(
 
     progress.inc(1);
     progress.message("distinctive terms");
-    // Term counts per group for keyness.
-    let mut per_group: Vec<BTreeMap<usize, f64>> = vec![BTreeMap::new(); n_groups];
-    for (row, p) in term_counts.outer_iterator().zip(&seg.paragraphs) {
-        let g = grouping.doc_group[p.doc];
-        for (j, &v) in row.iter() {
-            *per_group[g].entry(j).or_default() += v;
-        }
-    }
-    let counts: Vec<Vec<(usize, f64)>> = per_group
-        .into_iter()
-        .map(|m| m.into_iter().collect())
-        .collect();
     let (keyness, keyness_rows) = if n_groups > group_params.max_pairwise {
         warnings.push(format!(
             "{n_groups} groups: distinctive terms are computed for at most {} groups \
@@ -323,7 +497,7 @@ pub fn compare(
         ));
         (Vec::new(), Vec::new())
     } else if n_groups >= 2 {
-        let table = compare::keyness(&counts, vocab, &grouping.group_names, params)?;
+        let table = compare::keyness(&input.group_terms, vocab, &grouping.group_names, params)?;
         let top = compare::top_terms(&table, params.params().top_terms);
         let mut by_group: BTreeMap<usize, Vec<KeyTerm>> = BTreeMap::new();
         for t in &top {
@@ -347,49 +521,27 @@ pub fn compare(
     };
 
     progress.inc(1);
-    // Group descriptions.
-    let mut groups: Vec<GroupInfo> = grouping
-        .group_names
-        .iter()
-        .map(|n| GroupInfo {
-            name: n.clone(),
-            n_docs: 0,
-            n_paragraphs: 0,
-            title: None,
-        })
-        .collect();
-    for (d, &g) in grouping.doc_group.iter().enumerate() {
-        groups[g].n_docs += 1;
-        if groups[g].n_docs == 1 {
-            groups[g].title = corpus.documents[d]
-                .title
-                .clone()
-                .or_else(|| seg.docs[d].title.clone());
-        } else {
-            groups[g].title = None;
-        }
-    }
-    for p in &seg.paragraphs {
-        groups[grouping.doc_group[p.doc]].n_paragraphs += 1;
-    }
-
-    let claims = claims(seg, corpus, grouping, dims, &shares, &divergence);
+    let groups = input.groups;
+    let (claims, wanted) = claims(input.para_doc, grouping, dims, &shares, &divergence);
     let dimension_info = dims
         .iter()
         .map(|d| DimensionInfo::from_tests(&d.name, d.method, &divergence))
         .collect();
-    Ok(Comparison {
-        shares,
-        divergence,
-        adjust,
-        keyness,
-        keyness_rows,
-        claims,
-        groups,
-        dimension_info,
-        alpha: params.params().alpha,
-        warnings,
-    })
+    Ok((
+        Comparison {
+            shares,
+            divergence,
+            adjust,
+            keyness,
+            keyness_rows,
+            claims,
+            groups,
+            dimension_info,
+            alpha: params.params().alpha,
+            warnings,
+        },
+        wanted,
+    ))
 }
 
 /// The findings the report may headline: for each group and dimension, the label the group
@@ -403,18 +555,18 @@ pub fn compare(
 ///
 /// A dimension without tests (one group, or more than `groups.max_pairwise`) has no claims.
 fn claims(
-    seg: &Segmentation,
-    corpus: &Corpus,
+    para_doc: &[u32],
     grouping: &Grouping,
     dims: &[ComparedDimension],
     shares: &[ShareRow],
     divergence: &[DivergenceRow],
-) -> Vec<Claim> {
+) -> (Vec<Claim>, Vec<Vec<usize>>) {
     let n_groups = grouping.group_names.len();
     if n_groups < 2 {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let mut out = Vec::new();
+    let mut wanted = Vec::new();
     for d in dims {
         // the smallest adjusted p-value of each group's significant pairs
         let mut backed: BTreeMap<usize, f64> = BTreeMap::new();
@@ -433,10 +585,12 @@ fn claims(
         // label counts per group
         let mut counts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
         let mut totals = vec![0u64; n_groups];
-        for (p, l) in seg.paragraphs.iter().zip(&d.labels) {
+        for (&doc, l) in para_doc.iter().zip(&d.labels) {
             if let Some(l) = l {
-                let g = grouping.doc_group[p.doc];
-                *counts.entry((g, l.as_str())).or_default() += 1;
+                let g = grouping.doc_group[doc as usize];
+                *counts
+                    .entry((g, d.names[*l as usize].as_str()))
+                    .or_default() += 1;
                 totals[g] += 1;
             }
         }
@@ -466,13 +620,11 @@ fn claims(
                         .then_with(|| b.0.label.cmp(&a.0.label))
                 });
             let Some((row, rest)) = best else { continue };
-            let mut ex: Vec<(f32, usize)> = seg
-                .paragraphs
+            let mut ex: Vec<(f32, usize)> = para_doc
                 .iter()
                 .enumerate()
-                .filter(|(i, p)| {
-                    grouping.doc_group[p.doc] == g
-                        && d.labels[*i].as_deref() == Some(row.label.as_str())
+                .filter(|&(i, &doc)| {
+                    grouping.doc_group[doc as usize] == g && d.label(i) == Some(row.label.as_str())
                 })
                 .map(|(i, _)| (d.scores[i], i))
                 .collect();
@@ -490,15 +642,12 @@ fn claims(
                 ci_high: row.ci_high,
                 share_rest: rest,
                 p_adjusted: Some(p_adjusted),
-                examples: ex
-                    .iter()
-                    .take(2)
-                    .map(|&(_, i)| example(corpus, seg, i))
-                    .collect(),
+                examples: Vec::new(),
             });
+            wanted.push(ex.iter().take(2).map(|&(_, i)| i).collect());
         }
     }
-    out
+    (out, wanted)
 }
 
 /// An example paragraph by index.
@@ -513,6 +662,14 @@ pub fn example(corpus: &Corpus, seg: &Segmentation, i: usize) -> Example {
 
 /// Topic descriptions for the report.
 pub fn topic_infos(corpus: &Corpus, seg: &Segmentation, topics: &[Topic]) -> Vec<TopicInfo> {
+    topic_infos_with(topics, |i| example(corpus, seg, i))
+}
+
+/// Topic descriptions for the report, with `example` quoting a paragraph by index.
+pub fn topic_infos_with(
+    topics: &[Topic],
+    mut example: impl FnMut(usize) -> Example,
+) -> Vec<TopicInfo> {
     let n: usize = topics.iter().map(|t| t.size).sum::<usize>().max(1);
     topics
         .iter()
@@ -527,11 +684,7 @@ pub fn topic_infos(corpus: &Corpus, seg: &Segmentation, topics: &[Topic]) -> Vec
                 .cloned()
                 .zip(t.scores.iter().copied())
                 .collect(),
-            examples: t
-                .representatives
-                .iter()
-                .map(|&i| example(corpus, seg, i))
-                .collect(),
+            examples: t.representatives.iter().map(|&i| example(i)).collect(),
         })
         .collect()
 }

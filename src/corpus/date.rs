@@ -77,14 +77,20 @@ pub fn date_warning(corpus: &Corpus) -> Option<String> {
         .filter(|d| parse_date(d).is_none())
         .collect();
     let first = bad.first()?;
-    Some(format!(
+    Some(bad_dates_warning(bad.len(), first))
+}
+
+/// The warning of [`date_warning`] for `n` documents whose date is not a calendar date, the
+/// first of them `first`.
+pub fn bad_dates_warning(n: usize, first: &str) -> String {
+    format!(
         "{} document{} a date that is not a calendar date YYYY-MM-DD (e.g. '{}'): \
          documents.date is null for {}, documents.date_raw keeps the value as given",
-        bad.len(),
-        if bad.len() == 1 { " has" } else { "s have" },
+        n,
+        if n == 1 { " has" } else { "s have" },
         first,
-        if bad.len() == 1 { "it" } else { "them" }
-    ))
+        if n == 1 { "it" } else { "them" }
+    )
 }
 
 #[cfg(test)]

@@ -30,10 +30,10 @@ mod error;
 mod meta;
 mod reader;
 mod table;
-pub use table::read_columns;
+pub use table::{chunks, read_columns, TableChunks};
 mod text;
 
-pub use date::{date_warning, format_date, parse_date};
+pub use date::{bad_dates_warning, date_warning, format_date, parse_date};
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
 pub(crate) use reader::read_parquet_file;

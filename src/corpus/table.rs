@@ -16,6 +16,9 @@ struct Table {
     lines: Option<Vec<usize>>,
     /// JSONL: per row, what the text value is when it is not a string (`a number`, …).
     not_text: Option<Vec<Option<&'static str>>>,
+    /// The file row of the table's first row (a chunk of a larger file), for messages and
+    /// for ids by row number.
+    offset: usize,
 }
 
 impl Table {
@@ -47,7 +50,7 @@ impl Table {
     fn row_label(&self, path: &Path, row: usize) -> String {
         match &self.lines {
             Some(l) => format!("{}:{}", display(path), l[row]),
-            None => format!("{} row {}", display(path), row),
+            None => format!("{} row {}", display(path), self.offset + row),
         }
     }
 }
@@ -134,6 +137,7 @@ fn read_jsonl(
         n_rows: rows.len(),
         columns,
         lines: Some(lines),
+        offset: 0,
         not_text: Some(not_text),
     })
 }
@@ -283,6 +287,7 @@ fn frame_to_table(df: &polars::prelude::DataFrame) -> polars::prelude::PolarsRes
         columns,
         lines: None,
         not_text: None,
+        offset: 0,
     })
 }
 
@@ -510,78 +515,23 @@ pub(super) fn load_table(
 
     match doc_i {
         None => {
-            let mut first_row: HashMap<String, usize> = HashMap::new();
-            let mut kept = Vec::new();
-            for row in 0..table.n_rows {
-                let id = match id_i {
-                    Some(i) => match table.columns[i].values.get_string(row) {
-                        Some(id) if !id.trim().is_empty() => id,
-                        _ => {
-                            corpus.skipped.push(Skipped {
-                                source: table.row_label(path, row),
-                                reason: SkipReason::MissingId {
-                                    column: table.columns[i].name.clone(),
-                                    flag: "--id-col".to_string(),
-                                },
-                            });
-                            continue;
-                        }
-                    },
-                    None => row.to_string(),
-                };
-                if let Some(&first) = first_row.get(&id) {
-                    return Err(CorpusError::DuplicateId {
-                        path: path.to_path_buf(),
-                        column: table.columns[id_i.unwrap_or(0)].name.clone(),
-                        value: id,
-                        first,
-                        second: row,
-                    });
-                }
-                first_row.insert(id.clone(), row);
-                if let Some(found) = table.not_text(text_i, row) {
-                    corpus
-                        .skipped
-                        .push(not_text(&table, path, row, text_name, found));
-                    continue;
-                }
-                let text = text_of(row);
-                if text.trim().is_empty() {
-                    corpus.skipped.push(Skipped {
-                        source: table.row_label(path, row),
-                        reason: SkipReason::Empty,
-                    });
-                    continue;
-                }
-                let title = get(title_i, row);
-                corpus.documents.push(Document {
-                    id,
-                    source: get(source_i, row).unwrap_or_else(|| source.clone()),
-                    date: get(date_i, row),
-                    body: Body::Text { text, base: 0 },
-                    title,
-                });
-                kept.push(row);
-            }
-            let skip: Vec<usize> = [Some(text_i), id_i, title_i, date_i, source_i]
-                .into_iter()
-                .flatten()
-                .collect();
-            corpus.doc_meta = table
-                .columns
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !skip.contains(i))
-                .map(|(_, c)| {
-                    rename_clash(
-                        MetaColumn {
-                            name: c.name.clone(),
-                            values: c.values.take(&kept),
-                        },
-                        DOC_CORE,
-                    )
-                })
-                .collect();
+            let layout = Layout {
+                text_i,
+                id_i,
+                title_i,
+                date_i,
+                source_i,
+            };
+            let mut seen = SeenIds::default();
+            rows_to_documents(
+                &table,
+                path,
+                text_name,
+                &layout,
+                &source,
+                &mut seen,
+                &mut corpus,
+            )?;
         }
         Some(di) => {
             // Group rows by document, in order of first appearance.
@@ -692,6 +642,350 @@ pub(super) fn load_table(
         });
     }
     Ok(corpus)
+}
+
+/// A Parquet corpus of one document per row, read in chunks of rows (see [`chunks`]): each
+/// chunk is a [`Corpus`] of its documents, their metadata and the rows it left out, with the
+/// same documents, ids, checks and messages as [`super::load`] of the whole file.
+pub struct TableChunks {
+    path: std::path::PathBuf,
+    text_name: String,
+    layout: Layout,
+    source: String,
+    n_rows: usize,
+    next: usize,
+    chunk_rows: usize,
+    seen: SeenIds,
+    /// Every column of the file, in file order.
+    pub columns: Vec<String>,
+    /// The file, its size and checksum.
+    pub input: InputFile,
+}
+
+/// Opens the corpus `path` for reading in chunks of `chunk_rows` rows, when it can be read
+/// so: a Parquet file whose rows are documents (without `--doc-col`, whose rows of one
+/// document may be anywhere in the file). `Ok(None)` for every other corpus: load it whole
+/// with [`super::load`]. A missing text or id column is an error here, as in
+/// [`super::load`].
+pub fn chunks(
+    path: &Path,
+    params: &CorpusParams,
+    chunk_rows: usize,
+) -> Result<Option<TableChunks>, CorpusError> {
+    let is_parquet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if !is_parquet || params.doc_col.is_some() || !path.is_file() {
+        return Ok(None);
+    }
+    let table_err = |message: String| CorpusError::Table {
+        path: path.to_path_buf(),
+        message,
+    };
+    let (names, n_rows) = {
+        use polars::prelude::*;
+        let f = std::fs::File::open(path).map_err(io_err(path))?;
+        let read = || -> PolarsResult<(Vec<String>, usize)> {
+            let mut r = ParquetReader::new(f);
+            let names = r.schema()?.iter_names().map(|n| n.to_string()).collect();
+            Ok((names, r.num_rows()?))
+        };
+        match super::reader::catch_quiet(read) {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => {
+                return Err(table_err(format!(
+                    "not a readable Parquet file: {}",
+                    super::reader::short_message(&e.to_string())
+                )))
+            }
+            Err(panic) => {
+                return Err(table_err(format!(
+                    "not a readable Parquet file (corrupt or truncated; the reader stopped at: {}); re-export or re-download it",
+                    super::reader::short_message(&panic)
+                )))
+            }
+        }
+    };
+    let position = |name: &str| names.iter().position(|n| n == name);
+    let missing = |column: &str, flag: &str| CorpusError::MissingColumn {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        flag: flag.to_string(),
+        available: names.join(", "),
+    };
+    let text_name = params.text_col();
+    let text_i = position(text_name).ok_or_else(|| missing(text_name, "--text-col"))?;
+    let id_i = match &params.id_col {
+        Some(c) => Some(position(c).ok_or_else(|| missing(c, "--id-col"))?),
+        None => position("id"),
+    };
+    let field = |name: &str| position(name).filter(|&i| i != text_i);
+    let layout = Layout {
+        text_i,
+        id_i,
+        title_i: field("title"),
+        date_i: field("date"),
+        source_i: field("source"),
+    };
+    let (sha256, bytes) = {
+        use std::io::Read as _;
+        let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = f.read(&mut buf).map_err(io_err(path))?;
+            if n == 0 {
+                break;
+            }
+            sha2::Digest::update(&mut h, &buf[..n]);
+            bytes += n as u64;
+        }
+        let hex: String = sha2::Digest::finalize(h)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        (hex, bytes)
+    };
+    Ok(Some(TableChunks {
+        path: path.to_path_buf(),
+        text_name: text_name.to_string(),
+        layout,
+        source: path
+            .file_name()
+            .map(super::escape_name)
+            .unwrap_or_else(|| display(path)),
+        n_rows,
+        next: 0,
+        chunk_rows: chunk_rows.max(1),
+        seen: SeenIds::default(),
+        columns: names,
+        input: InputFile {
+            path: display(path),
+            bytes,
+            sha256,
+        },
+    }))
+}
+
+impl TableChunks {
+    /// Rows of the file.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// The error for a file none of whose rows became a document (`skipped`: every row
+    /// left out), as [`super::load`] gives it.
+    pub fn empty_error(&self, skipped: &[Skipped]) -> CorpusError {
+        let detail = if skipped.is_empty() {
+            format!(
+                "{} rows, none with text in column '{}'",
+                self.n_rows, self.text_name
+            )
+        } else {
+            format!(
+                "{} rows, all skipped: {}",
+                self.n_rows,
+                super::skipped_summary(skipped)
+            )
+        };
+        CorpusError::Empty {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+
+    fn read_chunk(&mut self) -> Result<Corpus, CorpusError> {
+        use polars::prelude::*;
+        let path = &self.path;
+        let table_err = |message: String| CorpusError::Table {
+            path: path.to_path_buf(),
+            message,
+        };
+        let f = std::fs::File::open(path).map_err(io_err(path))?;
+        let slice = (self.next, self.chunk_rows);
+        let df = match super::reader::catch_quiet(|| {
+            ParquetReader::new(f).with_slice(Some(slice)).finish()
+        }) {
+            Ok(Ok(df)) => df,
+            Ok(Err(e)) => {
+                return Err(table_err(format!(
+                    "not a readable Parquet file: {}",
+                    super::reader::short_message(&e.to_string())
+                )))
+            }
+            Err(panic) => {
+                return Err(table_err(format!(
+                    "not a readable Parquet file (corrupt or truncated; the reader stopped at: {}); re-export or re-download it",
+                    super::reader::short_message(&panic)
+                )))
+            }
+        };
+        let mut table = frame_to_table(&df).map_err(|e| table_err(e.to_string()))?;
+        drop(df);
+        table.offset = self.next;
+        self.next += table.n_rows.max(1);
+        let mut corpus = Corpus {
+            columns: self.columns.clone(),
+            ..Default::default()
+        };
+        rows_to_documents(
+            &table,
+            path,
+            &self.text_name,
+            &self.layout,
+            &self.source,
+            &mut self.seen,
+            &mut corpus,
+        )?;
+        Ok(corpus)
+    }
+}
+
+impl Iterator for TableChunks {
+    type Item = Result<Corpus, CorpusError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.n_rows {
+            return None;
+        }
+        let chunk = self.read_chunk();
+        if chunk.is_err() {
+            self.next = self.n_rows;
+        }
+        Some(chunk)
+    }
+}
+
+/// Where the columns of a one-document-per-row table are.
+struct Layout {
+    text_i: usize,
+    id_i: Option<usize>,
+    title_i: Option<usize>,
+    date_i: Option<usize>,
+    source_i: Option<usize>,
+}
+
+/// The ids met so far and the row of each (hashed to 128 bits, so a streamed corpus does
+/// not keep every id's text).
+#[derive(Default)]
+struct SeenIds(HashMap<u128, usize>);
+
+impl SeenIds {
+    fn key(id: &str) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut h);
+            id.hash(&mut h);
+            h.finish() as u128
+        };
+        (half(0) << 64) | half(1)
+    }
+
+    /// Records `id` at `row`; the row where it was first seen when it is a duplicate.
+    fn insert(&mut self, id: &str, row: usize) -> Option<usize> {
+        match self.0.entry(Self::key(id)) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+                None
+            }
+        }
+    }
+}
+
+/// Adds the rows of `table` (one document per row) to `corpus`: its documents, their
+/// metadata columns and the rows left out. A duplicate id (with the ids in `seen`) is an
+/// error.
+fn rows_to_documents(
+    table: &Table,
+    path: &Path,
+    text_name: &str,
+    l: &Layout,
+    source: &str,
+    seen: &mut SeenIds,
+    corpus: &mut Corpus,
+) -> Result<(), CorpusError> {
+    let text_i = l.text_i;
+    let get =
+        |i: Option<usize>, row: usize| i.and_then(|i| table.columns[i].values.get_string(row));
+    let mut kept = Vec::new();
+    for row in 0..table.n_rows {
+        let file_row = table.offset + row;
+        let id = match l.id_i {
+            Some(i) => match table.columns[i].values.get_string(row) {
+                Some(id) if !id.trim().is_empty() => id,
+                _ => {
+                    corpus.skipped.push(Skipped {
+                        source: table.row_label(path, row),
+                        reason: SkipReason::MissingId {
+                            column: table.columns[i].name.clone(),
+                            flag: "--id-col".to_string(),
+                        },
+                    });
+                    continue;
+                }
+            },
+            None => file_row.to_string(),
+        };
+        if let Some(first) = seen.insert(&id, file_row) {
+            return Err(CorpusError::DuplicateId {
+                path: path.to_path_buf(),
+                column: table.columns[l.id_i.unwrap_or(0)].name.clone(),
+                value: id,
+                first,
+                second: file_row,
+            });
+        }
+        if let Some(found) = table.not_text(text_i, row) {
+            corpus
+                .skipped
+                .push(not_text(table, path, row, text_name, found));
+            continue;
+        }
+        let text = table.columns[text_i]
+            .values
+            .get_string(row)
+            .unwrap_or_default();
+        if text.trim().is_empty() {
+            corpus.skipped.push(Skipped {
+                source: table.row_label(path, row),
+                reason: SkipReason::Empty,
+            });
+            continue;
+        }
+        let title = get(l.title_i, row);
+        corpus.documents.push(Document {
+            id,
+            source: get(l.source_i, row).unwrap_or_else(|| source.to_string()),
+            date: get(l.date_i, row),
+            body: Body::Text { text, base: 0 },
+            title,
+        });
+        kept.push(row);
+    }
+    let skip: Vec<usize> = [Some(text_i), l.id_i, l.title_i, l.date_i, l.source_i]
+        .into_iter()
+        .flatten()
+        .collect();
+    corpus.doc_meta = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !skip.contains(i))
+        .map(|(_, c)| {
+            rename_clash(
+                MetaColumn {
+                    name: c.name.clone(),
+                    values: c.values.take(&kept),
+                },
+                DOC_CORE,
+            )
+        })
+        .collect();
+    Ok(())
 }
 
 fn not_text(table: &Table, path: &Path, row: usize, column: &str, found: &str) -> Skipped {

@@ -9,9 +9,11 @@
 
 mod error;
 mod rundir;
+mod stream;
 
 pub use error::ExportError;
 pub use rundir::{check_no_overlap, check_replace_file, record_files, FileKind, RunDir, MARKER};
+pub use stream::TableWriter;
 
 use crate::corpus::{MetaColumn, MetaValues};
 use polars::prelude::*;
@@ -117,9 +119,68 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// Rows per Parquet row group. Every table is cut at the same rows whether it is written at
+/// once ([`write_parquet`]) or chunk by chunk ([`TableWriter`]), so both give the same bytes.
+pub const ROW_GROUP_ROWS: usize = 65_536;
+
+/// The key-value metadata of a Parquet table: the Arrow schema hint, `rhetor.version`,
+/// `rhetor.schema_version` and `meta`.
+fn parquet_kv(schema: &Schema, meta: &[(String, String)]) -> KeyValueMetadata {
+    // polars records an Arrow schema with `string_view` types, and pyarrow cannot turn a
+    // list of `string_view` into pandas objects. The Parquet data is the same either way
+    // (BYTE_ARRAY / UTF8): giving the hint at the oldest compat level (large_string)
+    // makes every reader (pandas, pyarrow, polars, DuckDB) read text without casting.
+    let arrow_hint = polars_parquet::arrow::write::schema_to_metadata_key(
+        &schema.to_arrow(CompatLevel::oldest()),
+    );
+    let mut kv = vec![
+        (arrow_hint.key, arrow_hint.value.unwrap_or_default()),
+        ("rhetor.version".to_string(), crate::VERSION.to_string()),
+        (
+            "rhetor.schema_version".to_string(),
+            SCHEMA_VERSION.to_string(),
+        ),
+    ];
+    kv.extend(meta.iter().cloned());
+    KeyValueMetadata::from_static(kv)
+}
+
+/// A Parquet writer of rhetor's settings (zstd, no timestamps: the same table gives the
+/// same bytes) for tables of `schema`.
+fn parquet_writer(
+    f: std::fs::File,
+    schema: &Schema,
+    meta: &[(String, String)],
+) -> PolarsResult<polars::io::parquet::write::BatchedWriter<std::fs::File>> {
+    ParquetWriter::new(f)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(Some(parquet_kv(schema, meta)))
+        .batched(schema)
+}
+
+/// Writes rows `[0, n)` of `df` in row groups of [`ROW_GROUP_ROWS`] (an empty table as one
+/// empty batch).
+fn write_row_groups(
+    w: &mut polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    df: &DataFrame,
+) -> PolarsResult<()> {
+    if df.height() == 0 {
+        return w.write_batch(df);
+    }
+    let mut off = 0;
+    while off < df.height() {
+        let mut part = df.slice(off as i64, ROW_GROUP_ROWS);
+        part.rechunk_mut();
+        w.write_batch(&part)?;
+        off += ROW_GROUP_ROWS;
+    }
+    Ok(())
+}
+
 /// Writes `df` to `path` as Parquet (zstd, no timestamps: the same table gives the same
-/// bytes), through a temporary file and a rename. `meta` goes into the file's key-value
-/// metadata, with `rhetor.version` and `rhetor.schema_version` added.
+/// bytes; row groups of [`ROW_GROUP_ROWS`]), through a temporary file and a rename. `meta`
+/// goes into the file's key-value metadata, with `rhetor.version` and
+/// `rhetor.schema_version` added.
 pub fn write_parquet(
     path: &Path,
     df: &mut DataFrame,
@@ -127,30 +188,13 @@ pub fn write_parquet(
 ) -> Result<(), ExportError> {
     atomically(path, |tmp| {
         let f = std::fs::File::create(tmp).map_err(io(tmp))?;
-        // polars records an Arrow schema with `string_view` types, and pyarrow cannot turn a
-        // list of `string_view` into pandas objects. The Parquet data is the same either way
-        // (BYTE_ARRAY / UTF8): giving the hint at the oldest compat level (large_string)
-        // makes every reader (pandas, pyarrow, polars, DuckDB) read text without casting.
-        let arrow_hint = polars_parquet::arrow::write::schema_to_metadata_key(
-            &df.schema().to_arrow(CompatLevel::oldest()),
-        );
-        let mut kv = vec![
-            (arrow_hint.key, arrow_hint.value.unwrap_or_default()),
-            ("rhetor.version".to_string(), crate::VERSION.to_string()),
-            (
-                "rhetor.schema_version".to_string(),
-                SCHEMA_VERSION.to_string(),
-            ),
-        ];
-        kv.extend(meta.iter().cloned());
-        ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(kv)))
-            .finish(df)
-            .map_err(|e| ExportError::Table {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        let err = |e: PolarsError| ExportError::Table {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut w = parquet_writer(f, df.schema(), meta).map_err(err)?;
+        write_row_groups(&mut w, df).map_err(err)?;
+        w.finish().map_err(err)?;
         Ok(())
     })
 }
@@ -258,6 +302,23 @@ fn json_value(out: &mut String, v: &AnyValue<'_>) {
 /// Written here rather than with polars' JSON writer: that writer is the only user of
 /// polars' `json` feature, which adds simd-json and polars-json to the first build.
 pub fn write_jsonl(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
+    atomically(path, |tmp| {
+        use std::io::Write as _;
+        let f = std::fs::File::create(tmp).map_err(io(tmp))?;
+        let mut w = std::io::BufWriter::new(f);
+        jsonl_rows(&mut w, df, path, tmp)?;
+        w.flush().map_err(io(tmp))
+    })
+}
+
+/// Writes the rows of `df` as JSON Lines to `w` (`path` names the table in errors, `file`
+/// the file written).
+fn jsonl_rows(
+    w: &mut impl std::io::Write,
+    df: &DataFrame,
+    path: &Path,
+    file: &Path,
+) -> Result<(), ExportError> {
     let cols: Vec<&Series> = df
         .columns()
         .iter()
@@ -267,28 +328,23 @@ pub fn write_jsonl(path: &Path, df: &DataFrame) -> Result<(), ExportError> {
         .iter()
         .map(|c| serde_json::Value::from(c.name().as_str()).to_string())
         .collect();
-    atomically(path, |tmp| {
-        use std::io::Write as _;
-        let f = std::fs::File::create(tmp).map_err(io(tmp))?;
-        let mut w = std::io::BufWriter::new(f);
-        let mut line = String::new();
-        for row in 0..df.height() {
-            line.clear();
-            line.push('{');
-            for (k, (key, col)) in keys.iter().zip(&cols).enumerate() {
-                if k > 0 {
-                    line.push(',');
-                }
-                line.push_str(key);
-                line.push(':');
-                let v = col.get(row).map_err(table_err(path))?;
-                json_value(&mut line, &v);
+    let mut line = String::new();
+    for row in 0..df.height() {
+        line.clear();
+        line.push('{');
+        for (k, (key, col)) in keys.iter().zip(&cols).enumerate() {
+            if k > 0 {
+                line.push(',');
             }
-            line.push_str("}\n");
-            w.write_all(line.as_bytes()).map_err(io(tmp))?;
+            line.push_str(key);
+            line.push(':');
+            let v = col.get(row).map_err(table_err(path))?;
+            json_value(&mut line, &v);
         }
-        w.flush().map_err(io(tmp))
-    })
+        line.push_str("}\n");
+        w.write_all(line.as_bytes()).map_err(io(file))?;
+    }
+    Ok(())
 }
 
 /// Writes a value as pretty JSON through a temporary file and a rename.

@@ -9,6 +9,7 @@ pub mod manifest;
 mod report_data;
 pub mod shard;
 mod stages;
+pub mod stream;
 pub mod tables;
 
 pub use manifest::{
@@ -458,6 +459,18 @@ pub fn apply(
     };
     let dir = RunDir::create(out, opts.force)?.with_formats(&cfg.config.output.formats);
     let mut ctx = new_ctx(progress, dir.notes());
+    if let Some(chunks) = corpus::chunks(corpus_path, &cfg.config.corpus, stream::chunk_rows())? {
+        let a = Applied {
+            command: "apply",
+            bundle: &b,
+            cfg: &cfg,
+            corpus_path,
+            applied,
+            opts,
+            out,
+        };
+        return stream::apply_streaming(a, dir, chunks, ctx);
+    }
     let loaded = load(corpus_path, &cfg, &mut ctx)?;
     let vectors = stages::embed_apply(&b, &loaded.texts(), &mut ctx)?;
     finish_applied(
@@ -647,12 +660,13 @@ fn compared_dimensions(
         } else {
             report::DimensionMethod::Keywords
         };
-        dims.push(framing::ComparedDimension {
-            name: d.name.clone(),
-            labels: d.chosen.clone(),
-            scores: d.score.clone(),
+        dims.push(framing::ComparedDimension::from_chosen(
+            &d.name,
+            &d.labels,
+            &d.chosen,
+            d.score.clone(),
             method,
-        });
+        ));
     }
     dims
 }
@@ -694,20 +708,12 @@ fn finish(
         Ok(())
     };
     let mut para_extra: Vec<Column> = Vec::new();
-    let mut report_file: Option<&str> = None;
+    let mut report_file: Option<&'static str> = None;
     let mut report_data = None;
     // The codebooks as used (target filled in): `rhetor sample` writes its coding guide
     // from them, and they document the run's labels.
     if f.stages >= Stages::Label {
-        for cb in &cfg.codebooks {
-            let text = toml::to_string_pretty(cb).map_err(|e| {
-                crate::export::ExportError::Refused(format!(
-                    "cannot encode codebook '{}': {e}",
-                    cb.codebook.name
-                ))
-            })?;
-            dir.write_text(&crate::bundle::codebook_file(&cb.codebook.name), &text)?;
-        }
+        write_codebooks(&dir, cfg)?;
     }
     if let Some(v) = vectors {
         dir.write_json("tfidf_vectorizer.json", &v.vectorizer)?;
@@ -756,10 +762,9 @@ fn finish(
         )?;
         let data = report_data::report_data(
             f.corpus_path,
-            corpus,
-            seg,
+            &counts(&loaded),
             cfg,
-            &t.topics,
+            framing::topic_infos(corpus, seg, &t.topics),
             &dims,
             cmp,
             &ctx.warnings,
@@ -784,6 +789,63 @@ fn finish(
     ctx.timer.lap("export");
 
     let counts = counts(&loaded);
+    let inputs = loaded.corpus.inputs.clone();
+    commit_run(
+        f,
+        dir,
+        Written {
+            tables,
+            counts,
+            inputs,
+            skipped: loaded.corpus.skipped,
+            report_file,
+            report_data,
+        },
+        ctx,
+    )
+}
+
+/// Writes the codebooks as used (target filled in) into the run.
+fn write_codebooks(dir: &RunDir, cfg: &CheckedConfig) -> Result<(), Error> {
+    for cb in &cfg.codebooks {
+        let text = toml::to_string_pretty(cb).map_err(|e| {
+            crate::export::ExportError::Refused(format!(
+                "cannot encode codebook '{}': {e}",
+                cb.codebook.name
+            ))
+        })?;
+        dir.write_text(&crate::bundle::codebook_file(&cb.codebook.name), &text)?;
+    }
+    Ok(())
+}
+
+/// What a run wrote before its manifest.
+struct Written {
+    tables: BTreeMap<String, TableInfo>,
+    counts: Counts,
+    inputs: Vec<crate::corpus::InputFile>,
+    skipped: Vec<crate::corpus::Skipped>,
+    report_file: Option<&'static str>,
+    report_data: Option<report::ReportData>,
+}
+
+/// Writes the manifest, validates against the coded sample when there is one, and commits
+/// the run directory.
+fn commit_run(
+    f: Finish<'_>,
+    dir: RunDir,
+    w: Written,
+    mut ctx: Ctx<'_>,
+) -> Result<RunSummary, Error> {
+    let (c, progress) = (&f.cfg.config, ctx.progress);
+    let Written {
+        tables,
+        counts,
+        inputs,
+        skipped,
+        report_file,
+        report_data,
+    } = w;
     let mut manifest = Manifest {
         rhetor_version: crate::VERSION.to_string(),
         schema_version: SCHEMA_VERSION,
@@ -792,9 +854,9 @@ fn finish(
         seed: c.seed,
         config: c.clone(),
         bundle: f.applied,
-        inputs: corpus.inputs.clone(),
+        inputs,
         counts: counts.clone(),
-        skipped: corpus.skipped.clone(),
+        skipped: skipped.clone(),
         tables,
         stages: ctx.details,
         timings_s: ctx.timer.0.clone(),
@@ -849,7 +911,7 @@ fn finish(
         report: report_file.map(|f| out.join(f)),
         out,
         counts,
-        skipped: loaded.corpus.skipped,
+        skipped,
         warnings: ctx.warnings,
         k: f.chosen_k,
         validation,

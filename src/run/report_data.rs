@@ -2,21 +2,18 @@
 
 use super::manifest::{AppliedBundle, EmbedDetails, StageDetails};
 use crate::config::CheckedConfig;
-use crate::corpus::Corpus;
 use crate::embed::transformer::Precision;
 use crate::framing;
 use crate::report::{self, Methods, ReportData, Summary};
-use crate::segment::Segmentation;
 use std::path::Path;
 
 /// Assembles the report's content from the run.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn report_data(
     corpus_path: &Path,
-    corpus: &Corpus,
-    seg: &Segmentation,
+    counts: &super::manifest::Counts,
     cfg: &CheckedConfig,
-    topics: &[crate::topics::Topic],
+    topics: Vec<report::TopicInfo>,
     dims: &[framing::ComparedDimension],
     cmp: framing::Comparison,
     warnings: &[String],
@@ -100,25 +97,24 @@ pub(super) fn report_data(
             crate::VERSION
         ),
     };
-    let counts_skipped = corpus.skipped.len() as u64;
     let mut data = ReportData {
         title: "How the documents frame the issue".to_string(),
         rhetor_version: crate::VERSION.to_string(),
         seed: c.seed,
         summary: Summary {
             corpus: corpus_path.display().to_string(),
-            documents: corpus.documents.len() as u64,
-            paragraphs: seg.paragraphs.len() as u64,
-            skipped: counts_skipped,
-            dropped: seg.dropped.values().sum::<usize>() as u64,
-            headings: seg.docs.iter().map(|d| d.n_headings as u64).sum(),
+            documents: counts.documents as u64,
+            paragraphs: counts.paragraphs as u64,
+            skipped: counts.skipped as u64,
+            dropped: counts.dropped as u64,
+            headings: counts.headings as u64,
         },
         group_by: c.groups.by.clone(),
         groups: cmp.groups,
         summarised: None,
         dimension_info: cmp.dimension_info,
         alpha: cmp.alpha,
-        topics: framing::topic_infos(corpus, seg, topics),
+        topics,
         dimensions: dims.iter().map(|d| d.name.clone()).collect(),
         shares: cmp.shares,
         divergence: cmp.divergence,

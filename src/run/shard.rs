@@ -566,48 +566,61 @@ pub fn merge(
 fn merged_details<'a>(parts: impl Iterator<Item = &'a PartManifest>) -> Option<EmbedDetails> {
     let mut out: Option<EmbedDetails> = None;
     for d in parts.filter_map(|m| m.embed.as_ref()) {
-        out = Some(match (out, d) {
-            (
-                Some(EmbedDetails::Transformer {
-                    model,
-                    model_dir,
-                    dimension,
-                    max_length,
-                    precision,
-                    n_truncated,
-                    n_tokens,
-                    n_pad_tokens,
-                    n_cached,
-                    engine,
-                    cache,
-                    tfidf_features_for_topic_terms,
-                }),
-                EmbedDetails::Transformer {
-                    n_truncated: t,
-                    n_tokens: k,
-                    n_pad_tokens: p,
-                    n_cached: c,
-                    ..
-                },
-            ) => EmbedDetails::Transformer {
+        out = Some(match out {
+            Some(o) => add_details(o, d),
+            None => d.clone(),
+        });
+    }
+    out
+}
+
+/// The embed details of two parts of a corpus together: the counts added up.
+pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
+    match (a, b) {
+        (
+            EmbedDetails::Transformer {
                 model,
                 model_dir,
                 dimension,
                 max_length,
                 precision,
-                n_truncated: n_truncated + t,
-                n_tokens: n_tokens + k,
-                n_pad_tokens: n_pad_tokens + p,
-                n_cached: n_cached + c,
+                n_truncated,
+                n_tokens,
+                n_pad_tokens,
+                n_cached,
                 engine,
                 cache,
                 tfidf_features_for_topic_terms,
             },
-            (Some(o), _) => o,
-            (None, d) => d.clone(),
-        });
+            EmbedDetails::Transformer {
+                n_truncated: t,
+                n_tokens: k,
+                n_pad_tokens: p,
+                n_cached: c,
+                ..
+            },
+        ) => EmbedDetails::Transformer {
+            model,
+            model_dir,
+            dimension,
+            max_length,
+            precision,
+            n_truncated: n_truncated + t,
+            n_tokens: n_tokens + k,
+            n_pad_tokens: n_pad_tokens + p,
+            n_cached: n_cached + c,
+            engine,
+            cache,
+            tfidf_features_for_topic_terms,
+        },
+        (EmbedDetails::Tfidf { n_features, nnz }, EmbedDetails::Tfidf { nnz: z, .. }) => {
+            EmbedDetails::Tfidf {
+                n_features,
+                nnz: nnz + z,
+            }
+        }
+        (o, _) => o,
     }
-    out
 }
 
 #[cfg(test)]

@@ -249,13 +249,7 @@ pub(super) fn embed_apply_given(
         (EmbedConfig::Tfidf(_), Some(components)) => {
             let empty = x.outer_iterator().filter(|r| r.nnz() == 0).count();
             if empty > 0 {
-                ctx.warnings.push(format!(
-                    "{empty} of {} paragraphs share no term with the bundle's vocabulary: their \
-                     vector is zero, so their topic (the centroid nearest the origin) and labels \
-                     say nothing about them; find them by topic_distance or refit on a corpus \
-                     like this one",
-                    texts.len()
-                ));
+                ctx.warnings.push(no_terms_warning(empty, texts.len()));
             }
             let e = match given {
                 Some(g) => g.embedding,
@@ -296,6 +290,29 @@ pub(super) fn embed_apply_given(
         embedder,
         lsa: None,
     })
+}
+
+/// The warning for `empty` of `total` paragraphs without a term of the bundle's vocabulary.
+pub(super) fn no_terms_warning(empty: usize, total: usize) -> String {
+    format!(
+        "{empty} of {total} paragraphs share no term with the bundle's vocabulary: their \
+         vector is zero, so their topic (the centroid nearest the origin) and labels \
+         say nothing about them; find them by topic_distance or refit on a corpus \
+         like this one"
+    )
+}
+
+/// The cluster details of a run that applies the bundle's centroids.
+pub(super) fn applied_cluster_details(bundle: &Bundle) -> ClusterDetails {
+    let c = &bundle.manifest.cluster;
+    ClusterDetails {
+        method: "nearest fitted centroid (k-means++ lloyd, fitted by the bundle)".into(),
+        k: c.k,
+        k_chosen_automatically: c.k_chosen_automatically,
+        silhouette_by_k: c.silhouette_by_k.clone(),
+        inertia: c.inertia,
+        n_iter: 0,
+    }
 }
 
 /// Topic descriptions of `assignment`: fitted terms and labels, this corpus's sizes and
@@ -391,15 +408,7 @@ pub(super) fn topics_apply(
     let assignment = cluster::assign_nearest(bundle.centroids.view(), v.embedding.view())?;
     progress.finish();
     ctx.timer.lap("cluster");
-    let c = &bundle.manifest.cluster;
-    ctx.details.cluster = Some(ClusterDetails {
-        method: "nearest fitted centroid (k-means++ lloyd, fitted by the bundle)".into(),
-        k: c.k,
-        k_chosen_automatically: c.k_chosen_automatically,
-        silhouette_by_k: c.silhouette_by_k.clone(),
-        inertia: c.inertia,
-        n_iter: 0,
-    });
+    ctx.details.cluster = Some(applied_cluster_details(bundle));
     progress.start("topics", 0);
     progress.message("fitted topic terms, representative paragraphs");
     let term_vectorizer = bundle.term_vectorizer.clone();

@@ -203,6 +203,18 @@ pub fn topics_frame(
     seg: &Segmentation,
     topics: &[Topic],
 ) -> Result<DataFrame, Error> {
+    topics_frame_with(topics, |i| {
+        let p = &seg.paragraphs[i];
+        (corpus.documents[p.doc].id.clone(), p.para_id as u32)
+    })
+}
+
+/// Builds `topics.parquet`, with `ids` giving the document and paragraph id of a paragraph
+/// by index.
+pub fn topics_frame_with(
+    topics: &[Topic],
+    ids: impl Fn(usize) -> (String, u32),
+) -> Result<DataFrame, Error> {
     let n: usize = topics.iter().map(|t| t.size).sum::<usize>().max(1);
     let list_str = |v: &[String]| Series::new(PlSmallStr::EMPTY, v.to_vec());
     let cols = vec![
@@ -244,11 +256,7 @@ pub fn topics_frame(
             topics
                 .iter()
                 .map(|t| {
-                    let ids: Vec<String> = t
-                        .representatives
-                        .iter()
-                        .map(|&i| corpus.documents[seg.paragraphs[i].doc].id.clone())
-                        .collect();
+                    let ids: Vec<String> = t.representatives.iter().map(|&i| ids(i).0).collect();
                     list_str(&ids)
                 })
                 .collect::<Vec<_>>(),
@@ -258,11 +266,7 @@ pub fn topics_frame(
             topics
                 .iter()
                 .map(|t| {
-                    let ids: Vec<u32> = t
-                        .representatives
-                        .iter()
-                        .map(|&i| seg.paragraphs[i].para_id as u32)
-                        .collect();
+                    let ids: Vec<u32> = t.representatives.iter().map(|&i| ids(i).1).collect();
                     Series::new(PlSmallStr::EMPTY, ids)
                 })
                 .collect::<Vec<_>>(),
