@@ -114,26 +114,101 @@ impl MetaValues {
     /// Builds a column from JSON values, inferring one type for all of them: booleans,
     /// integers, floats, or else strings (arrays and objects are kept as JSON text).
     pub fn from_json(values: &[Option<&Value>]) -> MetaValues {
-        let non_null = || values.iter().flatten().filter(|v| !v.is_null());
-        if non_null().all(|v| v.is_boolean()) && non_null().next().is_some() {
-            return MetaValues::Bool(values.iter().map(|v| v.and_then(Value::as_bool)).collect());
+        Self::from_json_as(values, JsonKind::of(values))
+    }
+
+    /// Builds a column of type `kind` from JSON values (see [`JsonKind`]).
+    pub fn from_json_as(values: &[Option<&Value>], kind: JsonKind) -> MetaValues {
+        match kind {
+            JsonKind::Bool => {
+                MetaValues::Bool(values.iter().map(|v| v.and_then(Value::as_bool)).collect())
+            }
+            JsonKind::Int => {
+                MetaValues::Int(values.iter().map(|v| v.and_then(Value::as_i64)).collect())
+            }
+            JsonKind::Float => {
+                MetaValues::Float(values.iter().map(|v| v.and_then(Value::as_f64)).collect())
+            }
+            JsonKind::Str => MetaValues::Str(
+                values
+                    .iter()
+                    .map(|v| match v {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(other) => Some(other.to_string()),
+                    })
+                    .collect(),
+            ),
         }
-        if non_null().all(|v| v.is_i64()) && non_null().next().is_some() {
-            return MetaValues::Int(values.iter().map(|v| v.and_then(Value::as_i64)).collect());
+    }
+}
+
+/// The type of a JSON column: booleans when every value that is not null is one (and there
+/// is one), else integers (`i64`), else numbers, else strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonKind {
+    /// `true`/`false`.
+    Bool,
+    /// Integers that fit `i64`.
+    Int,
+    /// Numbers.
+    Float,
+    /// Anything else (arrays and objects as JSON text).
+    Str,
+}
+
+impl JsonKind {
+    /// The type of `values`.
+    pub fn of(values: &[Option<&Value>]) -> JsonKind {
+        let mut k = JsonKindAcc::default();
+        for v in values.iter().flatten() {
+            k.add(v);
         }
-        if non_null().all(|v| v.is_number()) && non_null().next().is_some() {
-            return MetaValues::Float(values.iter().map(|v| v.and_then(Value::as_f64)).collect());
+        k.kind()
+    }
+}
+
+/// [`JsonKind`] of values seen one at a time.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonKindAcc {
+    any: bool,
+    all_bool: bool,
+    all_int: bool,
+    all_number: bool,
+}
+
+impl Default for JsonKindAcc {
+    fn default() -> Self {
+        JsonKindAcc {
+            any: false,
+            all_bool: true,
+            all_int: true,
+            all_number: true,
         }
-        MetaValues::Str(
-            values
-                .iter()
-                .map(|v| match v {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(s.clone()),
-                    Some(other) => Some(other.to_string()),
-                })
-                .collect(),
-        )
+    }
+}
+
+impl JsonKindAcc {
+    /// Counts `v` in (null is ignored).
+    pub fn add(&mut self, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        self.any = true;
+        self.all_bool &= v.is_boolean();
+        self.all_int &= v.is_i64();
+        self.all_number &= v.is_number();
+    }
+
+    /// The type of the values seen.
+    pub fn kind(&self) -> JsonKind {
+        match (self.any, self.all_bool, self.all_int, self.all_number) {
+            (false, ..) => JsonKind::Str,
+            (true, true, _, _) => JsonKind::Bool,
+            (true, _, true, _) => JsonKind::Int,
+            (true, _, _, true) => JsonKind::Float,
+            _ => JsonKind::Str,
+        }
     }
 }
 

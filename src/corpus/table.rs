@@ -1,5 +1,6 @@
 //! Tabular corpora: JSONL, CSV and Parquet files.
 
+use super::meta::JsonKind;
 use super::{
     display, io_err, sha256_hex, Body, Corpus, CorpusError, CorpusParams, Document, InputFile,
     MetaColumn, MetaValues, SkipReason, Skipped,
@@ -55,6 +56,93 @@ impl Table {
     }
 }
 
+/// One line of a JSONL file.
+enum JsonLine {
+    /// A JSON object: a row.
+    Object(Map<String, Value>),
+    /// Empty or whitespace only.
+    Blank,
+    /// Not UTF-8: left out.
+    Skip(Skipped),
+}
+
+/// Parses line `line_no` (1-based, without its `\n`) of a JSONL file; a line that is not a
+/// JSON object is an error naming it.
+fn parse_jsonl_line(path: &Path, line_no: usize, raw: &[u8]) -> Result<JsonLine, CorpusError> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let line = match std::str::from_utf8(raw) {
+        Ok(l) => l,
+        Err(e) => {
+            return Ok(JsonLine::Skip(Skipped {
+                source: format!("{}:{}", display(path), line_no),
+                reason: SkipReason::InvalidUtf8 {
+                    offset: e.valid_up_to(),
+                },
+            }))
+        }
+    };
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    if line.trim().is_empty() {
+        return Ok(JsonLine::Blank);
+    }
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(m)) => Ok(JsonLine::Object(m)),
+        Ok(other) => Err(CorpusError::Json {
+            path: path.to_path_buf(),
+            line: line_no,
+            message: format!(
+                "expected a JSON object per line, found {}",
+                json_kind(&other)
+            ),
+        }),
+        Err(e) => Err(CorpusError::Json {
+            path: path.to_path_buf(),
+            line: line_no,
+            message: format!("invalid JSON: {e}"),
+        }),
+    }
+}
+
+/// The table of JSONL `rows` (found on `lines`) with columns `names`, of the types `kinds`
+/// (inferred from these rows when `None`).
+fn jsonl_table(
+    rows: &[Map<String, Value>],
+    lines: Vec<usize>,
+    names: &[String],
+    kinds: Option<&[JsonKind]>,
+    text_name: &str,
+) -> Table {
+    let columns = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let vals: Vec<Option<&Value>> = rows.iter().map(|r| r.get(name)).collect();
+            let kind = match kinds {
+                Some(k) => k[i],
+                None => JsonKind::of(&vals),
+            };
+            MetaColumn {
+                values: MetaValues::from_json_as(&vals, kind),
+                name: name.clone(),
+            }
+        })
+        .collect();
+    let not_text = rows
+        .iter()
+        .map(|r| match r.get(text_name) {
+            None | Some(Value::Null) | Some(Value::String(_)) => None,
+            Some(other) => Some(json_kind(other)),
+        })
+        .collect();
+    Table {
+        n_rows: rows.len(),
+        columns,
+        lines: Some(lines),
+        offset: 0,
+        not_text: Some(not_text),
+    }
+}
+
 fn read_jsonl(
     path: &Path,
     bytes: &[u8],
@@ -64,46 +152,13 @@ fn read_jsonl(
     let mut rows: Vec<Map<String, Value>> = Vec::new();
     let mut lines = Vec::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line_no = i + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let line = match std::str::from_utf8(raw) {
-            Ok(l) => l,
-            Err(e) => {
-                skipped.push(Skipped {
-                    source: format!("{}:{}", display(path), line_no),
-                    reason: SkipReason::InvalidUtf8 {
-                        offset: e.valid_up_to(),
-                    },
-                });
-                continue;
-            }
-        };
-        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(m)) => {
+        match parse_jsonl_line(path, i + 1, raw)? {
+            JsonLine::Object(m) => {
                 rows.push(m);
-                lines.push(line_no);
+                lines.push(i + 1);
             }
-            Ok(other) => {
-                return Err(CorpusError::Json {
-                    path: path.to_path_buf(),
-                    line: line_no,
-                    message: format!(
-                        "expected a JSON object per line, found {}",
-                        json_kind(&other)
-                    ),
-                })
-            }
-            Err(e) => {
-                return Err(CorpusError::Json {
-                    path: path.to_path_buf(),
-                    line: line_no,
-                    message: format!("invalid JSON: {e}"),
-                })
-            }
+            JsonLine::Blank => {}
+            JsonLine::Skip(k) => skipped.push(k),
         }
     }
     // Columns in first-seen key order.
@@ -116,30 +171,7 @@ fn read_jsonl(
             }
         }
     }
-    let columns = names
-        .into_iter()
-        .map(|name| {
-            let vals: Vec<Option<&Value>> = rows.iter().map(|r| r.get(&name)).collect();
-            MetaColumn {
-                values: MetaValues::from_json(&vals),
-                name,
-            }
-        })
-        .collect();
-    let not_text = rows
-        .iter()
-        .map(|r| match r.get(text_name) {
-            None | Some(Value::Null) | Some(Value::String(_)) => None,
-            Some(other) => Some(json_kind(other)),
-        })
-        .collect();
-    Ok(Table {
-        n_rows: rows.len(),
-        columns,
-        lines: Some(lines),
-        offset: 0,
-        not_text: Some(not_text),
-    })
+    Ok(jsonl_table(&rows, lines, &names, None, text_name))
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -656,27 +688,132 @@ pub struct TableChunks {
     next: usize,
     chunk_rows: usize,
     seen: SeenIds,
+    format: ChunkFormat,
+    /// Every row has been read.
+    done: bool,
     /// Every column of the file, in file order.
     pub columns: Vec<String>,
     /// The file, its size and checksum.
     pub input: InputFile,
 }
 
+/// How the rows of a chunked file are read.
+enum ChunkFormat {
+    /// Parquet: a slice of rows at a time.
+    Parquet,
+    /// JSONL: lines from where the last chunk stopped, with the columns and their types
+    /// found by a first pass over the whole file.
+    Jsonl {
+        reader: std::io::BufReader<std::fs::File>,
+        line_no: usize,
+        kinds: Vec<JsonKind>,
+    },
+}
+
+/// The first pass over a JSONL file: its columns (first-seen key order), their types, its
+/// rows (objects), checksum and size. Errors as [`super::load`] gives them.
+#[allow(clippy::type_complexity)]
+fn jsonl_pass(
+    path: &Path,
+) -> Result<(Vec<String>, Vec<JsonKind>, usize, String, u64), CorpusError> {
+    use super::meta::JsonKindAcc;
+    use std::io::BufRead as _;
+    let mut r = std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(path).map_err(io_err(path))?,
+    );
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    let (mut names, mut kinds): (Vec<String>, Vec<JsonKindAcc>) = (Vec::new(), Vec::new());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let (mut rows, mut bytes, mut line_no) = (0usize, 0u64, 0usize);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(io_err(path))?;
+        if line_no == 0 && has_utf16_bom(&buf) {
+            return Err(CorpusError::Utf16 {
+                path: path.to_path_buf(),
+            });
+        }
+        sha2::Digest::update(&mut h, &buf);
+        bytes += n as u64;
+        let had_newline = buf.last() == Some(&b'\n');
+        let raw = if had_newline {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf[..]
+        };
+        line_no += 1;
+        if let JsonLine::Object(m) = parse_jsonl_line(path, line_no, raw)? {
+            rows += 1;
+            for (k, v) in &m {
+                let i = *index.entry(k.clone()).or_insert_with(|| {
+                    names.push(k.clone());
+                    kinds.push(JsonKindAcc::default());
+                    names.len() - 1
+                });
+                kinds[i].add(v);
+            }
+        }
+        if !had_newline {
+            break;
+        }
+    }
+    let sha: String = sha2::Digest::finalize(h)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((
+        names,
+        kinds.iter().map(|k| k.kind()).collect(),
+        rows,
+        sha,
+        bytes,
+    ))
+}
+
 /// Opens the corpus `path` for reading in chunks of `chunk_rows` rows, when it can be read
-/// so: a Parquet file whose rows are documents (without `--doc-col`, whose rows of one
-/// document may be anywhere in the file). `Ok(None)` for every other corpus: load it whole
-/// with [`super::load`]. A missing text or id column is an error here, as in
-/// [`super::load`].
+/// so: a Parquet or JSONL file whose rows are documents (without `--doc-col`, whose rows of
+/// one document may be anywhere in the file). `Ok(None)` for every other corpus (CSV, text
+/// files, folders): load it whole with [`super::load`]. A JSONL file is read twice: once for
+/// its columns and their types (which depend on every row), then chunk by chunk. A missing
+/// text or id column is an error here, as in [`super::load`].
 pub fn chunks(
     path: &Path,
     params: &CorpusParams,
     chunk_rows: usize,
 ) -> Result<Option<TableChunks>, CorpusError> {
-    let is_parquet = path
+    let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if !is_parquet || params.doc_col.is_some() || !path.is_file() {
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if params.doc_col.is_some() || !path.is_file() {
+        return Ok(None);
+    }
+    if ext == "jsonl" || ext == "ndjson" {
+        let (names, kinds, n_rows, sha256, bytes) = jsonl_pass(path)?;
+        let reader = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path).map_err(io_err(path))?,
+        );
+        let format = ChunkFormat::Jsonl {
+            reader,
+            line_no: 0,
+            kinds,
+        };
+        return open_chunks(
+            path,
+            params,
+            chunk_rows,
+            names,
+            n_rows,
+            (sha256, bytes),
+            format,
+        )
+        .map(Some);
+    }
+    if ext != "parquet" {
         return Ok(None);
     }
     let table_err = |message: String| CorpusError::Table {
@@ -707,6 +844,48 @@ pub fn chunks(
             }
         }
     };
+    let (sha256, bytes) = {
+        use std::io::Read as _;
+        let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = f.read(&mut buf).map_err(io_err(path))?;
+            if n == 0 {
+                break;
+            }
+            sha2::Digest::update(&mut h, &buf[..n]);
+            bytes += n as u64;
+        }
+        let hex: String = sha2::Digest::finalize(h)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        (hex, bytes)
+    };
+    open_chunks(
+        path,
+        params,
+        chunk_rows,
+        names,
+        n_rows,
+        (sha256, bytes),
+        ChunkFormat::Parquet,
+    )
+    .map(Some)
+}
+
+/// The chunk reader of a file with columns `names` and `n_rows` rows.
+fn open_chunks(
+    path: &Path,
+    params: &CorpusParams,
+    chunk_rows: usize,
+    names: Vec<String>,
+    n_rows: usize,
+    (sha256, bytes): (String, u64),
+    format: ChunkFormat,
+) -> Result<TableChunks, CorpusError> {
     let position = |name: &str| names.iter().position(|n| n == name);
     let missing = |column: &str, flag: &str| CorpusError::MissingColumn {
         path: path.to_path_buf(),
@@ -728,27 +907,7 @@ pub fn chunks(
         date_i: field("date"),
         source_i: field("source"),
     };
-    let (sha256, bytes) = {
-        use std::io::Read as _;
-        let mut f = std::fs::File::open(path).map_err(io_err(path))?;
-        let mut h = <sha2::Sha256 as sha2::Digest>::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut bytes = 0u64;
-        loop {
-            let n = f.read(&mut buf).map_err(io_err(path))?;
-            if n == 0 {
-                break;
-            }
-            sha2::Digest::update(&mut h, &buf[..n]);
-            bytes += n as u64;
-        }
-        let hex: String = sha2::Digest::finalize(h)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        (hex, bytes)
-    };
-    Ok(Some(TableChunks {
+    Ok(TableChunks {
         path: path.to_path_buf(),
         text_name: text_name.to_string(),
         layout,
@@ -760,13 +919,15 @@ pub fn chunks(
         next: 0,
         chunk_rows: chunk_rows.max(1),
         seen: SeenIds::default(),
+        done: n_rows == 0 && matches!(format, ChunkFormat::Parquet),
+        format,
         columns: names,
         input: InputFile {
             path: display(path),
             bytes,
             sha256,
         },
-    }))
+    })
 }
 
 impl TableChunks {
@@ -796,7 +957,7 @@ impl TableChunks {
         }
     }
 
-    fn read_chunk(&mut self) -> Result<Corpus, CorpusError> {
+    fn read_parquet(&self) -> Result<Table, CorpusError> {
         use polars::prelude::*;
         let path = &self.path;
         let table_err = |message: String| CorpusError::Table {
@@ -822,17 +983,56 @@ impl TableChunks {
                 )))
             }
         };
-        let mut table = frame_to_table(&df).map_err(|e| table_err(e.to_string()))?;
-        drop(df);
-        table.offset = self.next;
-        self.next += table.n_rows.max(1);
+        frame_to_table(&df).map_err(|e| table_err(e.to_string()))
+    }
+
+    fn read_chunk(&mut self) -> Result<Corpus, CorpusError> {
         let mut corpus = Corpus {
             columns: self.columns.clone(),
             ..Default::default()
         };
+        let mut table = match &mut self.format {
+            ChunkFormat::Parquet => self.read_parquet()?,
+            ChunkFormat::Jsonl {
+                reader,
+                line_no,
+                kinds,
+            } => {
+                use std::io::BufRead as _;
+                let path = &self.path;
+                let (mut rows, mut lines) = (Vec::new(), Vec::new());
+                let mut buf = Vec::new();
+                while rows.len() < self.chunk_rows {
+                    buf.clear();
+                    let n = reader.read_until(b'\n', &mut buf).map_err(io_err(path))?;
+                    if n == 0 {
+                        self.done = true;
+                        break;
+                    }
+                    let raw = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                    *line_no += 1;
+                    match parse_jsonl_line(path, *line_no, raw)? {
+                        JsonLine::Object(m) => {
+                            rows.push(m);
+                            lines.push(*line_no);
+                        }
+                        JsonLine::Blank => {}
+                        JsonLine::Skip(k) => corpus.skipped.push(k),
+                    }
+                }
+                jsonl_table(&rows, lines, &self.columns, Some(kinds), &self.text_name)
+            }
+        };
+        table.offset = self.next;
+        self.next += table.n_rows;
+        if matches!(self.format, ChunkFormat::Parquet)
+            && (self.next >= self.n_rows || table.n_rows == 0)
+        {
+            self.done = true;
+        }
         rows_to_documents(
             &table,
-            path,
+            &self.path,
             &self.text_name,
             &self.layout,
             &self.source,
@@ -847,12 +1047,12 @@ impl Iterator for TableChunks {
     type Item = Result<Corpus, CorpusError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next >= self.n_rows {
+        if self.done {
             return None;
         }
         let chunk = self.read_chunk();
         if chunk.is_err() {
-            self.next = self.n_rows;
+            self.done = true;
         }
         Some(chunk)
     }

@@ -123,12 +123,40 @@ fn assert_same(a: &Path, b: &Path) {
     }
 }
 
+/// The rows of [`demo_parquet`] as JSON Lines, with a `year` column that is an integer in
+/// every row but the last (so its type is only known at the end of the file), a blank line
+/// and a last line that is not UTF-8.
+fn demo_jsonl(parquet: &Path, path: &Path) {
+    let df = crate::common::read(parquet);
+    let ids = crate::common::strings(&df, "id");
+    let texts = crate::common::strings(&df, "text");
+    let outlets = crate::common::strings(&df, "outlet");
+    let mut out = Vec::new();
+    for (i, ((id, text), outlet)) in ids.iter().zip(&texts).zip(&outlets).enumerate() {
+        let year = if i + 1 == ids.len() {
+            serde_json::json!(2024.5)
+        } else {
+            serde_json::json!(2000 + i)
+        };
+        let row = serde_json::json!({"id": id, "text": text, "outlet": outlet, "year": year});
+        out.extend_from_slice(row.to_string().as_bytes());
+        out.push(b'\n');
+        if i == 3 {
+            out.push(b'\n');
+        }
+    }
+    out.extend_from_slice(b"{\"id\": \"bad\", \"text\": \"caf\xe9\"}\n");
+    std::fs::write(path, out).unwrap();
+}
+
 #[test]
 fn issue17_streamed_apply_is_the_run_of_the_whole_corpus() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let corpus = d.join("essays.parquet");
     demo_parquet(&corpus, false);
+    let jsonl = d.join("essays.jsonl");
+    demo_jsonl(&corpus, &jsonl);
     let bundle = d.join("bundle");
     let config = demo_corpus().join("rhetor.toml");
     fit(
