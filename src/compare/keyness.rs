@@ -74,6 +74,30 @@ pub fn keyness(
     params: &CompareValidParams,
 ) -> Result<KeynessTable, CompareError> {
     let a0 = params.params().keyness_prior;
+    let (totals, total, used) = check_counts(counts, vocab, group_names)?;
+    let scored = score_groups(counts, &totals, total, &used, a0, |rows| rows)?;
+    let skipped = skipped_groups(&scored, group_names);
+    let rows = scored
+        .into_iter()
+        .enumerate()
+        .flat_map(|(group, rows)| {
+            rows.into_iter()
+                .map(move |r| r.row(group, group_names, vocab))
+        })
+        .collect();
+    Ok(KeynessTable {
+        rows,
+        skipped,
+        prior: a0,
+    })
+}
+
+/// Checks the counts; returns each term's total, the grand total and the terms used.
+fn check_counts(
+    counts: &[Vec<(usize, f64)>],
+    vocab: &[String],
+    group_names: &[String],
+) -> Result<(Vec<f64>, f64, Vec<usize>), CompareError> {
     if counts.len() != group_names.len() {
         return Err(CompareError::RowsVsGroups {
             rows: counts.len(),
@@ -108,7 +132,57 @@ pub fn keyness(
     if used.len() < 2 {
         return Err(CompareError::TooFewTerms(used.len()));
     }
-    let per_group: Vec<Vec<KeynessRow>> = counts
+    Ok((totals, total, used))
+}
+
+/// A term's statistics in one group, before its names are attached.
+#[derive(Clone, Copy)]
+struct Scored {
+    term_id: usize,
+    count: f64,
+    log_odds: f64,
+    variance: f64,
+    z: f64,
+}
+
+impl Scored {
+    fn row(&self, group: usize, group_names: &[String], vocab: &[String]) -> KeynessRow {
+        KeynessRow {
+            group,
+            group_name: group_names[group].clone(),
+            term_id: self.term_id,
+            term: vocab[self.term_id].clone(),
+            count: self.count,
+            log_odds: self.log_odds,
+            variance: self.variance,
+            z: self.z,
+        }
+    }
+}
+
+fn skipped_groups(scored: &[Vec<Scored>], group_names: &[String]) -> Vec<SkippedTermGroup> {
+    scored
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_empty())
+        .map(|(group, _)| SkippedTermGroup {
+            group,
+            group_name: group_names[group].clone(),
+        })
+        .collect()
+}
+
+/// Every used term's statistics in every group (no rows for a group without counts).
+fn score_groups(
+    counts: &[Vec<(usize, f64)>],
+    totals: &[f64],
+    total: f64,
+    used: &[usize],
+    a0: f64,
+    keep: impl Fn(Vec<Scored>) -> Vec<Scored> + Sync,
+) -> Result<Vec<Vec<Scored>>, CompareError> {
+    let v = totals.len();
+    counts
         .par_iter()
         .enumerate()
         .map(|(group, row)| {
@@ -139,34 +213,60 @@ pub fn keyness(
                             total,
                         });
                     }
-                    Ok(KeynessRow {
-                        group,
-                        group_name: group_names[group].clone(),
+                    Ok(Scored {
                         term_id: w,
-                        term: vocab[w].clone(),
                         count: yi,
                         log_odds,
                         variance,
                         z,
                     })
                 })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()
+                .map(&keep)
         })
-        .collect::<Result<_, _>>()?;
-    let skipped = per_group
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_empty())
-        .map(|(group, _)| SkippedTermGroup {
-            group,
-            group_name: group_names[group].clone(),
-        })
-        .collect();
-    Ok(KeynessTable {
-        rows: per_group.into_iter().flatten().collect(),
-        skipped,
-        prior: a0,
-    })
+        .collect()
+}
+
+/// [`top_terms`] of [`keyness`] without the whole table: only the `n` best terms of each
+/// group are ever given their names, so memory does not grow with vocabulary × groups.
+/// The same rows, ranks, errors and skipped groups.
+pub fn keyness_top(
+    counts: &[Vec<(usize, f64)>],
+    vocab: &[String],
+    group_names: &[String],
+    params: &CompareValidParams,
+    n: usize,
+) -> Result<(Vec<TopTerm>, Vec<SkippedTermGroup>), CompareError> {
+    let (totals, total, used) = check_counts(counts, vocab, group_names)?;
+    let a0 = params.params().keyness_prior;
+    let order = |a: &Scored, b: &Scored| {
+        b.z.partial_cmp(&a.z)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| vocab[a.term_id].cmp(&vocab[b.term_id]))
+            .then(a.term_id.cmp(&b.term_id))
+    };
+    // Only the best n of a group are kept (an empty group stays empty: it is skipped).
+    let scored = score_groups(counts, &totals, total, &used, a0, |mut rows| {
+        if n < rows.len() {
+            if n == 0 {
+                rows.truncate(1);
+                return rows;
+            }
+            rows.select_nth_unstable_by(n - 1, order);
+            rows.truncate(n);
+        }
+        rows.sort_by(order);
+        rows
+    })?;
+    let skipped = skipped_groups(&scored, group_names);
+    let mut out = Vec::new();
+    for (group, rows) in scored.into_iter().enumerate() {
+        out.extend(rows.iter().take(n).enumerate().map(|(i, r)| TopTerm {
+            rank: i + 1,
+            row: r.row(group, group_names, vocab),
+        }));
+    }
+    Ok((out, skipped))
 }
 
 /// The `n` most distinctive terms of each group: highest `z` first, ties by term (then term
@@ -214,6 +314,41 @@ mod tests {
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// keyness_top gives top_terms of the whole table: the same rows and ranks, ties (equal
+    /// z, broken by the term) included, for n below, at and above the number of terms.
+    #[test]
+    fn keyness_top_is_top_terms_of_the_table() {
+        let vocab: Vec<String> = (0..40).map(|i| format!("t{:02}", (i * 7) % 40)).collect();
+        let groups = names(&["a", "b", "c", "empty"]);
+        let counts: Vec<Vec<(usize, f64)>> = (0..4)
+            .map(|g| {
+                if g == 3 {
+                    return Vec::new();
+                }
+                // Terms 30..40 get equal counts in every group: tied z.
+                (0..40)
+                    .map(|t| {
+                        (
+                            t,
+                            if t >= 30 {
+                                2.0
+                            } else {
+                                ((t * 13 + g * 5) % 9) as f64
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let p = params(50.0);
+        let table = keyness(&counts, &vocab, &groups, &p).unwrap();
+        for n in [0, 1, 5, 39, 40, 100] {
+            let (top, skipped) = keyness_top(&counts, &vocab, &groups, &p, n).unwrap();
+            assert_eq!(top, top_terms(&table, n), "n = {n}");
+            assert_eq!(skipped, table.skipped);
+        }
     }
 
     /// Counts (rows groups, columns tax, war, school, health, unused):

@@ -180,7 +180,9 @@ pub use divergence::{
     PermMethod,
 };
 pub use error::CompareError;
-pub use keyness::{keyness, top_terms, KeynessRow, KeynessTable, SkippedTermGroup, TopTerm};
+pub use keyness::{
+    keyness, keyness_top, top_terms, KeynessRow, KeynessTable, SkippedTermGroup, TopTerm,
+};
 pub use params::{
     Adjust, CompareParams, CompareParamsError, CompareValidParams, GroupParams, MIN_RESAMPLES,
 };
