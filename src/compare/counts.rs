@@ -36,7 +36,8 @@ impl DocEntry {
 /// ```
 /// use rhetor::compare::{shares_from_counts, CompareParams, DimensionCounts, Grouping};
 /// let mut counts = DimensionCounts::new("frame");
-/// for (doc, label) in [(0, Some("economy")), (0, None), (1, Some("security")), (1, Some("economy"))] {
+/// let units = [(0, Some("economy")), (0, None), (1, Some("security")), (1, Some("economy"))];
+/// for (doc, label) in units {
 ///     counts.add(doc, label);
 /// }
 /// let grouping = Grouping::identity(vec!["a".into(), "b".into()]);

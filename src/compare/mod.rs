@@ -103,6 +103,21 @@
 //! and do not depend on the order of dimensions. The bootstrap does the same per
 //! `(seed, dimension name, group, chunk)`.
 //!
+//! ### Sufficient statistics and cost
+//!
+//! Shares and divergence tests need only each document's label counts (and its unlabelled
+//! units): a [`DimensionCounts`], which a streaming reader can accumulate chunk by chunk
+//! ([`DimensionCounts::add`], [`DimensionCounts::merge`]) and pass to
+//! [`shares_from_counts`] and [`divergence_from_counts`]; [`shares`] and [`divergence`]
+//! build it from the units ([`DimensionCounts::from_units`]) and give the same tables, bit
+//! for bit. Documents with the same count vector (all one-paragraph documents with the
+//! same label, say) are one *type*. A permutation costs one random draw per document moved
+//! (`min(docs_a, docs_b)`) plus `O(T k)` for `T` types and `k` labels (`O(k)` per moved
+//! document when the types are more numerous); a bootstrap resample one draw and `k`
+//! additions per document plus `O(T k)`. The additions of a resample's standard errors
+//! follow the order of its draws, and every draw is the one it always was, so the results
+//! do not depend on the grouping into types.
+//!
 //! ## 3. Which words are distinctive of a group? — [`keyness`]
 //!
 //! Monroe, Colaresi & Quinn (2008) "Fightin' Words" log-odds ratio with an informative
