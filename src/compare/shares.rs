@@ -197,7 +197,7 @@ fn group_intervals(
     typed_group_intervals(&Typed::each(docs), k, n_boot, alpha, seed, min_docs)
 }
 
-/// [`group_intervals`] of typed documents.
+/// `group_intervals` of typed documents.
 fn typed_group_intervals(
     docs: &Typed<'_>,
     k: usize,
@@ -364,7 +364,7 @@ fn typed_pooled(docs: &Typed<'_>, tally: &[u64], p: &mut [f64]) -> f64 {
     n
 }
 
-/// [`cluster_se`] of the documents of types `sel` (in this order; `tally[t]` of them of
+/// `cluster_se` of the documents of types `sel` (in this order; `tally[t]` of them of
 /// type `t`): each type's squared residuals are computed once (into `terms`, `k` per type)
 /// and summed in the order of `sel`, so the result is bit for bit that of the documents'.
 fn typed_cluster_se(
@@ -416,7 +416,7 @@ fn bootstrap_t_quantiles(
     typed_bootstrap_t_quantiles(&Typed::each(docs), est, se, n_boot, alpha, seed)
 }
 
-/// [`bootstrap_t_quantiles`] of typed documents. A resample costs `O(G)` draws and `O(G k)`
+/// `bootstrap_t_quantiles` of typed documents. A resample costs `O(G)` draws and `O(G k)`
 /// additions (the standard errors are summed document by document in the resample's order,
 /// to keep them bit for bit), plus `O(T k)` for the `T` types.
 fn typed_bootstrap_t_quantiles(
