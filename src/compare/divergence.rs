@@ -2,10 +2,12 @@
 //! Benjamini–Hochberg adjustment.
 
 use super::{
-    derive_seed, name_hash, tabulate, Adjust, CompareError, CompareValidParams, Dimension,
-    DocCounts, GroupCounts, Grouping, SkippedGroup, CHUNK,
+    derive_seed, name_hash, uniform, Adjust, CompareError, CompareValidParams, Dimension,
+    DimensionCounts, DocCounts, GroupCounts, Grouping, SkippedGroup, Typed, CHUNK,
 };
-use rand::{Rng, SeedableRng};
+#[cfg(test)]
+use rand::Rng;
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -128,33 +130,63 @@ fn jsd_counts(a: &[u64], na: u64, b: &[u64], nb: u64) -> f64 {
 }
 
 /// Counts the permutations (out of `n_perm`) whose JSD reaches `obs`, in chunks of
-/// [`CHUNK`] each seeded from `(seed, chunk)`. `draw(rng, buf)` fills `buf` with the label
-/// counts of one side of a random split and returns its total.
-fn count_exceed<F>(
+/// [`CHUNK`] each seeded from `(seed, chunk)`. The items permuted are `items` (each an
+/// index into `types`, whose counts it has; items of one type are interchangeable); a
+/// random split moves a uniformly random `s`-subset of them to the front of the chunk's
+/// running order (partial Fisher–Yates, one draw per item moved) and the JSD of the counts
+/// of the `s` items against the rest is computed.
+fn count_exceed(
     n_perm: usize,
     seed: u64,
-    k: usize,
+    types: &[&DocCounts],
+    items: &[u32],
+    s: usize,
     total: &[u64],
-    n_total: u64,
     obs: f64,
-    draw: F,
-) -> usize
-where
-    F: Fn(&mut Xoshiro256Plus, &mut Vec<usize>, &mut [u64]) -> u64 + Sync,
-{
+) -> usize {
+    let k = total.len();
+    let n_total: u64 = total.iter().sum();
+    // Counting the types of the side and then adding each type's counts is cheaper than
+    // adding every item's counts when there are fewer types than items on the side.
+    let by_type = types.len() <= s;
     (0..n_perm.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let len = CHUNK.min(n_perm - c * CHUNK);
             let mut rng = Xoshiro256Plus::seed_from_u64(derive_seed(seed, &[c as u64]));
-            let mut order: Vec<usize> = Vec::new();
+            let mut order: Vec<u32> = items.to_vec();
+            let mut tally = vec![0u64; types.len()];
             let mut side = vec![0u64; k];
             let mut rest = vec![0u64; k];
             let mut hits = 0;
             for _ in 0..len {
-                let n_side = draw(&mut rng, &mut order, &mut side);
-                for ((r, &t), &s) in rest.iter_mut().zip(total).zip(&side) {
-                    *r = t - s;
+                partial_shuffle(&mut rng, &mut order, s);
+                side.iter_mut().for_each(|x| *x = 0);
+                let mut n_side = 0;
+                if by_type {
+                    tally.iter_mut().for_each(|x| *x = 0);
+                    for &t in &order[..s] {
+                        tally[t as usize] += 1;
+                    }
+                    for (d, &m) in types.iter().zip(&tally) {
+                        if m > 0 {
+                            n_side += m * d.n;
+                            for (x, &y) in side.iter_mut().zip(&d.counts) {
+                                *x += m * y;
+                            }
+                        }
+                    }
+                } else {
+                    for &t in &order[..s] {
+                        let d = types[t as usize];
+                        n_side += d.n;
+                        for (x, &y) in side.iter_mut().zip(&d.counts) {
+                            *x += y;
+                        }
+                    }
+                }
+                for ((r, &t), &x) in rest.iter_mut().zip(total).zip(&side) {
+                    *r = t - x;
                 }
                 let j = jsd_counts(&side, n_side, &rest, n_total - n_side);
                 if j >= obs - TIE_TOLERANCE {
@@ -167,65 +199,55 @@ where
 }
 
 /// Partial Fisher–Yates: moves a uniformly random `s`-subset of `order` to its front.
-fn partial_shuffle(rng: &mut Xoshiro256Plus, order: &mut [usize], s: usize) {
+fn partial_shuffle(rng: &mut Xoshiro256Plus, order: &mut [u32], s: usize) {
     let n = order.len();
+    // A local copy keeps the generator's state in registers.
+    let mut r = rng.clone();
     for i in 0..s.min(n.saturating_sub(1)) {
-        let j = rng.gen_range(i..n);
+        let j = uniform(&mut r, i, n);
         order.swap(i, j);
     }
+    *rng = r;
 }
 
-/// Permutation test between two groups (both with labelled units).
+/// Permutation test between two groups (both with labelled units) whose documents are
+/// types of `types`.
 fn test_pair(
+    types: &[DocCounts],
     a: &GroupCounts,
     b: &GroupCounts,
-    k: usize,
     n_perm: usize,
     seed: u64,
 ) -> (f64, f64, PermMethod) {
+    let k = a.counts.len();
     let obs = jsd_counts(&a.counts, a.n, &b.counts, b.n);
     let total: Vec<u64> = a.counts.iter().zip(&b.counts).map(|(x, y)| x + y).collect();
-    let n_total = a.n + b.n;
-    let hits = if a.docs.len() == 1 && b.docs.len() == 1 {
-        // Paragraphs: the pooled labels of the two documents, split n_a : n_b.
-        let pool: Vec<usize> = total
+    let paragraphs = a.docs.len() == 1 && b.docs.len() == 1;
+    let hits = if paragraphs {
+        // Paragraphs: the pooled labels of the two documents, split n_a : n_b; a paragraph
+        // is a document of one unit of its label.
+        let units: Vec<DocCounts> = (0..k)
+            .map(|l| {
+                let mut counts = vec![0; k];
+                counts[l] = 1;
+                DocCounts { n: 1, counts }
+            })
+            .collect();
+        let unit_types: Vec<&DocCounts> = units.iter().collect();
+        let pool: Vec<u32> = total
             .iter()
             .enumerate()
-            .flat_map(|(l, &c)| std::iter::repeat_n(l, c as usize))
+            .flat_map(|(l, &c)| std::iter::repeat_n(l as u32, c as usize))
             .collect();
         let s = a.n.min(b.n) as usize;
-        count_exceed(n_perm, seed, k, &total, n_total, obs, |rng, order, side| {
-            if order.is_empty() {
-                order.extend(0..pool.len());
-            }
-            partial_shuffle(rng, order, s);
-            side.iter_mut().for_each(|x| *x = 0);
-            for &i in &order[..s] {
-                side[pool[i]] += 1;
-            }
-            s as u64
-        })
+        count_exceed(n_perm, seed, &unit_types, &pool, s, &total, obs)
     } else {
         // Documents: the documents of both groups, split docs_a : docs_b.
-        let docs: Vec<&DocCounts> = a.docs.iter().chain(&b.docs).collect();
+        let docs = Typed::select(types, &[&a.docs, &b.docs]);
         let s = a.docs.len().min(b.docs.len());
-        count_exceed(n_perm, seed, k, &total, n_total, obs, |rng, order, side| {
-            if order.is_empty() {
-                order.extend(0..docs.len());
-            }
-            partial_shuffle(rng, order, s);
-            side.iter_mut().for_each(|x| *x = 0);
-            let mut n = 0;
-            for &i in &order[..s] {
-                n += docs[i].n;
-                for (x, &c) in side.iter_mut().zip(&docs[i].counts) {
-                    *x += c;
-                }
-            }
-            n
-        })
+        count_exceed(n_perm, seed, &docs.types, &docs.of, s, &total, obs)
     };
-    let method = if a.docs.len() == 1 && b.docs.len() == 1 {
+    let method = if paragraphs {
         PermMethod::Paragraphs
     } else {
         PermMethod::Documents
@@ -236,27 +258,51 @@ fn test_pair(
 
 /// Jensen–Shannon divergence and permutation p-value for every pair of groups along every
 /// dimension, with p-values adjusted over the whole table (see the [module docs](super)).
-/// Deterministic for a given `seed`, whatever the number of threads.
+/// Deterministic for a given `seed`, whatever the number of threads. The same as
+/// [`divergence_from_counts`] of [`DimensionCounts::from_units`] of each dimension.
 pub fn divergence(
     dims: &[Dimension<'_>],
     grouping: &Grouping,
     params: &CompareValidParams,
     seed: u64,
 ) -> Result<DivergenceTable, CompareError> {
-    let p = params.params();
     grouping.check()?;
+    check_names(dims.iter().map(|d| d.name))?;
+    let counts = dims
+        .iter()
+        .map(|d| DimensionCounts::from_units(d, grouping))
+        .collect::<Result<Vec<_>, _>>()?;
+    divergence_from_counts(&counts, grouping, params, seed)
+}
+
+/// An error for the first name given twice.
+fn check_names<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), CompareError> {
     let mut seen = BTreeSet::new();
-    for d in dims {
-        if !seen.insert(d.name) {
-            return Err(CompareError::DuplicateDimension(d.name.to_string()));
+    for name in names {
+        if !seen.insert(name) {
+            return Err(CompareError::DuplicateDimension(name.to_string()));
         }
     }
+    Ok(())
+}
+
+/// [`divergence`] from the dimensions' sufficient statistics: the label counts of each
+/// document. Every document of the counts must be in `grouping`.
+pub fn divergence_from_counts(
+    dims: &[DimensionCounts],
+    grouping: &Grouping,
+    params: &CompareValidParams,
+    seed: u64,
+) -> Result<DivergenceTable, CompareError> {
+    let p = params.params();
+    grouping.check()?;
+    check_names(dims.iter().map(|d| d.name()))?;
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     for dim in dims {
-        let tab = tabulate(dim, grouping)?;
-        let k = tab.labels.len();
-        skipped.extend(tab.skipped(dim.name, grouping));
+        let name = dim.name();
+        let tab = dim.tabulate(grouping)?;
+        skipped.extend(tab.skipped(name, grouping));
         let usable: Vec<usize> = (0..tab.groups.len())
             .filter(|&g| tab.groups[g].n > 0)
             .collect();
@@ -265,15 +311,15 @@ pub fn divergence(
             .enumerate()
             .flat_map(|(i, &a)| usable[i + 1..].iter().map(move |&b| (a, b)))
             .collect();
-        let dim_hash = name_hash(dim.name);
+        let dim_hash = name_hash(name);
         let tested: Vec<DivergenceRow> = pairs
             .par_iter()
             .map(|&(a, b)| {
                 let (ga, gb) = (&tab.groups[a], &tab.groups[b]);
                 let s = derive_seed(seed, &[STREAM_PERM, dim_hash, a as u64, b as u64]);
-                let (jsd, p_value, method) = test_pair(ga, gb, k, p.n_perm, s);
+                let (jsd, p_value, method) = test_pair(&tab.types, ga, gb, p.n_perm, s);
                 DivergenceRow {
-                    dimension: dim.name.to_string(),
+                    dimension: name.to_string(),
                     group_a: a,
                     group_b: b,
                     name_a: grouping.group_names[a].clone(),

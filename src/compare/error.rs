@@ -28,6 +28,25 @@ pub enum CompareError {
         /// How many documents the grouping has.
         n_docs: usize,
     },
+    /// Counts of a dimension have units of a document the grouping does not know.
+    #[error("dimension '{dimension}': the counts have units of document {doc}, but the grouping has {n_docs} documents")]
+    CountsDocOutOfRange {
+        /// The dimension.
+        dimension: String,
+        /// The first such document.
+        doc: usize,
+        /// How many documents the grouping has.
+        n_docs: usize,
+    },
+    /// [`DimensionCounts::merge`](super::DimensionCounts::merge) of two different
+    /// dimensions.
+    #[error("cannot merge the counts of dimension '{right}' into those of dimension '{left}'")]
+    MergeDimensions {
+        /// The dimension merged into.
+        left: String,
+        /// The dimension merged.
+        right: String,
+    },
     /// Two dimensions passed to [`divergence`](super::divergence) have the same name.
     #[error("dimension '{0}' is given twice")]
     DuplicateDimension(String),

@@ -103,6 +103,21 @@
 //! and do not depend on the order of dimensions. The bootstrap does the same per
 //! `(seed, dimension name, group, chunk)`.
 //!
+//! ### Sufficient statistics and cost
+//!
+//! Shares and divergence tests need only each document's label counts (and its unlabelled
+//! units): a [`DimensionCounts`], which a streaming reader can accumulate chunk by chunk
+//! ([`DimensionCounts::add`], [`DimensionCounts::merge`]) and pass to
+//! [`shares_from_counts`] and [`divergence_from_counts`]; [`shares`] and [`divergence`]
+//! build it from the units ([`DimensionCounts::from_units`]) and give the same tables, bit
+//! for bit. Documents with the same count vector (all one-paragraph documents with the
+//! same label, say) are one *type*. A permutation costs one random draw per document moved
+//! (`min(docs_a, docs_b)`) plus `O(T k)` for `T` types and `k` labels (`O(k)` per moved
+//! document when the types are more numerous); a bootstrap resample one draw and `k`
+//! additions per document plus `O(T k)`. The additions of a resample's standard errors
+//! follow the order of its draws, and every draw is the one it always was, so the results
+//! do not depend on the grouping into types.
+//!
 //! ## 3. Which words are distinctive of a group? — [`keyness`]
 //!
 //! Monroe, Colaresi & Quinn (2008) "Fightin' Words" log-odds ratio with an informative
@@ -169,15 +184,17 @@
 //! assert!(d.rows[0].jsd > 0.0 && d.rows[0].p_value > 0.0);
 //! ```
 
+mod counts;
 mod divergence;
 mod error;
 mod keyness;
 mod params;
 mod shares;
 
+pub use counts::DimensionCounts;
 pub use divergence::{
-    benjamini_hochberg, divergence, holm, jensen_shannon, DivergenceRow, DivergenceTable,
-    PermMethod,
+    benjamini_hochberg, divergence, divergence_from_counts, holm, jensen_shannon, DivergenceRow,
+    DivergenceTable, PermMethod,
 };
 pub use error::CompareError;
 pub use keyness::{
@@ -187,12 +204,11 @@ pub use params::{
     Adjust, CompareParams, CompareParamsError, CompareValidParams, GroupParams, MIN_RESAMPLES,
 };
 pub use shares::{
-    chi_square_1_quantile, goodman_intervals, normal_quantile, shares, student_t_quantile,
-    ShareMethod, ShareRow, SharesTable,
+    chi_square_1_quantile, goodman_intervals, normal_quantile, shares, shares_from_counts,
+    student_t_quantile, ShareMethod, ShareRow, SharesTable,
 };
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// One labelled unit (a paragraph): the document it belongs to and its label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,10 +313,76 @@ pub(crate) struct DocCounts {
     pub counts: Vec<u64>,
 }
 
+/// A list of documents as indices into a list of distinct count vectors (types), so that
+/// work per resample can be done once per type rather than once per document.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DocList {
+    /// Each document's type.
+    pub of: Vec<u32>,
+}
+
+impl DocList {
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+}
+
+/// Documents of one group (or pair of groups) with their own, dense numbering of types:
+/// `types[of[d]]` is document `d`'s counts.
+#[derive(Clone, Debug)]
+pub(crate) struct Typed<'a> {
+    /// Distinct count vectors.
+    pub types: Vec<&'a DocCounts>,
+    /// Each document's type (index into `types`).
+    pub of: Vec<u32>,
+}
+
+impl<'a> Typed<'a> {
+    /// Every document its own type.
+    #[cfg(test)]
+    pub fn each(docs: &'a [DocCounts]) -> Self {
+        Typed {
+            types: docs.iter().collect(),
+            of: (0..docs.len() as u32).collect(),
+        }
+    }
+
+    /// The documents of `lists` (in order) with types renumbered densely from the shared
+    /// `types`, in order of first appearance.
+    pub fn select(types: &'a [DocCounts], lists: &[&DocList]) -> Self {
+        let mut local = vec![u32::MAX; types.len()];
+        let mut t = Typed {
+            types: Vec::new(),
+            of: Vec::with_capacity(lists.iter().map(|l| l.len()).sum()),
+        };
+        for &g in lists.iter().flat_map(|l| &l.of) {
+            let slot = &mut local[g as usize];
+            if *slot == u32::MAX {
+                *slot = t.types.len() as u32;
+                t.types.push(&types[g as usize]);
+            }
+            t.of.push(*slot);
+        }
+        t
+    }
+
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    /// Document `d`'s counts.
+    pub fn doc(&self, d: usize) -> &'a DocCounts {
+        self.types[self.of[d] as usize]
+    }
+}
+
 /// One group's documents (those with ≥ 1 labelled unit) and pooled counts.
 #[derive(Clone, Debug)]
 pub(crate) struct GroupCounts {
-    pub docs: Vec<DocCounts>,
+    /// The documents, in document order, as types of [`Tabulated::types`].
+    pub docs: DocList,
     pub n: u64,
     pub counts: Vec<u64>,
     pub n_unlabelled: u64,
@@ -311,6 +393,8 @@ pub(crate) struct GroupCounts {
 pub(crate) struct Tabulated {
     /// Sorted distinct labels.
     pub labels: Vec<String>,
+    /// The distinct count vectors of the documents with ≥ 1 labelled unit.
+    pub types: Vec<DocCounts>,
     /// Per group.
     pub groups: Vec<GroupCounts>,
 }
@@ -333,79 +417,34 @@ impl Tabulated {
     }
 }
 
-/// A unit's label, `None` when missing or empty.
-fn label_of<'a>(u: &Labelled<'a>) -> Option<&'a str> {
-    u.label.filter(|l| !l.is_empty())
-}
-
 /// Checks the inputs and counts labels per document and group.
+#[cfg(test)]
 pub(crate) fn tabulate(
     dim: &Dimension<'_>,
     grouping: &Grouping,
 ) -> Result<Tabulated, CompareError> {
-    grouping.check()?;
-    let n_docs = grouping.doc_group.len();
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    for (unit, u) in dim.units.iter().enumerate() {
-        if u.doc >= n_docs {
-            return Err(CompareError::DocOutOfRange {
-                dimension: dim.name.to_string(),
-                unit,
-                doc: u.doc,
-                n_docs,
-            });
-        }
-        if let Some(l) = label_of(u) {
-            index.insert(l, 0);
-        }
-    }
-    let labels: Vec<String> = index.keys().map(|s| s.to_string()).collect();
-    for (i, v) in index.values_mut().enumerate() {
-        *v = i;
-    }
-    let k = labels.len();
-    let mut per_doc = vec![
-        DocCounts {
-            n: 0,
-            counts: vec![0; k]
-        };
-        n_docs
-    ];
-    let mut unlabelled = vec![0u64; grouping.group_names.len()];
-    for u in dim.units {
-        match label_of(u) {
-            Some(l) => {
-                let d = &mut per_doc[u.doc];
-                d.n += 1;
-                d.counts[index[l]] += 1;
-            }
-            None => unlabelled[grouping.doc_group[u.doc]] += 1,
-        }
-    }
-    let mut groups: Vec<GroupCounts> = unlabelled
-        .into_iter()
-        .map(|n_unlabelled| GroupCounts {
-            docs: Vec::new(),
-            n: 0,
-            counts: vec![0; k],
-            n_unlabelled,
-        })
-        .collect();
-    for (doc, d) in per_doc.into_iter().enumerate() {
-        if d.n == 0 {
-            continue;
-        }
-        let g = &mut groups[grouping.doc_group[doc]];
-        g.n += d.n;
-        for (t, c) in g.counts.iter_mut().zip(&d.counts) {
-            *t += c;
-        }
-        g.docs.push(d);
-    }
-    Ok(Tabulated { labels, groups })
+    DimensionCounts::from_units(dim, grouping)?.tabulate(grouping)
 }
 
 pub(crate) use crate::seed::{derive as derive_seed, name_hash};
+
+/// A uniform draw from `low..high` (`low < high`), the same value from the same generator
+/// state as `rng.gen_range(low..high)` of rand 0.8 on a 64-bit target (Lemire's widening
+/// multiply with rand's rejection zone; test `uniform_matches_gen_range`). Spelled out so
+/// that it is inlined into the resampling loops, which make one draw per document.
+#[inline(always)]
+pub(crate) fn uniform(rng: &mut rand_xoshiro::Xoshiro256Plus, low: usize, high: usize) -> usize {
+    use rand::RngCore;
+    debug_assert!(low < high);
+    let range = (high - low) as u64;
+    let zone = (range << range.leading_zeros()).wrapping_sub(1);
+    loop {
+        let m = u128::from(rng.next_u64()) * u128::from(range);
+        if m as u64 <= zone {
+            return low + (m >> 64) as usize;
+        }
+    }
+}
 
 /// Test-only simulation helpers shared by the submodules' tests.
 #[cfg(test)]
@@ -550,6 +589,35 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("document 5"), "{e}");
         assert!(e.to_string().contains("'topic'"), "{e}");
+    }
+
+    #[test]
+    fn uniform_matches_gen_range() {
+        use rand::{Rng, SeedableRng};
+        use rand_xoshiro::Xoshiro256Plus;
+        let mut a = Xoshiro256Plus::seed_from_u64(17);
+        let mut b = a.clone();
+        let highs = [
+            1,
+            2,
+            3,
+            7,
+            10,
+            1000,
+            8_361,
+            166_000,
+            1 << 40,
+            (1 << 63) + 5,
+            usize::MAX,
+        ];
+        for _ in 0..2000 {
+            for &h in &highs {
+                for low in [0, h / 2, h - 1] {
+                    assert_eq!(uniform(&mut a, low, h), b.gen_range(low..h));
+                }
+            }
+        }
+        assert_eq!(a, b);
     }
 
     #[test]

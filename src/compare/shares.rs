@@ -2,11 +2,15 @@
 //! or for a label carried by few documents a cluster Clopper–Pearson (Korn–Graubard)
 //! interval, or Goodman simultaneous multinomial intervals for single-document groups.
 
+#[cfg(test)]
+use super::DocCounts;
 use super::{
-    derive_seed, name_hash, tabulate, CompareError, CompareValidParams, Dimension, DocCounts,
-    Grouping, SkippedGroup, CHUNK,
+    derive_seed, name_hash, uniform, CompareError, CompareValidParams, Dimension, DimensionCounts,
+    Grouping, SkippedGroup, Typed, CHUNK,
 };
-use rand::{Rng, SeedableRng};
+#[cfg(test)]
+use rand::Rng;
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -102,17 +106,34 @@ pub struct SharesTable {
 
 /// Shares of each label per group with `1 − alpha` intervals (see the [module
 /// docs](super) for the methods). Deterministic for a given `seed`, whatever the number of
-/// threads.
+/// threads. The same as [`shares_from_counts`] of [`DimensionCounts::from_units`].
 pub fn shares(
     dim: &Dimension<'_>,
     grouping: &Grouping,
     params: &CompareValidParams,
     seed: u64,
 ) -> Result<SharesTable, CompareError> {
+    shares_from_counts(
+        &DimensionCounts::from_units(dim, grouping)?,
+        grouping,
+        params,
+        seed,
+    )
+}
+
+/// [`shares`] from the dimension's sufficient statistics: the label counts of each
+/// document. Every document of `counts` must be in `grouping`.
+pub fn shares_from_counts(
+    counts: &DimensionCounts,
+    grouping: &Grouping,
+    params: &CompareValidParams,
+    seed: u64,
+) -> Result<SharesTable, CompareError> {
     let p = params.params();
-    let tab = tabulate(dim, grouping)?;
+    let name = counts.name();
+    let tab = counts.tabulate(grouping)?;
     let k = tab.labels.len();
-    let dim_hash = name_hash(dim.name);
+    let dim_hash = name_hash(name);
     let per_group: Vec<Vec<ShareRow>> = tab
         .groups
         .par_iter()
@@ -121,7 +142,8 @@ pub fn shares(
         .map(|(gi, g)| {
             let intervals: Vec<(f64, f64, ShareMethod)> = if g.docs.len() >= 2 {
                 let seed = derive_seed(seed, &[STREAM_BOOT, dim_hash, gi as u64]);
-                group_intervals(&g.docs, k, p.n_boot, p.alpha, seed, MIN_DOCS_BOOT)
+                let docs = Typed::select(&tab.types, &[&g.docs]);
+                typed_group_intervals(&docs, k, p.n_boot, p.alpha, seed, MIN_DOCS_BOOT)
             } else {
                 goodman_intervals(&g.counts, p.alpha)
                     .into_iter()
@@ -134,7 +156,7 @@ pub fn shares(
                 .map(|(l, (lo, hi, method))| {
                     let share = g.counts[l] as f64 / g.n as f64;
                     ShareRow {
-                        dimension: dim.name.to_string(),
+                        dimension: name.to_string(),
                         group: gi,
                         group_name: grouping.group_names[gi].clone(),
                         label: tab.labels[l].clone(),
@@ -152,7 +174,7 @@ pub fn shares(
         })
         .collect();
     Ok(SharesTable {
-        skipped: tab.skipped(dim.name, grouping),
+        skipped: tab.skipped(name, grouping),
         labels: tab.labels,
         rows: per_group.into_iter().flatten().collect(),
         level: 1.0 - p.alpha,
@@ -163,6 +185,7 @@ pub fn shares(
 /// bootstrap-t for a label carried by at least `min_docs` documents and missing from at
 /// least `min_docs` documents, when its bootstrap is not degenerate; otherwise the cluster
 /// Clopper–Pearson (Korn–Graubard) interval.
+#[cfg(test)]
 fn group_intervals(
     docs: &[DocCounts],
     k: usize,
@@ -171,20 +194,39 @@ fn group_intervals(
     seed: u64,
     min_docs: usize,
 ) -> Vec<(f64, f64, ShareMethod)> {
-    let all: Vec<usize> = (0..docs.len()).collect();
+    typed_group_intervals(&Typed::each(docs), k, n_boot, alpha, seed, min_docs)
+}
+
+/// `group_intervals` of typed documents.
+fn typed_group_intervals(
+    docs: &Typed<'_>,
+    k: usize,
+    n_boot: usize,
+    alpha: f64,
+    seed: u64,
+    min_docs: usize,
+) -> Vec<(f64, f64, ShareMethod)> {
     let mut est = vec![0.0; k];
-    let n = pooled(docs, &all, &mut est);
+    let mut tally = vec![0u64; docs.types.len()];
+    for &t in &docs.of {
+        tally[t as usize] += 1;
+    }
+    let n = typed_pooled(docs, &tally, &mut est);
     let mut se = vec![0.0; k];
-    cluster_se(docs, &all, &est, n, &mut se);
+    let mut terms = vec![0.0; docs.types.len() * k];
+    typed_cluster_se(docs, &docs.of, &tally, &est, n, &mut terms, &mut se);
     let eligible: Vec<bool> = (0..k)
         .map(|l| {
-            let with = docs.iter().filter(|d| d.counts[l] > 0).count();
-            let without = docs.iter().filter(|d| d.counts[l] < d.n).count();
-            with >= min_docs && without >= min_docs && se[l] > 0.0
+            let (mut with, mut without) = (0, 0);
+            for (d, &m) in docs.types.iter().zip(&tally) {
+                with += m * u64::from(d.counts[l] > 0);
+                without += m * u64::from(d.counts[l] < d.n);
+            }
+            with >= min_docs as u64 && without >= min_docs as u64 && se[l] > 0.0
         })
         .collect();
     let t = if eligible.iter().any(|&e| e) {
-        bootstrap_t_quantiles(docs, &est, &se, n_boot, alpha, seed)
+        typed_bootstrap_t_quantiles(docs, &est, &se, n_boot, alpha, seed)
     } else {
         vec![None; k]
     };
@@ -208,14 +250,13 @@ fn group_intervals(
 /// (`se² / (p̂(1 − p̂)/n)`, undefined at `p̂ ∈ {0, 1}`) and the group's pooled one over all
 /// labels (`Σ se² / Σ p̂(1 − p̂)/n`), kept within `[1, Σ n_d² / n]` (no clustering at all;
 /// every document carrying a single label); and that largest design effect `Σ n_d² / n`.
-fn design_effects(docs: &[DocCounts], est: &[f64], se: &[f64], n: f64) -> (Vec<f64>, f64) {
+fn design_effects(docs: &Typed<'_>, est: &[f64], se: &[f64], n: f64) -> (Vec<f64>, f64) {
     let binom = |p: f64| p * (1.0 - p) / n;
     let num: f64 = se.iter().map(|s| s * s).sum();
     let den: f64 = est.iter().map(|&p| binom(p)).sum();
     let group = if den > 0.0 { num / den } else { 1.0 };
-    let max = (docs
-        .iter()
-        .map(|d| (d.n as f64) * (d.n as f64))
+    let max = ((0..docs.len())
+        .map(|d| (docs.doc(d).n as f64) * (docs.doc(d).n as f64))
         .sum::<f64>()
         / n)
         .max(1.0);
@@ -273,6 +314,7 @@ fn cluster_clopper_pearson(
 
 /// Cluster-robust standard errors of the pooled shares of the documents `sel` (indices into
 /// `docs`), given the pooled shares `p` and total `n`; written into `se`.
+#[cfg(test)]
 fn cluster_se(docs: &[DocCounts], sel: &[usize], p: &[f64], n: f64, se: &mut [f64]) {
     let g = sel.len() as f64;
     se.iter_mut().for_each(|s| *s = 0.0);
@@ -289,6 +331,7 @@ fn cluster_se(docs: &[DocCounts], sel: &[usize], p: &[f64], n: f64, se: &mut [f6
 }
 
 /// Pooled shares of the documents `sel`; returns the total.
+#[cfg(test)]
 fn pooled(docs: &[DocCounts], sel: &[usize], p: &mut [f64]) -> f64 {
     p.iter_mut().for_each(|x| *x = 0.0);
     let mut n = 0.0;
@@ -302,11 +345,66 @@ fn pooled(docs: &[DocCounts], sel: &[usize], p: &mut [f64]) -> f64 {
     n
 }
 
+/// Pooled shares of typed documents, `tally[t]` of them of type `t`; returns the total.
+/// Sums of integers, so the same as the sum document by document in any order.
+fn typed_pooled(docs: &Typed<'_>, tally: &[u64], p: &mut [f64]) -> f64 {
+    p.iter_mut().for_each(|x| *x = 0.0);
+    let mut n = 0;
+    for (d, &m) in docs.types.iter().zip(tally) {
+        if m == 0 {
+            continue;
+        }
+        n += m * d.n;
+        for (x, &y) in p.iter_mut().zip(&d.counts) {
+            *x += (m * y) as f64;
+        }
+    }
+    let n = n as f64;
+    p.iter_mut().for_each(|x| *x /= n);
+    n
+}
+
+/// `cluster_se` of the documents of types `sel` (in this order; `tally[t]` of them of
+/// type `t`): each type's squared residuals are computed once (into `terms`, `k` per type)
+/// and summed in the order of `sel`, so the result is bit for bit that of the documents'.
+fn typed_cluster_se(
+    docs: &Typed<'_>,
+    sel: &[u32],
+    tally: &[u64],
+    p: &[f64],
+    n: f64,
+    terms: &mut [f64],
+    se: &mut [f64],
+) {
+    let k = p.len();
+    let g = sel.len() as f64;
+    for ((d, &m), row) in docs.types.iter().zip(tally).zip(terms.chunks_exact_mut(k)) {
+        if m == 0 {
+            continue;
+        }
+        let nd = d.n as f64;
+        for ((r, &y), &pl) in row.iter_mut().zip(&d.counts).zip(p) {
+            let e = y as f64 - pl * nd;
+            *r = e * e;
+        }
+    }
+    se.iter_mut().for_each(|s| *s = 0.0);
+    for &t in sel {
+        let row = &terms[t as usize * k..][..k];
+        for (s, &r) in se.iter_mut().zip(row) {
+            *s += r;
+        }
+    }
+    let f = g / (g - 1.0);
+    se.iter_mut().for_each(|s| *s = (f * *s).sqrt() / n);
+}
+
 /// The `α/2` and `1 − α/2` quantiles `(t_lo, t_hi)` of the studentized cluster bootstrap
 /// statistic `t* = (p* − p̂)/se*` of each of the pooled shares `est` (standard errors `se`)
 /// of `docs` (≥ 2 documents, each with ≥ 1 unit). `None` for a label whose standard error
 /// is 0. A resample with `se* = 0` gives `t* = ±∞` (0 when `p* = p̂`), so a quantile is
 /// infinite when more than about `α/2` of the resamples are degenerate.
+#[cfg(test)]
 fn bootstrap_t_quantiles(
     docs: &[DocCounts],
     est: &[f64],
@@ -315,8 +413,23 @@ fn bootstrap_t_quantiles(
     alpha: f64,
     seed: u64,
 ) -> Vec<Option<(f64, f64)>> {
+    typed_bootstrap_t_quantiles(&Typed::each(docs), est, se, n_boot, alpha, seed)
+}
+
+/// `bootstrap_t_quantiles` of typed documents. A resample costs `O(G)` draws and `O(G k)`
+/// additions (the standard errors are summed document by document in the resample's order,
+/// to keep them bit for bit), plus `O(T k)` for the `T` types.
+fn typed_bootstrap_t_quantiles(
+    docs: &Typed<'_>,
+    est: &[f64],
+    se: &[f64],
+    n_boot: usize,
+    alpha: f64,
+    seed: u64,
+) -> Vec<Option<(f64, f64)>> {
     let g = docs.len();
     let k = est.len();
+    let n_types = docs.types.len();
     if se.iter().all(|&s| s <= 0.0) {
         return vec![None; k];
     }
@@ -327,14 +440,23 @@ fn bootstrap_t_quantiles(
         .map(|c| {
             let len = CHUNK.min(n_boot - c * CHUNK);
             let mut rng = Xoshiro256Plus::seed_from_u64(derive_seed(seed, &[c as u64]));
-            let mut sel = vec![0usize; g];
+            let mut sel = vec![0u32; g];
+            let mut tally = vec![0u64; n_types];
+            let mut terms = vec![0.0; n_types * k];
             let mut p = vec![0.0; k];
             let mut s = vec![0.0; k];
             let mut out = Vec::with_capacity(len * k);
             for _ in 0..len {
-                sel.iter_mut().for_each(|x| *x = rng.gen_range(0..g));
-                let nb = pooled(docs, &sel, &mut p);
-                cluster_se(docs, &sel, &p, nb, &mut s);
+                tally.iter_mut().for_each(|x| *x = 0);
+                let mut r = rng.clone();
+                for x in sel.iter_mut() {
+                    let t = docs.of[uniform(&mut r, 0, g)];
+                    *x = t;
+                    tally[t as usize] += 1;
+                }
+                rng = r;
+                let nb = typed_pooled(docs, &tally, &mut p);
+                typed_cluster_se(docs, &sel, &tally, &p, nb, &mut terms, &mut s);
                 out.extend(p.iter().zip(&s).zip(est).map(|((&pb, &sb), &e)| {
                     if sb > 0.0 {
                         (pb - e) / sb
