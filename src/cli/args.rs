@@ -634,7 +634,7 @@ pub struct ModelArgs {
     /// TOML config whose [classify] section sets the model and features.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
-    /// Model [default: svm, or the config's].
+    /// Model: svm, lr or stack [default: svm, or the config's].
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
     /// Inverse regularisation strength C [default: 1.0].
@@ -681,6 +681,11 @@ pub enum ModelArg {
     Svm,
     /// L2-regularised logistic regression.
     Lr,
+    /// Stacked ensemble: TF-IDF SVM (C = --c), logistic regression on the sentence
+    /// embedding and NB-weighted TF-IDF logistic regression, combined by a logistic-regression
+    /// meta model on inner out-of-fold scores (`[classify.stack]`); needs the embedding
+    /// features (--features tfidf+transformer). Single-label only.
+    Stack,
 }
 
 /// Flags of `rhetor train`.
