@@ -1,6 +1,6 @@
 //! The classifier file: a versioned JSON document holding everything needed to predict.
 //!
-//! # Format (`format = "rhetor-classifier"`, `format_version = 1`)
+//! # Format (`format = "rhetor-classifier"`, `format_version = 1` or `2`)
 //!
 //! ```text
 //! {
@@ -38,9 +38,23 @@
 //!                                         //   or null: dense (values has n_features entries)
 //!         "values": ["0.0123", ...] } ],  // the weights (f32)
 //!     "fit_info": [ { "class": "FAVOR", "iterations": 87, "converged": true } ]
-//!   }
+//!   },
+//!   "stack": {                            // only with params.model = "stack" (version 2)
+//!     "n_tfidf": 91234,                   // TF-IDF columns; the embedding's follow
+//!     "views": [                          // in params.stack.views order
+//!       { "view": "tfidf_svm", "linear": <linear> },       // n_features = n_tfidf
+//!       { "view": "embedding_lr", "linear": <linear> },    // n_features = the dimension
+//!       { "view": "nb_lr", "nb_weights": ["0.41", ...],    // |r|, one per TF-IDF column
+//!         "linear": <linear> } ] }
 //! }
 //! ```
+//!
+//! For a stack, `"linear"` is the logistic-regression meta model: its input is the views'
+//! decision values side by side (one column per view for two classes, one per class and
+//! view otherwise), so its `n_features` is their number. Stacks are written with
+//! `format_version = 2`; every other model keeps `format_version = 1` (the same document
+//! without `"stack"`), so rhetor versions that read only version 1 still read them, and
+//! refuse a stack with [`ModelFileError::UnsupportedVersion`]. This build reads both.
 //!
 //! Floating-point values (`idf`, `intercept`, `values`) are JSON strings holding the
 //! shortest decimal that reads back to the same bits (Rust's `{:?}`): `serde_json` as built
@@ -64,10 +78,11 @@
 //! the block refuses it as an unknown block kind.
 //!
 //! Loading first reads only `format` and `format_version` (a file of another kind or
-//! version is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
+//! a version outside 1–2 is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
 //! then the whole document (invalid or truncated JSON is [`ModelFileError::Json`]), then
 //! checks that the parts agree (array lengths, sorted indices within range, class lists,
-//! feature counts: [`ModelFileError::Inconsistent`]). Loading never panics.
+//! feature counts, a stack's views against its parameters, `nb_weights` finite and ≥ 0:
+//! [`ModelFileError::Inconsistent`]). Loading never panics.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
