@@ -376,16 +376,14 @@ impl ClassifierValidParams {
         train: &[usize],
     ) -> Result<FittedView, ClassifyError> {
         let y = labels.subset(train);
-        let tf = select_csr(tfidf, train);
-        let nb = match (view, y.y()) {
+        let (x, nb) = match (view, y.y()) {
+            (StackView::EmbeddingLr, _) => (select_csr(emb, train), None),
             (StackView::NbLr, Encoded::Single(v)) => {
-                Some(nb_weights(&tf, v, labels.classes().len(), stack.nb_alpha))
+                let tf = select_csr(tfidf, train);
+                let w = nb_weights(&tf, v, labels.classes().len(), stack.nb_alpha);
+                (nb_scale(&tf, &w), Some(w))
             }
-            _ => None,
-        };
-        let x = match view {
-            StackView::EmbeddingLr => select_csr(emb, train),
-            _ => view_input(view, &tf, emb, nb.as_deref()),
+            _ => (select_csr(tfidf, train), None),
         };
         let model = LinearModel::fit(&x, &y, &self.view_params(view, stack))?;
         Ok(FittedView {
@@ -393,6 +391,20 @@ impl ClassifierValidParams {
             model,
             nb_weights: nb,
         })
+    }
+
+    /// Decision values of a fitted view for rows `rows` of the TF-IDF / embedding matrices.
+    fn score_view(
+        fv: &FittedView,
+        (tfidf, emb): (&CsMat<f64>, &CsMat<f64>),
+        rows: &[usize],
+    ) -> Result<Array2<f64>, ClassifyError> {
+        let input = match (fv.view, fv.nb_weights.as_deref()) {
+            (StackView::EmbeddingLr, _) => select_csr(emb, rows),
+            (StackView::NbLr, Some(w)) => nb_scale(&select_csr(tfidf, rows), w),
+            _ => select_csr(tfidf, rows),
+        };
+        fv.model.decision_values(&input)
     }
 
     /// Train the stack on the feature rows `x` (TF-IDF columns first, `n_tfidf` of them,
@@ -424,14 +436,7 @@ impl ClassifierValidParams {
                 let train = folds.get(f).map_or(&all, |fold| &fold.train);
                 let fv = self.fit_view(view, &stack, (&tfidf, &emb), labels, train)?;
                 let scores = match folds.get(f) {
-                    Some(fold) => {
-                        let tf = select_csr(&tfidf, &fold.test);
-                        let input = match view {
-                            StackView::EmbeddingLr => select_csr(&emb, &fold.test),
-                            _ => view_input(view, &tf, &emb, fv.nb_weights.as_deref()),
-                        };
-                        Some(fv.model.decision_values(&input)?)
-                    }
+                    Some(fold) => Some(Self::score_view(&fv, (&tfidf, &emb), &fold.test)?),
                     None => None,
                 };
                 Ok((fv, scores))
