@@ -637,7 +637,8 @@ pub struct ModelArgs {
     /// Model: svm, lr or stack [default: svm, or the config's].
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
-    /// Inverse regularisation strength C [default: 1.0].
+    /// Inverse regularisation strength C (with --model stack: of the TF-IDF SVM view)
+    /// [default: 1.0].
     #[arg(long = "c")]
     pub c: Option<f64>,
     /// Weight classes inversely to their frequency.
