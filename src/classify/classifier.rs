@@ -10,14 +10,17 @@ use super::error::ClassifyError;
 use super::features::FittedFeatures;
 use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
 use super::linear::LinearModel;
-use super::params::{ClassifierParams, ClassifierValidParams, ModelKind};
+use super::params::{ClassifierParams, ClassifierValidParams};
+use super::stack::FittedStack;
 
-/// A trained text classifier: fitted features and a linear model.
+/// A trained text classifier: fitted features and a linear model (for a stack, the views
+/// and the meta model).
 #[derive(Clone, Debug)]
 pub struct Classifier {
     pub(crate) params: ClassifierParams,
     pub(crate) features: FittedFeatures,
     pub(crate) model: LinearModel,
+    pub(crate) stack: Option<FittedStack>,
 }
 
 impl Classifier {
@@ -38,7 +41,15 @@ impl Classifier {
     /// with the loaded model (an error when there is none or embedding fails).
     pub fn try_predict(&self, texts: &[&str]) -> Result<Predictions, ClassifyError> {
         let x = self.features.try_transform(texts)?;
-        self.model.predict(&x)
+        self.predict_features(&x)
+    }
+
+    /// Predictions for feature rows (of [`FittedFeatures::transform_with`]).
+    fn predict_features(&self, x: &sprs::CsMat<f64>) -> Result<Predictions, ClassifyError> {
+        match &self.stack {
+            None => self.model.predict(x),
+            Some(stack) => self.model.predict(&stack.meta_input(x)?),
+        }
     }
 
     /// Predictions for `texts` given their sentence embeddings `dense` (one row per text;
@@ -49,7 +60,7 @@ impl Classifier {
         dense: Option<ArrayView2<'_, f32>>,
     ) -> Result<Predictions, ClassifyError> {
         let x = self.features.transform_with(texts, dense)?;
-        self.model.predict(&x)
+        self.predict_features(&x)
     }
 
     /// The classes (sorted), the columns of the scores.
@@ -72,9 +83,15 @@ impl Classifier {
         &self.features
     }
 
-    /// The linear model.
+    /// The linear model (of a stack: the logistic-regression meta model, whose input is
+    /// the views' decision values).
     pub fn model(&self) -> &LinearModel {
         &self.model
+    }
+
+    /// The trained views of a stack (`model = "stack"`), else `None`.
+    pub fn stack(&self) -> Option<&FittedStack> {
+        self.stack.as_ref()
     }
 }
 
@@ -151,7 +168,7 @@ impl PerTargetClassifier {
                 })?;
             groups.entry(i).or_default().push(row);
         }
-        let lr = self.params.model == ModelKind::LogisticRegression;
+        let lr = self.params.model.has_probabilities();
         let mut out = Predictions::zeros(self.classes.clone(), self.multi_label, lr, texts.len());
         for (i, rows) in groups {
             let sub: Vec<&str> = rows.iter().map(|&r| texts[r]).collect();
@@ -289,11 +306,22 @@ impl ClassifierValidParams {
         if let Some(e) = self.encoder() {
             features.attach_encoder(e);
         }
+        if self.stack_params().is_some() {
+            let n_tfidf = features.n_features() - features.encoder_id().map_or(0, |e| e.dimension);
+            let (stack, model) = self.train_stack(&x, n_tfidf, labels)?;
+            return Ok(Classifier {
+                params: self.params().clone(),
+                features,
+                model,
+                stack: Some(stack),
+            });
+        }
         let model = LinearModel::fit(&x, labels, self)?;
         Ok(Classifier {
             params: self.params().clone(),
             features,
             model,
+            stack: None,
         })
     }
 

@@ -31,7 +31,7 @@ use super::classifier::{check_classes, group_targets, prepare, select_rows};
 use super::error::ClassifyError;
 use super::labels::{Encoded, EncodedLabels, Labels, Predictions};
 use super::linear::FitInfo;
-use super::params::{ClassifierValidParams, CvValidParams, ModelKind};
+use super::params::{ClassifierValidParams, CvValidParams};
 
 /// One fold: the training rows and the test rows (0-based, ascending).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub fn stratified_k_fold(labels: &Labels, cv: &CvValidParams) -> Result<Vec<Fold
     stratified_encoded(&encoded, cv, None)
 }
 
-fn stratified_encoded(
+pub(super) fn stratified_encoded(
     y: &EncodedLabels,
     cv: &CvValidParams,
     target: Option<&str>,
@@ -296,7 +296,7 @@ impl ClassifierValidParams {
     ) -> Result<CvOutcome, ClassifyError> {
         let n = texts.len();
         check_folds(&folds, n)?;
-        let lr = self.model == ModelKind::LogisticRegression;
+        let lr = self.model.has_probabilities();
         let multi = matches!(y.y(), Encoded::Multi(_));
         let mut all = Predictions::zeros(y.classes().to_vec(), multi, lr, n);
         let mut fold_of_row = vec![None; n];
@@ -361,7 +361,7 @@ impl ClassifierValidParams {
         let encoded = prepare(texts, labels)?;
         let groups = group_targets(targets, texts.len())?;
         let n = texts.len();
-        let lr = self.model == ModelKind::LogisticRegression;
+        let lr = self.model.has_probabilities();
         let multi = labels.is_multi_label();
         let mut pooled = Predictions::zeros(encoded.classes().to_vec(), multi, lr, n);
         let groups: Vec<(String, Vec<usize>)> = groups.into_iter().collect();

@@ -57,6 +57,35 @@ pub enum ClassifyParamsError {
     /// The weight of the sentence-embedding block is not a finite number > 0.
     #[error("transformer.weight must be a finite number > 0 (got weight = {0})")]
     InvalidTransformerWeight(f64),
+    /// `model = "stack"` with the embedding view but no sentence-embedding block.
+    #[error(
+        "model = \"stack\" has the view \"embedding_lr\" (a logistic regression on sentence \
+         embeddings) but no sentence-embedding block: add a [classify.transformer] table \
+         (e.g. `model = \"all-MiniLM-L6-v2\"`; on the command line --features \
+         tfidf+transformer), or leave \"embedding_lr\" out of stack.views"
+    )]
+    StackNeedsTransformer,
+    /// `model = "stack"` with a TF-IDF view but both TF-IDF blocks off.
+    #[error(
+        "model = \"stack\" has the view {0:?}, which needs TF-IDF features, but features.word \
+         and features.char are both off (use --features tfidf+transformer, or leave {0:?} out \
+         of stack.views)"
+    )]
+    StackNeedsTfidf(&'static str),
+    /// A `[classify.stack]` table with a model other than `"stack"`.
+    #[error(
+        "a [classify.stack] table is given but model = \"{0}\": set model = \"stack\" or \
+         remove the table"
+    )]
+    StackTableWithoutStack(&'static str),
+    /// Invalid stack parameters.
+    #[error("stack.{key} {problem}")]
+    InvalidStack {
+        /// The key.
+        key: &'static str,
+        /// What is wrong, with the value.
+        problem: String,
+    },
     /// Fewer than two cross-validation folds.
     #[error("folds must be at least 2 (got folds = {0})")]
     TooFewFolds(usize),
@@ -246,6 +275,12 @@ pub enum ClassifyError {
     /// Embedding texts with the sentence-transformer model failed.
     #[error("sentence embeddings: {0}")]
     Embedding(String),
+    /// `model = "stack"` with multi-label data.
+    #[error(
+        "model = \"stack\" supports single-label data only (one label per row); for \
+         multi-label data use model = \"linear_svm\" or \"logistic_regression\""
+    )]
+    StackMultiLabel,
     /// The model was trained with single labels but multi-label data was given, or the
     /// reverse.
     #[error("the model is {model} but the labels given are {given}")]
@@ -306,7 +341,7 @@ pub enum ModelFileError {
     /// A model file of a format version this build cannot read.
     #[error(
         "classifier file format_version {found} is not supported: this rhetor reads \
-         format_version {supported}; retrain the model with this version"
+         format_version 1 to {supported}; retrain the model with this version"
     )]
     UnsupportedVersion {
         /// The version found.

@@ -13,6 +13,9 @@
 //!   are fitted on the training folds only).
 //! * [`metrics`] — accuracy, per-class precision/recall/F1, macro/micro F1, SemEval's
 //!   `F_avg`, confusion matrix, multi-label F1, bootstrap intervals.
+//! * [`stack`] — `model = "stack"`: a TF-IDF SVM, an embedding logistic regression and a
+//!   naive-Bayes-weighted TF-IDF logistic regression combined by a logistic-regression meta
+//!   model on inner out-of-fold decision values.
 //! * [`model`] — the versioned JSON model file.
 //!
 //! A [`Classifier`] is features plus a linear model; a [`PerTargetClassifier`] holds one
@@ -41,6 +44,7 @@ pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod params;
+pub mod stack;
 
 pub use classifier::{Classifier, PerTargetClassifier, TargetModel};
 pub use cv::{CvOutcome, Fold, PerTargetCv, TargetCv};
@@ -54,6 +58,7 @@ pub use params::{
     BootstrapParams, BootstrapValidParams, ClassWeight, ClassifierParams, ClassifierValidParams,
     CvParams, CvValidParams, ModelKind,
 };
+pub use stack::{FittedStack, FittedView, StackParams, StackView};
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{SentenceEncoder, TransformerFeatureParams};
 use super::error::ClassifyParamsError;
 use super::features::{FeatureParams, FeatureValidParams};
+pub use super::stack::{StackParams, StackView};
 
 /// The linear model trained on the features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -21,6 +22,30 @@ pub enum ModelKind {
     /// `LogisticRegression(solver="liblinear", dual=True)` one-vs-rest),
     /// `"logistic_regression"`.
     LogisticRegression,
+    /// A stacked ensemble (`"stack"`, see [`stack`](super::stack)): a TF-IDF linear SVM, a
+    /// logistic regression on the sentence embedding and a naive-Bayes-weighted TF-IDF
+    /// logistic regression, combined by a logistic-regression meta model trained on their
+    /// inner out-of-fold decision values. Its parameters are [`StackParams`]
+    /// (`[classify.stack]`); `c` is the C of the TF-IDF SVM view. Single-label only.
+    Stack,
+}
+
+impl ModelKind {
+    /// The name in configuration files (`"linear_svm"`, `"logistic_regression"`,
+    /// `"stack"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::LinearSvm => "linear_svm",
+            ModelKind::LogisticRegression => "logistic_regression",
+            ModelKind::Stack => "stack",
+        }
+    }
+
+    /// Whether the predictions have class probabilities (logistic regression, and the
+    /// stack, whose meta model is one).
+    pub fn has_probabilities(self) -> bool {
+        matches!(self, ModelKind::LogisticRegression | ModelKind::Stack)
+    }
 }
 
 /// How examples are weighted in the loss.
@@ -80,6 +105,10 @@ pub struct ClassifierParams {
     /// ([`ClassifierValidParams::with_encoder`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformer: Option<TransformerFeatureParams>,
+    /// The stacked ensemble's parameters (`[classify.stack]`, default: none, which with
+    /// `model = "stack"` means [`StackParams::default`]); only with `model = "stack"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<StackParams>,
 }
 
 impl Default for ClassifierParams {
@@ -96,6 +125,7 @@ impl Default for ClassifierParams {
             seed: 0,
             features: FeatureParams::default(),
             transformer: None,
+            stack: None,
         }
     }
 }
@@ -140,13 +170,38 @@ impl ClassifierValidParams {
     pub fn encoder(&self) -> Option<&SentenceEncoder> {
         self.encoder.as_ref()
     }
+
+    /// The stack's parameters when `model = "stack"` (the `[classify.stack]` table or its
+    /// defaults), else `None`.
+    pub fn stack_params(&self) -> Option<StackParams> {
+        (self.params.model == ModelKind::Stack)
+            .then(|| self.params.stack.clone().unwrap_or_default())
+    }
+
+    /// These parameters for one linear model of a stack: `model`, `c`, and the features
+    /// (TF-IDF only, or none) replaced; tol, max_iter, intercept, class weight, shrinking
+    /// and seed kept.
+    pub(crate) fn linear_variant(&self, model: ModelKind, c: f64) -> ClassifierValidParams {
+        let mut params = self.params.clone();
+        params.model = model;
+        params.c = c;
+        params.stack = None;
+        ClassifierValidParams {
+            params,
+            features: self.features.clone(),
+            encoder: self.encoder.clone(),
+        }
+    }
 }
 
 impl ClassifierParams {
     /// Checks every rule: `c` finite and > 0, `tol` finite and > 0, `max_iter ≥ 1`,
     /// `intercept_scaling` finite and > 0 when `fit_intercept`, the feature rules of
     /// [`FeatureParams::check`] (both TF-IDF blocks may be off when the sentence-embedding
-    /// block is on) and those of [`TransformerFeatureParams::check`].
+    /// block is on) and those of [`TransformerFeatureParams::check`]. With `model =
+    /// "stack"`: the rules of [`StackParams::check`], the sentence-embedding block present
+    /// when the embedding view is used and a TF-IDF block when a TF-IDF view is; a
+    /// `stack` table with another model is an error.
     pub fn check(&self) -> Result<ClassifierValidParams, ClassifyParamsError> {
         if !(self.c.is_finite() && self.c > 0.0) {
             return Err(ClassifyParamsError::InvalidC(self.c));
@@ -165,6 +220,24 @@ impl ClassifierParams {
             ));
         }
         let no_tfidf = self.features.word.is_none() && self.features.char.is_none();
+        match (self.model, &self.stack) {
+            (ModelKind::Stack, stack) => {
+                let stack = stack.clone().unwrap_or_default();
+                stack.check()?;
+                if stack.views.contains(&StackView::EmbeddingLr) && self.transformer.is_none() {
+                    return Err(ClassifyParamsError::StackNeedsTransformer);
+                }
+                if let Some(v) = stack.views.iter().find(|v| v.uses_tfidf()) {
+                    if no_tfidf {
+                        return Err(ClassifyParamsError::StackNeedsTfidf(v.name()));
+                    }
+                }
+            }
+            (model, Some(_)) => {
+                return Err(ClassifyParamsError::StackTableWithoutStack(model.name()))
+            }
+            (_, None) => {}
+        }
         let features = match &self.transformer {
             Some(t) => {
                 t.check()?;
@@ -210,6 +283,16 @@ impl Deref for CvValidParams {
     type Target = CvParams;
     fn deref(&self) -> &CvParams {
         &self.0
+    }
+}
+
+impl CvValidParams {
+    /// `folds` (at least 2, the caller's guarantee) and `seed`, checked.
+    pub(crate) fn new(folds: usize, seed: u64) -> CvValidParams {
+        CvValidParams(CvParams {
+            folds: folds.max(2),
+            seed,
+        })
     }
 }
 

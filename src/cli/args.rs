@@ -634,10 +634,11 @@ pub struct ModelArgs {
     /// TOML config whose [classify] section sets the model and features.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
-    /// Model [default: svm, or the config's].
+    /// Model: svm, lr or stack [default: svm, or the config's].
     #[arg(long, value_enum)]
     pub model: Option<ModelArg>,
-    /// Inverse regularisation strength C [default: 1.0].
+    /// Inverse regularisation strength C (with --model stack: of the TF-IDF SVM view)
+    /// [default: 1.0].
     #[arg(long = "c")]
     pub c: Option<f64>,
     /// Weight classes inversely to their frequency.
@@ -681,6 +682,11 @@ pub enum ModelArg {
     Svm,
     /// L2-regularised logistic regression.
     Lr,
+    /// Stacked ensemble: TF-IDF SVM (C = --c), logistic regression on the sentence
+    /// embedding and NB-weighted TF-IDF logistic regression, combined by a logistic-regression
+    /// meta model on inner out-of-fold scores (`[classify.stack]`); needs the embedding
+    /// features (--features tfidf+transformer). Single-label only.
+    Stack,
 }
 
 /// Flags of `rhetor train`.

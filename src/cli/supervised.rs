@@ -32,7 +32,12 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
         p.model = match k {
             ModelArg::Svm => ModelKind::LinearSvm,
             ModelArg::Lr => ModelKind::LogisticRegression,
+            ModelArg::Stack => ModelKind::Stack,
         };
+        // The config's [classify.stack] table belongs to model = "stack" only.
+        if p.model != ModelKind::Stack {
+            p.stack = None;
+        }
     }
     if let Some(c) = m.c {
         p.c = c;

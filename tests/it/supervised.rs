@@ -476,3 +476,296 @@ fn transformer_model_needs_embedding_features_and_names_a_missing_model() {
         .stderr(predicate::str::contains("no-such-model-here"));
     assert!(!dir.path().join("m.json").exists());
 }
+
+/// Writes a tiny sentence-transformers folder (a 2-layer BERT of width 8 with seeded random
+/// weights, a word-level tokenizer over the words of [`labelled_csv`]) so the embedding
+/// tests run without all-MiniLM-L6-v2.
+fn write_tiny_encoder(dir: &std::path::Path) {
+    let words: Vec<String> = {
+        let mut w: Vec<String> = [
+            "we must secure the border and enforce law deport criminals protect our workers ice \
+             keeps communities safe from crime enforcement of immigration protects wages abolish \
+             free detained families raids tear apart spread fear solidarity with migrants against \
+             deportation detention camps are cruel close note",
+        ]
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+        w.sort();
+        w.dedup();
+        w
+    };
+    let mut vocab = vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]"];
+    vocab.extend(words.iter().map(String::as_str));
+    let (h, inter, layers, positions) = (8usize, 16usize, 2usize, 64usize);
+    std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
+    let config = serde_json::json!({
+        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": vocab.len(),
+        "hidden_size": h, "num_hidden_layers": layers, "num_attention_heads": 2,
+        "intermediate_size": inter, "hidden_act": "gelu",
+        "max_position_embeddings": positions, "type_vocab_size": 2,
+        "layer_norm_eps": 1e-12, "pad_token_id": 0
+    });
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let v: serde_json::Map<String, serde_json::Value> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.to_string(), serde_json::json!(i)))
+        .collect();
+    let added: Vec<_> = vocab[..4]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({"id": i, "content": t, "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    let tokenizer = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": added,
+        "normalizer": {"type": "Lowercase"},
+        "pre_tokenizer": {"type": "Whitespace"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [
+                {"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                {"Sequence": {"id": "A", "type_id": 0}},
+                {"SpecialToken": {"id": "[SEP]", "type_id": 0}}
+            ],
+            "pair": [
+                {"SpecialToken": {"id": "[CLS]", "type_id": 0}},
+                {"Sequence": {"id": "A", "type_id": 0}},
+                {"SpecialToken": {"id": "[SEP]", "type_id": 0}},
+                {"Sequence": {"id": "B", "type_id": 1}},
+                {"SpecialToken": {"id": "[SEP]", "type_id": 1}}
+            ],
+            "special_tokens": {
+                "[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]},
+                "[SEP]": {"id": "[SEP]", "ids": [3], "tokens": ["[SEP]"]}
+            }
+        },
+        "decoder": null,
+        "model": {"type": "WordLevel", "vocab": v, "unk_token": "[UNK]"}
+    });
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    std::fs::write(
+        dir.join("modules.json"),
+        r#"[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
+            {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},
+            {"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("1_Pooling/config.json"),
+        format!(r#"{{"word_embedding_dimension": {h}, "pooling_mode_mean_tokens": true}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("sentence_bert_config.json"),
+        r#"{"max_seq_length": 48, "do_lower_case": false}"#,
+    )
+    .unwrap();
+    // Tensors (name, shape, values): uniform(-a, a) from a seeded LCG, LayerNorms 1 / 0.
+    let mut state: u64 = 7;
+    let mut uniform = |n: usize, a: f32| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * a
+            })
+            .collect()
+    };
+    let mut t: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
+        (
+            "embeddings.word_embeddings.weight".into(),
+            vec![vocab.len(), h],
+            uniform(vocab.len() * h, 1.0),
+        ),
+        (
+            "embeddings.position_embeddings.weight".into(),
+            vec![positions, h],
+            uniform(positions * h, 1.0),
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".into(),
+            vec![2, h],
+            uniform(2 * h, 1.0),
+        ),
+    ];
+    let mut norms = vec!["embeddings.LayerNorm".to_string()];
+    for l in 0..layers {
+        let p = format!("encoder.layer.{l}");
+        let mut lin = |name: String, out: usize, inp: usize| {
+            let a = 1.0 / (inp as f32).sqrt();
+            t.push((
+                format!("{name}.weight"),
+                vec![out, inp],
+                uniform(out * inp, a),
+            ));
+            t.push((format!("{name}.bias"), vec![out], uniform(out, a / 2.0)));
+        };
+        for part in ["query", "key", "value"] {
+            lin(format!("{p}.attention.self.{part}"), h, h);
+        }
+        lin(format!("{p}.attention.output.dense"), h, h);
+        lin(format!("{p}.intermediate.dense"), inter, h);
+        lin(format!("{p}.output.dense"), h, inter);
+        norms.push(format!("{p}.attention.output.LayerNorm"));
+        norms.push(format!("{p}.output.LayerNorm"));
+    }
+    for n in norms {
+        t.push((format!("{n}.weight"), vec![h], vec![1.0; h]));
+        t.push((format!("{n}.bias"), vec![h], vec![0.0; h]));
+    }
+    // The safetensors layout: u64 header length, JSON header, little-endian f32 data.
+    let mut header = serde_json::Map::new();
+    let mut data: Vec<u8> = Vec::new();
+    for (name, shape, values) in &t {
+        let begin = data.len();
+        data.extend(values.iter().flat_map(|x| x.to_le_bytes()));
+        header.insert(
+            name.clone(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [begin, data.len()]}),
+        );
+    }
+    let mut head = serde_json::Value::Object(header).to_string().into_bytes();
+    while !head.len().is_multiple_of(8) {
+        head.push(b' ');
+    }
+    let mut bytes = (head.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(head);
+    bytes.extend(data);
+    std::fs::write(dir.join("model.safetensors"), bytes).unwrap();
+}
+
+/// `--model stack` (with a tiny encoder): evaluate on a held-out split, train the same model
+/// on the training rows, predict the test rows: the same labels and bit-identical scores and
+/// probabilities; the file is format_version 2 with the three views; the same bytes on 1 and
+/// 2 threads. Without the embedding block the error says what to add.
+#[test]
+fn stack_model_predict_equals_evaluate_and_needs_the_embedding_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = labelled_csv(dir.path());
+    let models = dir.path().join("models");
+    let tiny = dir.path().join("tiny-encoder");
+    write_tiny_encoder(&tiny);
+    let tiny_s = tiny.to_str().unwrap();
+    let stack_args = [
+        "--label-col",
+        "stance",
+        "--model",
+        "stack",
+        "--features",
+        "tfidf+transformer",
+        "--transformer-model",
+        tiny_s,
+    ];
+    // Refused without the embedding features, naming what to add.
+    rhetor()
+        .env("RHETOR_MODELS", &models)
+        .arg("train")
+        .arg(&data)
+        .args(["--label-col", "stance", "--model", "stack", "--out"])
+        .arg(dir.path().join("m.json"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("[classify.transformer]")
+                .and(predicate::str::contains("--features tfidf+transformer"))
+                .and(predicate::str::contains("panicked").not()),
+        );
+    let eval = dir.path().join("eval");
+    rhetor()
+        .env("RHETOR_MODELS", &models)
+        .arg("evaluate")
+        .arg(&data)
+        .args(stack_args)
+        .args(["--split-col", "split", "--out"])
+        .arg(&eval)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("F_avg"));
+    let all = std::fs::read_to_string(&data).unwrap();
+    let mut lines = all.lines();
+    let header = lines.next().unwrap();
+    let (train, test): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.ends_with(",train"));
+    let train_f = dir.path().join("train.csv");
+    let test_f = dir.path().join("test.csv");
+    std::fs::write(&train_f, format!("{header}\n{}\n", train.join("\n"))).unwrap();
+    std::fs::write(&test_f, format!("{header}\n{}\n", test.join("\n"))).unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let model = dir.path().join(format!("stack-{threads}.json"));
+        rhetor()
+            .env("RHETOR_MODELS", &models)
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("train")
+            .arg(&train_f)
+            .args(stack_args)
+            .arg("--out")
+            .arg(&model)
+            .assert()
+            .code(0);
+        files.push(std::fs::read(&model).unwrap());
+    }
+    assert_eq!(
+        files[0], files[1],
+        "model file bytes differ between 1 and 2 threads"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&files[0]).unwrap();
+    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["params"]["model"], "stack");
+    let views: Vec<&str> = v["model"]["stack"]["views"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["view"].as_str().unwrap())
+        .collect();
+    assert_eq!(views, ["tfidf_svm", "embedding_lr", "nb_lr"]);
+    let model = dir.path().join("stack-1.json");
+    let pred = dir.path().join("pred.parquet");
+    rhetor()
+        .env("RHETOR_MODELS", &models)
+        .arg("predict")
+        .arg(&model)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(&pred)
+        .assert()
+        .code(0);
+    let a = read(&eval.join("eval_predictions.parquet"));
+    let b = read(&pred);
+    assert_eq!(strings(&a, "id"), strings(&b, "id"));
+    assert_eq!(strings(&a, "predicted"), strings(&b, "predicted"));
+    // score_<class> holds the meta model's probabilities.
+    for col in ["score_AGAINST", "score_FAVOR"] {
+        let sa = a.column(col).unwrap().f64().unwrap().clone();
+        let sb = b.column(col).unwrap().f64().unwrap().clone();
+        for (x, y) in sa.iter().zip(sb.iter()) {
+            assert_eq!(x.unwrap().to_bits(), y.unwrap().to_bits(), "{col}");
+        }
+    }
+    // A corrupt stack part is a typed error, not a panic.
+    let broken = String::from_utf8(files[0].clone()).unwrap().replacen(
+        "\"view\":\"nb_lr\"",
+        "\"view\":\"tfidf_svm\"",
+        1,
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, broken).unwrap();
+    rhetor()
+        .env("RHETOR_MODELS", &models)
+        .arg("predict")
+        .arg(&bad)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(dir.path().join("p2.parquet"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("corrupt classifier file")
+                .and(predicate::str::contains("panicked").not()),
+        );
+}

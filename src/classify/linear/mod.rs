@@ -88,7 +88,8 @@ pub struct LinearModel {
 }
 
 impl LinearModel {
-    /// Train on the feature matrix `x` (CSR or CSC, one row per example) and the labels.
+    /// Train on the feature matrix `x` (CSR or CSC, one row per example) and the labels
+    /// (`params.model = "stack"` trains a logistic regression, the stack's meta model).
     ///
     /// Single-label data needs at least two classes in `labels.classes()` (they need not
     /// all occur in the rows: a class without rows gets an all-negative sub-problem). The
@@ -181,6 +182,11 @@ impl LinearModel {
                 })
                 .collect(),
         };
+        // A stack's own linear model is its logistic-regression meta model.
+        let kind = match params.model {
+            ModelKind::Stack => ModelKind::LogisticRegression,
+            k => k,
+        };
         let bias = if params.fit_intercept {
             params.intercept_scaling
         } else {
@@ -201,15 +207,15 @@ impl LinearModel {
                     shrinking: params.shrinking,
                     seed: mix_seed(params.seed, s as u64),
                 };
-                let sol = match params.model {
+                let sol = match kind {
                     ModelKind::LinearSvm => problem.solve_svm(),
-                    ModelKind::LogisticRegression => problem.solve_lr(),
+                    _ => problem.solve_lr(),
                 };
                 (pos, sol)
             })
             .collect();
         let mut model = LinearModel {
-            kind: params.model,
+            kind,
             classes,
             multi_label,
             n_features: x.cols(),
@@ -269,6 +275,37 @@ impl LinearModel {
                 }
             });
         Ok(Array2::from_shape_vec((n, k), out).expect("n × k values"))
+    }
+
+    /// Raw decision values of the rows of `x`: one column per sub-problem (per weight
+    /// vector of [`coef`](Self::coef)), so a binary model gives one column (`d`, positive
+    /// for the second class) and a multi-class or multi-label model one per class
+    /// (scikit-learn's `decision_function`). `x` must have the model's number of columns.
+    pub fn decision_values(&self, x: &CsMat<f64>) -> Result<Array2<f64>, ClassifyError> {
+        if x.cols() != self.n_features {
+            return Err(ClassifyError::FeatureCountMismatch {
+                expected: self.n_features,
+                got: x.cols(),
+            });
+        }
+        let csr;
+        let x = if x.is_csr() {
+            x
+        } else {
+            csr = x.to_csr();
+            &csr
+        };
+        let rows = Rows::new(x);
+        let s = self.coef.len();
+        let mut out = vec![0.0; x.rows() * s];
+        out.par_chunks_mut(s.max(1))
+            .enumerate()
+            .for_each(|(i, dst)| {
+                for (k, v) in dst.iter_mut().enumerate() {
+                    *v = rows.dot(i, &self.coef[k]) + self.intercept[k];
+                }
+            });
+        Ok(Array2::from_shape_vec((x.rows(), s), out).expect("n × sub-problems values"))
     }
 
     /// Predictions for the rows of `x` (see [`Predictions`]); probabilities for logistic

@@ -51,7 +51,7 @@ fn separable_binary_problem_is_learned() {
         }
         match model {
             ModelKind::LinearSvm => assert!(pred.probabilities.is_none()),
-            ModelKind::LogisticRegression => {
+            ModelKind::LogisticRegression | ModelKind::Stack => {
                 let pr = pred.probabilities.unwrap();
                 for r in 0..4 {
                     approx::assert_abs_diff_eq!(pr[[r, 0]] + pr[[r, 1]], 1.0, epsilon = 1e-12);

@@ -1,6 +1,6 @@
 //! The classifier file: a versioned JSON document holding everything needed to predict.
 //!
-//! # Format (`format = "rhetor-classifier"`, `format_version = 1`)
+//! # Format (`format = "rhetor-classifier"`, `format_version = 1` or `2`)
 //!
 //! ```text
 //! {
@@ -38,9 +38,23 @@
 //!                                         //   or null: dense (values has n_features entries)
 //!         "values": ["0.0123", ...] } ],  // the weights (f32)
 //!     "fit_info": [ { "class": "FAVOR", "iterations": 87, "converged": true } ]
-//!   }
+//!   },
+//!   "stack": {                            // only with params.model = "stack" (version 2)
+//!     "n_tfidf": 91234,                   // TF-IDF columns; the embedding's follow
+//!     "views": [                          // in params.stack.views order
+//!       { "view": "tfidf_svm", "linear": <linear> },       // n_features = n_tfidf
+//!       { "view": "embedding_lr", "linear": <linear> },    // n_features = the dimension
+//!       { "view": "nb_lr", "nb_weights": ["0.41", ...],    // |r|, one per TF-IDF column
+//!         "linear": <linear> } ] }
 //! }
 //! ```
+//!
+//! For a stack, `"linear"` is the logistic-regression meta model: its input is the views'
+//! decision values side by side (one column per view for two classes, one per class and
+//! view otherwise), so its `n_features` is their number. Stacks are written with
+//! `format_version = 2`; every other model keeps `format_version = 1` (the same document
+//! without `"stack"`), so rhetor versions that read only version 1 still read them, and
+//! refuse a stack with [`ModelFileError::UnsupportedVersion`]. This build reads both.
 //!
 //! Floating-point values (`idf`, `intercept`, `values`) are JSON strings holding the
 //! shortest decimal that reads back to the same bits (Rust's `{:?}`): `serde_json` as built
@@ -64,10 +78,11 @@
 //! the block refuses it as an unknown block kind.
 //!
 //! Loading first reads only `format` and `format_version` (a file of another kind or
-//! version is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
+//! a version outside 1–2 is a [`ModelFileError::WrongFormat`] / [`ModelFileError::UnsupportedVersion`]),
 //! then the whole document (invalid or truncated JSON is [`ModelFileError::Json`]), then
 //! checks that the parts agree (array lengths, sorted indices within range, class lists,
-//! feature counts: [`ModelFileError::Inconsistent`]). Loading never panics.
+//! feature counts, a stack's views against its parameters, `nb_weights` finite and ≥ 0:
+//! [`ModelFileError::Inconsistent`]). Loading never panics.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -83,11 +98,16 @@ use super::features::FittedFeatures;
 use super::labels::{Labels, Predictions};
 use super::linear::{FitInfo, LinearModel};
 use super::params::{ClassifierParams, ModelKind};
+use super::stack::{FittedStack, FittedView, StackView};
 
 /// The `format` field of a classifier file.
 pub const FORMAT: &str = "rhetor-classifier";
-/// The `format_version` this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The highest `format_version` this build writes and reads: 2 for stacks
+/// (`model = "stack"`), which need the `"stack"` part of a sub-model; every other model is
+/// written as version 1, which older rhetor versions read too.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest `format_version` this build reads.
+pub const MIN_FORMAT_VERSION: u32 = 1;
 
 /// Where the model came from: a digest and size of its training data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,8 +333,12 @@ impl ModelFile {
                 })
             }
         }
+        let version = header.format_version.as_ref().and_then(|v| v.as_u64());
         match &header.format_version {
-            Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+            Some(_)
+                if version.is_some_and(|v| {
+                    (u64::from(MIN_FORMAT_VERSION)..=u64::from(FORMAT_VERSION)).contains(&v)
+                }) => {}
             other => {
                 return Err(ModelFileError::UnsupportedVersion {
                     found: other
@@ -326,6 +350,12 @@ impl ModelFile {
         }
         let repr: FileRepr =
             serde_json::from_slice(bytes).map_err(|e| ModelFileError::Json(e.to_string()))?;
+        if repr.format_version < 2 && repr.params.model == ModelKind::Stack {
+            return Err(ModelFileError::Inconsistent(format!(
+                "params.model is \"stack\", which needs format_version 2 (the file says {})",
+                repr.format_version
+            )));
+        }
         Self::from_repr(repr)
     }
 
@@ -379,9 +409,10 @@ impl ModelFile {
                 ),
             ),
         };
+        let stack = self.params().model == ModelKind::Stack;
         FileRepr {
             format: FORMAT.to_owned(),
-            format_version: FORMAT_VERSION,
+            format_version: if stack { 2 } else { 1 },
             rhetor_version: self.rhetor_version.clone(),
             params: self.params().clone(),
             training: self.training.clone(),
@@ -501,6 +532,24 @@ struct TargetRepr {
 struct SubModelRepr {
     features: FittedFeatures,
     linear: LinearRepr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stack: Option<StackRepr>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StackRepr {
+    n_tfidf: usize,
+    views: Vec<ViewRepr>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ViewRepr {
+    view: StackView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nb_weights: Option<Vec<String>>,
+    linear: LinearRepr,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -521,46 +570,64 @@ struct WeightsRepr {
     values: Vec<String>,
 }
 
+fn linear_repr(m: &LinearModel) -> LinearRepr {
+    let binary = !m.multi_label && m.classes.len() == 2 && m.coef.len() == 1;
+    let weights = m
+        .coef
+        .iter()
+        .zip(&m.intercept)
+        .enumerate()
+        .map(|(s, (coef, &b))| {
+            let class = if binary { 1 } else { s };
+            let nnz = coef.iter().filter(|&&v| v != 0.0).count();
+            let (indices, values) = if 2 * nnz > coef.len() {
+                // Mostly non-zero: dense, no indices.
+                (None, coef.iter().map(|&v| encode_f32(v as f32)).collect())
+            } else {
+                let (i, v): (Vec<u32>, Vec<String>) = coef
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &v)| v != 0.0)
+                    .map(|(j, &v)| (j as u32, encode_f32(v as f32)))
+                    .unzip();
+                (Some(i), v)
+            };
+            WeightsRepr {
+                class: m.classes[class].clone(),
+                intercept: encode_f64(b),
+                indices,
+                values,
+            }
+        })
+        .collect();
+    LinearRepr {
+        kind: m.kind,
+        n_features: m.n_features,
+        weights,
+        fit_info: m.fit_info.clone(),
+    }
+}
+
 impl From<&Classifier> for SubModelRepr {
     fn from(c: &Classifier) -> Self {
-        let m = &c.model;
-        let binary = !m.multi_label && m.classes.len() == 2 && m.coef.len() == 1;
-        let weights = m
-            .coef
-            .iter()
-            .zip(&m.intercept)
-            .enumerate()
-            .map(|(s, (coef, &b))| {
-                let class = if binary { 1 } else { s };
-                let nnz = coef.iter().filter(|&&v| v != 0.0).count();
-                let (indices, values) = if 2 * nnz > coef.len() {
-                    // Mostly non-zero: dense, no indices.
-                    (None, coef.iter().map(|&v| encode_f32(v as f32)).collect())
-                } else {
-                    let (i, v): (Vec<u32>, Vec<String>) = coef
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, &v)| v != 0.0)
-                        .map(|(j, &v)| (j as u32, encode_f32(v as f32)))
-                        .unzip();
-                    (Some(i), v)
-                };
-                WeightsRepr {
-                    class: m.classes[class].clone(),
-                    intercept: encode_f64(b),
-                    indices,
-                    values,
-                }
-            })
-            .collect();
         SubModelRepr {
             features: c.features.clone(),
-            linear: LinearRepr {
-                kind: m.kind,
-                n_features: m.n_features,
-                weights,
-                fit_info: m.fit_info.clone(),
-            },
+            linear: linear_repr(&c.model),
+            stack: c.stack.as_ref().map(|s| StackRepr {
+                n_tfidf: s.n_tfidf,
+                views: s
+                    .views
+                    .iter()
+                    .map(|v| ViewRepr {
+                        view: v.view,
+                        nb_weights: v
+                            .nb_weights
+                            .as_ref()
+                            .map(|w| w.iter().map(|&x| encode_f64(x)).collect()),
+                        linear: linear_repr(&v.model),
+                    })
+                    .collect(),
+            }),
         }
     }
 }
@@ -577,20 +644,7 @@ impl SubModelRepr {
             .map(|t| format!("target {t:?}: "))
             .unwrap_or_default();
         let bad = |m: String| Err(ModelFileError::Inconsistent(format!("{at}{m}")));
-        let lin = self.linear;
-        if lin.kind != params.model {
-            return bad(format!(
-                "the weights are of a {:?} model but params.model is {:?}",
-                lin.kind, params.model
-            ));
-        }
         let n_features = self.features.n_features();
-        if lin.n_features != n_features {
-            return bad(format!(
-                "the feature blocks have {n_features} columns but the weights are for {}",
-                lin.n_features
-            ));
-        }
         let block = self.features.blocks().iter().find_map(|b| match b {
             super::features::FittedBlock::Transformer {
                 encoder, weight, ..
@@ -618,102 +672,245 @@ impl SubModelRepr {
                     .into())
             }
         }
-        let binary = !multi_label && classes.len() == 2;
-        let expected: Vec<&String> = if binary {
-            vec![&classes[1]]
-        } else {
-            classes.iter().collect()
-        };
-        if lin.weights.len() != expected.len() {
-            return bad(format!(
-                "{} weight vectors for {} classes (expected {})",
-                lin.weights.len(),
-                classes.len(),
-                expected.len()
-            ));
-        }
-        if lin.fit_info.len() != expected.len() {
-            return bad(format!(
-                "{} fit_info entries for {} weight vectors",
-                lin.fit_info.len(),
-                expected.len()
-            ));
-        }
-        let mut coef = Vec::with_capacity(expected.len());
-        let mut intercept = Vec::with_capacity(expected.len());
-        for (w, class) in lin.weights.into_iter().zip(expected) {
-            if &w.class != class {
+        let dim = block.map_or(0, |(id, _)| id.dimension);
+        let stack = match (params.model, self.stack) {
+            (ModelKind::Stack, Some(s)) => {
+                Some(s.into_stack(params, classes, n_features, dim, &at)?)
+            }
+            (ModelKind::Stack, None) => {
+                return bad("params.model is \"stack\" but the model has no \"stack\" part".into())
+            }
+            (_, Some(_)) => {
                 return bad(format!(
-                    "weight vector for class {:?} where {class:?} was expected",
-                    w.class
-                ));
+                    "the model has a \"stack\" part but params.model is {:?}",
+                    params.model.name()
+                ))
             }
-            let b = match decode_f64(&w.intercept) {
-                Ok(v) if v.is_finite() => v,
-                _ => {
-                    return bad(format!(
-                        "class {class:?}: intercept {:?} is not a finite number",
-                        w.intercept
-                    ))
-                }
-            };
-            let indices: Vec<u32> = match w.indices {
-                Some(indices) => {
-                    if indices.len() != w.values.len() {
-                        return bad(format!(
-                            "class {class:?}: {} indices but {} values",
-                            indices.len(),
-                            w.values.len()
-                        ));
-                    }
-                    indices
-                }
-                None => {
-                    if w.values.len() != n_features {
-                        return bad(format!(
-                            "class {class:?}: {} dense values for n_features = {n_features}",
-                            w.values.len()
-                        ));
-                    }
-                    (0..n_features as u32).collect()
-                }
-            };
-            let mut dense = vec![0.0; n_features];
-            let mut last: Option<u32> = None;
-            for (i, (&j, v)) in indices.iter().zip(&w.values).enumerate() {
-                if last.is_some_and(|l| j <= l) || j as usize >= n_features {
-                    return bad(format!(
-                        "class {class:?}: indices[{i}] = {j} is not increasing or not below \
-                         n_features = {n_features}"
-                    ));
-                }
-                last = Some(j);
-                match v.parse::<f32>() {
-                    Ok(x) if x.is_finite() => dense[j as usize] = f64::from(x),
-                    _ => {
-                        return bad(format!(
-                            "class {class:?}: values[{i}] = {v:?} is not a finite number"
-                        ))
-                    }
-                }
-            }
-            coef.push(dense);
-            intercept.push(b);
-        }
+            (_, None) => None,
+        };
+        let (kind, meta_features) = match &stack {
+            Some(s) => (
+                ModelKind::LogisticRegression,
+                s.views.iter().map(|v| v.model.coef.len()).sum(),
+            ),
+            None => (params.model, n_features),
+        };
+        let what = if stack.is_some() { "meta model: " } else { "" };
+        let model = linear_from_repr(
+            self.linear,
+            kind,
+            classes,
+            multi_label,
+            meta_features,
+            &format!("{at}{what}"),
+        )?;
         Ok(Classifier {
             params: params.clone(),
             features: self.features,
-            model: LinearModel {
-                kind: lin.kind,
-                classes: classes.to_vec(),
-                multi_label,
-                n_features,
-                coef,
-                intercept,
-                fit_info: lin.fit_info,
-            },
+            model,
+            stack,
         })
     }
+}
+
+impl StackRepr {
+    fn into_stack(
+        self,
+        params: &ClassifierParams,
+        classes: &[String],
+        n_features: usize,
+        dim: usize,
+        at: &str,
+    ) -> Result<FittedStack, ModelFileError> {
+        let bad = |m: String| Err(ModelFileError::Inconsistent(format!("{at}stack: {m}")));
+        let wanted = params.stack.clone().unwrap_or_default().views;
+        let got: Vec<StackView> = self.views.iter().map(|v| v.view).collect();
+        if got != wanted {
+            return bad(format!(
+                "the views are {:?} but params.stack.views is {:?}",
+                got.iter().map(|v| v.name()).collect::<Vec<_>>(),
+                wanted.iter().map(|v| v.name()).collect::<Vec<_>>()
+            ));
+        }
+        if self.n_tfidf + dim != n_features {
+            return bad(format!(
+                "n_tfidf = {} plus {dim} embedding columns is not the features' {n_features} \
+                 columns",
+                self.n_tfidf
+            ));
+        }
+        let mut views = Vec::with_capacity(self.views.len());
+        for v in self.views {
+            let name = v.view.name();
+            let (kind, cols) = match v.view {
+                StackView::TfidfSvm => (ModelKind::LinearSvm, self.n_tfidf),
+                StackView::EmbeddingLr => (ModelKind::LogisticRegression, dim),
+                StackView::NbLr => (ModelKind::LogisticRegression, self.n_tfidf),
+            };
+            let nb_weights = match (v.view, v.nb_weights) {
+                (StackView::NbLr, Some(w)) => {
+                    if w.len() != self.n_tfidf {
+                        return bad(format!(
+                            "view {name:?}: {} nb_weights for n_tfidf = {}",
+                            w.len(),
+                            self.n_tfidf
+                        ));
+                    }
+                    let mut out = Vec::with_capacity(w.len());
+                    for (i, x) in w.iter().enumerate() {
+                        match decode_f64(x) {
+                            Ok(v) if v.is_finite() && v >= 0.0 => out.push(v),
+                            _ => {
+                                return bad(format!(
+                                    "view {name:?}: nb_weights[{i}] = {x:?} is not a finite \
+                                     number ≥ 0"
+                                ))
+                            }
+                        }
+                    }
+                    Some(out)
+                }
+                (StackView::NbLr, None) => return bad(format!("view {name:?} has no nb_weights")),
+                (_, Some(_)) => return bad(format!("view {name:?} has nb_weights")),
+                (_, None) => None,
+            };
+            let model = linear_from_repr(
+                v.linear,
+                kind,
+                classes,
+                false,
+                cols,
+                &format!("{at}stack view {name:?}: "),
+            )?;
+            views.push(FittedView {
+                view: v.view,
+                model,
+                nb_weights,
+            });
+        }
+        Ok(FittedStack {
+            n_tfidf: self.n_tfidf,
+            views,
+        })
+    }
+}
+
+/// A linear model from its file form, checked against the kind, classes and number of
+/// input columns it must have; `at` prefixes the messages.
+fn linear_from_repr(
+    lin: LinearRepr,
+    kind: ModelKind,
+    classes: &[String],
+    multi_label: bool,
+    n_features: usize,
+    at: &str,
+) -> Result<LinearModel, ModelFileError> {
+    let bad = |m: String| Err(ModelFileError::Inconsistent(format!("{at}{m}")));
+    if lin.kind != kind {
+        return bad(format!(
+            "the weights are of a {:?} model but a {:?} model is expected (params.model is \
+             the model kind)",
+            lin.kind.name(),
+            kind.name()
+        ));
+    }
+    if lin.n_features != n_features {
+        return bad(format!(
+            "the input has {n_features} columns but the weights are for {}",
+            lin.n_features
+        ));
+    }
+    let binary = !multi_label && classes.len() == 2;
+    let expected: Vec<&String> = if binary {
+        vec![&classes[1]]
+    } else {
+        classes.iter().collect()
+    };
+    if lin.weights.len() != expected.len() {
+        return bad(format!(
+            "{} weight vectors for {} classes (expected {})",
+            lin.weights.len(),
+            classes.len(),
+            expected.len()
+        ));
+    }
+    if lin.fit_info.len() != expected.len() {
+        return bad(format!(
+            "{} fit_info entries for {} weight vectors",
+            lin.fit_info.len(),
+            expected.len()
+        ));
+    }
+    let mut coef = Vec::with_capacity(expected.len());
+    let mut intercept = Vec::with_capacity(expected.len());
+    for (w, class) in lin.weights.into_iter().zip(expected) {
+        if &w.class != class {
+            return bad(format!(
+                "weight vector for class {:?} where {class:?} was expected",
+                w.class
+            ));
+        }
+        let b = match decode_f64(&w.intercept) {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                return bad(format!(
+                    "class {class:?}: intercept {:?} is not a finite number",
+                    w.intercept
+                ))
+            }
+        };
+        let indices: Vec<u32> = match w.indices {
+            Some(indices) => {
+                if indices.len() != w.values.len() {
+                    return bad(format!(
+                        "class {class:?}: {} indices but {} values",
+                        indices.len(),
+                        w.values.len()
+                    ));
+                }
+                indices
+            }
+            None => {
+                if w.values.len() != n_features {
+                    return bad(format!(
+                        "class {class:?}: {} dense values for n_features = {n_features}",
+                        w.values.len()
+                    ));
+                }
+                (0..n_features as u32).collect()
+            }
+        };
+        let mut dense = vec![0.0; n_features];
+        let mut last: Option<u32> = None;
+        for (i, (&j, v)) in indices.iter().zip(&w.values).enumerate() {
+            if last.is_some_and(|l| j <= l) || j as usize >= n_features {
+                return bad(format!(
+                    "class {class:?}: indices[{i}] = {j} is not increasing or not below \
+                     n_features = {n_features}"
+                ));
+            }
+            last = Some(j);
+            match v.parse::<f32>() {
+                Ok(x) if x.is_finite() => dense[j as usize] = f64::from(x),
+                _ => {
+                    return bad(format!(
+                        "class {class:?}: values[{i}] = {v:?} is not a finite number"
+                    ))
+                }
+            }
+        }
+        coef.push(dense);
+        intercept.push(b);
+    }
+    Ok(LinearModel {
+        kind: lin.kind,
+        classes: classes.to_vec(),
+        multi_label,
+        n_features,
+        coef,
+        intercept,
+        fit_info: lin.fit_info,
+    })
 }
 
 #[cfg(test)]

@@ -136,15 +136,22 @@ fn wrong_format_version_and_truncation_are_typed_errors() {
         ModelFile::from_json("{\"a\": 1}").unwrap_err(),
         ModelFileError::WrongFormat { .. }
     ));
-    let mut v2 = v.clone();
-    v2["format_version"] = 2.into();
-    // A version-2 file may look different: the version check comes first.
-    v2["linear"] = "something new".into();
-    let e = ModelFile::from_json(&v2.to_string()).unwrap_err();
+    // A plain model is written as version 1 (older readers read it).
+    assert_eq!(v["format_version"], 1);
+    let mut v3 = v.clone();
+    v3["format_version"] = 3.into();
+    // A version-3 file may look different: the version check comes first.
+    v3["linear"] = "something new".into();
+    let e = ModelFile::from_json(&v3.to_string()).unwrap_err();
     assert!(
-        matches!(&e, ModelFileError::UnsupportedVersion { found, supported: 1 } if found == "2"),
+        matches!(&e, ModelFileError::UnsupportedVersion { found, supported: 2 } if found == "3"),
         "{e}"
     );
+    assert!(e.to_string().contains("format_version 1 to 2"), "{e}");
+    // Version 2 is read too (the stack's version; a plain model is the same in it).
+    let mut v2 = v.clone();
+    v2["format_version"] = 2.into();
+    assert!(ModelFile::from_json(&v2.to_string()).is_ok());
     assert!(matches!(
         ModelFile::from_json("[1, 2]").unwrap_err(),
         ModelFileError::WrongFormat { .. }
