@@ -3,5 +3,21 @@
 mod cli;
 
 fn main() {
+    limit_malloc_arenas();
     std::process::exit(cli::main());
+}
+
+/// glibc gives threads their own malloc arenas (up to 8 per core), and memory freed in one
+/// arena is not reused by another: the streamed `apply` of 100k paragraphs peaked at 509 MiB
+/// with the default arenas, 360 MiB with one and 411 MiB with two (2-core Intel Xeon; no
+/// difference in wall time). rhetor allocates mostly from rayon's few threads, so two arenas
+/// are enough. A `MALLOC_ARENA_MAX` set by the user wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; called before any thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
