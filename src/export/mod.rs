@@ -123,6 +123,19 @@ fn tmp_path(path: &Path) -> PathBuf {
 /// once ([`write_parquet`]) or chunk by chunk ([`TableWriter`]), so both give the same bytes.
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
+/// The rows per row group in use: [`ROW_GROUP_ROWS`], or `RHETOR_ROW_GROUP_ROWS` when set
+/// (tests cut small tables into several row groups with it).
+pub fn row_group_rows() -> usize {
+    static ROWS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *ROWS.get_or_init(|| {
+        std::env::var("RHETOR_ROW_GROUP_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(ROW_GROUP_ROWS)
+    })
+}
+
 /// The key-value metadata of a Parquet table: the Arrow schema hint, `rhetor.version`,
 /// `rhetor.schema_version` and `meta`.
 fn parquet_kv(schema: &Schema, meta: &[(String, String)]) -> KeyValueMetadata {
@@ -158,7 +171,7 @@ fn parquet_writer(
         .batched(schema)
 }
 
-/// Writes rows `[0, n)` of `df` in row groups of [`ROW_GROUP_ROWS`] (an empty table as one
+/// Writes rows `[0, n)` of `df` in row groups of [`row_group_rows`] (an empty table as one
 /// empty batch).
 fn write_row_groups(
     w: &mut polars::io::parquet::write::BatchedWriter<std::fs::File>,
@@ -167,14 +180,22 @@ fn write_row_groups(
     if df.height() == 0 {
         return w.write_batch(df);
     }
-    let mut off = 0;
+    let (mut off, rows) = (0, row_group_rows());
     while off < df.height() {
-        let mut part = df.slice(off as i64, ROW_GROUP_ROWS);
-        part.rechunk_mut();
-        w.write_batch(&part)?;
-        off += ROW_GROUP_ROWS;
+        w.write_batch(&row_group(df, off, rows)?)?;
+        off += rows;
     }
     Ok(())
+}
+
+/// Rows `[off, off + len)` of `df` as one row group, copied into fresh arrays: the Parquet
+/// encoder sizes pages from an array's buffers, and a slice shares the buffers of the whole
+/// array, so the same rows written from a slice and from a chunk read separately gave pages
+/// of other sizes (the same values, other bytes).
+pub(crate) fn row_group(df: &DataFrame, off: usize, len: usize) -> PolarsResult<DataFrame> {
+    let part = df.slice(off as i64, len);
+    let idx = IdxCa::from_vec("idx".into(), (0..part.height() as IdxSize).collect());
+    part.take(&idx)
 }
 
 /// Writes `df` to `path` as Parquet (zstd, no timestamps: the same table gives the same
@@ -393,6 +414,62 @@ pub fn frame(path: &str, height: usize, columns: Vec<Column>) -> Result<DataFram
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table of one list<f32> vector and one text per row, like `embeddings.parquet`.
+    fn vectors(rows: std::ops::Range<usize>) -> DataFrame {
+        let v: Vec<Series> = rows
+            .clone()
+            .map(|i| {
+                let x: Vec<f32> = (0..100)
+                    .map(|j| ((i * 31 + j * 7) % 997) as f32 / 997.0)
+                    .collect();
+                Series::new(PlSmallStr::EMPTY, x)
+            })
+            .collect();
+        let t: Vec<String> = rows.clone().map(|i| format!("paragraph {i}")).collect();
+        DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new("text".into(), t),
+                Column::new("vector".into(), v),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Regression: the same rows written at once (row groups cut from one array) and chunk
+    /// by chunk (row groups made of several chunks) must give the same bytes. With a row
+    /// group cut as a slice of the whole array the encoder sized its pages from the whole
+    /// array's buffers, and `embeddings.parquet` of 100k paragraphs differed between
+    /// `apply` and `merge` (same values, other pages).
+    #[test]
+    fn a_table_written_at_once_or_in_chunks_has_the_same_bytes() {
+        let n = ROW_GROUP_ROWS + 4_321;
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.parquet");
+        write_parquet(&whole, &mut vectors(0..n), &[]).unwrap();
+        let run = RunDir::create(&dir.path().join("run"), false).unwrap();
+        let mut w = run.table_writer("t.parquet", &[]).unwrap();
+        let mut start = 0;
+        for len in [7_000, 1, 30_000, 29_999]
+            .into_iter()
+            .chain(std::iter::repeat(9_000))
+        {
+            let end = (start + len).min(n);
+            w.push(vectors(start..end)).unwrap();
+            start = end;
+            if start == n {
+                break;
+            }
+        }
+        assert_eq!(w.finish().unwrap().0, n);
+        let streamed = run.staging_dir().unwrap().join("t.parquet");
+        let (a, b) = (
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap(),
+        );
+        assert!(a == b, "{} vs {} bytes", a.len(), b.len());
+    }
 
     #[test]
     fn jsonl_rows_keep_types_and_shortest_floats() {

@@ -1,8 +1,8 @@
 //! Writing a table of a run chunk by chunk, for runs whose tables do not fit in memory.
 
 use super::{
-    io, jsonl_rows, lists_as_json, parquet_writer, table_err, ExportError, Format, RunDir,
-    ROW_GROUP_ROWS,
+    io, jsonl_rows, lists_as_json, parquet_writer, row_group, row_group_rows, table_err,
+    ExportError, Format, RunDir,
 };
 use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write as _};
 use std::path::PathBuf;
 
 /// A table written chunk by chunk into a run's staging directory: Parquet in row groups of
-/// [`ROW_GROUP_ROWS`] rows (so the file has the same bytes as [`super::write_parquet`] of
+/// [`row_group_rows`] rows (so the file has the same bytes as [`super::write_parquet`] of
 /// the whole table), and the run's extra formats (CSV, JSON Lines) appended as rows come.
 /// At most one row group is held in memory. Nothing is visible before
 /// [`RunDir::commit`](super::RunDir::commit), like every file of a run.
@@ -99,16 +99,16 @@ impl TableWriter {
                 p
             }
         };
-        while pending.height() >= ROW_GROUP_ROWS {
-            let mut head = pending.slice(0, ROW_GROUP_ROWS);
-            head.rechunk_mut();
-            let rest = pending.height() - ROW_GROUP_ROWS;
+        let rows = row_group_rows();
+        while pending.height() >= rows {
+            let head = row_group(&pending, 0, rows).map_err(self.err())?;
+            let rest = pending.height() - rows;
             let w = self.parquet.as_mut().expect("created above");
             w.write_batch(&head).map_err(|e| ExportError::Table {
                 path: self.path.clone(),
                 message: e.to_string(),
             })?;
-            pending = pending.slice(ROW_GROUP_ROWS as i64, rest);
+            pending = pending.slice(rows as i64, rest);
         }
         self.pending = Some(pending);
         Ok(())
@@ -128,9 +128,9 @@ impl TableWriter {
                 self.path.display()
             )));
         };
-        if let Some(mut p) = self.pending.take() {
+        if let Some(p) = self.pending.take() {
             if p.height() > 0 || self.rows == 0 {
-                p.rechunk_mut();
+                let p = row_group(&p, 0, p.height()).map_err(self.err())?;
                 w.write_batch(&p).map_err(self.err())?;
             }
         }

@@ -3,7 +3,7 @@
 //! corpus loaded whole (`rhetor merge` of one shard loads it whole), for chunks of 7 rows and
 //! of the default size, with the extra CSV/JSON formats too.
 
-use crate::common::{demo_corpus, fit, rhetor};
+use crate::common::{demo_corpus, fit};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -61,6 +61,14 @@ fn demo_parquet(path: &Path, duplicate: bool) {
     ParquetWriter::new(std::fs::File::create(path).unwrap())
         .finish(&mut df)
         .unwrap();
+}
+
+/// `rhetor`, writing row groups of 10 rows: the tables have several, cut from one array
+/// (whole corpus) or from chunks (streamed).
+fn rhetor() -> assert_cmd::Command {
+    let mut cmd = crate::common::rhetor();
+    cmd.env("RHETOR_ROW_GROUP_ROWS", "10");
+    cmd
 }
 
 fn apply(
