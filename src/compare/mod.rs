@@ -189,6 +189,7 @@ mod divergence;
 mod error;
 mod keyness;
 mod params;
+mod sample;
 mod shares;
 
 pub use counts::DimensionCounts;
@@ -428,24 +429,6 @@ pub(crate) fn tabulate(
 
 pub(crate) use crate::seed::{derive as derive_seed, name_hash};
 
-/// A uniform draw from `low..high` (`low < high`), the same value from the same generator
-/// state as `rng.gen_range(low..high)` of rand 0.8 on a 64-bit target (Lemire's widening
-/// multiply with rand's rejection zone; test `uniform_matches_gen_range`). Spelled out so
-/// that it is inlined into the resampling loops, which make one draw per document.
-#[inline(always)]
-pub(crate) fn uniform(rng: &mut rand_xoshiro::Xoshiro256Plus, low: usize, high: usize) -> usize {
-    use rand::RngCore;
-    debug_assert!(low < high);
-    let range = (high - low) as u64;
-    let zone = (range << range.leading_zeros()).wrapping_sub(1);
-    loop {
-        let m = u128::from(rng.next_u64()) * u128::from(range);
-        if m as u64 <= zone {
-            return low + (m >> 64) as usize;
-        }
-    }
-}
-
 /// Test-only simulation helpers shared by the submodules' tests.
 #[cfg(test)]
 pub(crate) mod sim {
@@ -589,35 +572,6 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("document 5"), "{e}");
         assert!(e.to_string().contains("'topic'"), "{e}");
-    }
-
-    #[test]
-    fn uniform_matches_gen_range() {
-        use rand::{Rng, SeedableRng};
-        use rand_xoshiro::Xoshiro256Plus;
-        let mut a = Xoshiro256Plus::seed_from_u64(17);
-        let mut b = a.clone();
-        let highs = [
-            1,
-            2,
-            3,
-            7,
-            10,
-            1000,
-            8_361,
-            166_000,
-            1 << 40,
-            (1 << 63) + 5,
-            usize::MAX,
-        ];
-        for _ in 0..2000 {
-            for &h in &highs {
-                for low in [0, h / 2, h - 1] {
-                    assert_eq!(uniform(&mut a, low, h), b.gen_range(low..h));
-                }
-            }
-        }
-        assert_eq!(a, b);
     }
 
     #[test]
