@@ -11,7 +11,8 @@
 //! nearly machine precision with Loader's (2000) saddle-point expansion (the algorithm of
 //! R's `dbinom` and `dhyper`), and the others by the exact ratio of consecutive
 //! probabilities. Should rounding leave `u` above the total probability of all outcomes
-//! (about 1e-13 of the draws, or when both tails underflow), `u` is drawn again. A draw
+//! (a rounding error's worth of mass, about 1e-13) or both tails underflow to 0 before
+//! reaching it, `u` is drawn again. A draw
 //! costs on average about the standard deviation of the distribution in steps (≈ √(n p q)
 //! for `Binomial(n, p)`), so drawing `T` types' counts costs at most about `√(T · G)` for
 //! `G` documents (Cauchy–Schwarz), and `O(T)` when each type is a small part of them.
