@@ -2,11 +2,12 @@
 //! or for a label carried by few documents a cluster Clopper–Pearson (Korn–Graubard)
 //! interval, or Goodman simultaneous multinomial intervals for single-document groups.
 
+use super::sample::multinomial;
 #[cfg(test)]
 use super::DocCounts;
 use super::{
-    derive_seed, name_hash, uniform, CompareError, CompareValidParams, Dimension, DimensionCounts,
-    Grouping, SkippedGroup, Typed, CHUNK,
+    derive_seed, name_hash, CompareError, CompareValidParams, Dimension, DimensionCounts, Grouping,
+    SkippedGroup, Typed, CHUNK,
 };
 #[cfg(test)]
 use rand::Rng;
@@ -213,8 +214,7 @@ fn typed_group_intervals(
     }
     let n = typed_pooled(docs, &tally, &mut est);
     let mut se = vec![0.0; k];
-    let mut terms = vec![0.0; docs.types.len() * k];
-    typed_cluster_se(docs, &docs.of, &tally, &est, n, &mut terms, &mut se);
+    typed_cluster_se(docs, &tally, &est, n, &mut se);
     let eligible: Vec<bool> = (0..k)
         .map(|l| {
             let (mut with, mut without) = (0, 0);
@@ -364,35 +364,19 @@ fn typed_pooled(docs: &Typed<'_>, tally: &[u64], p: &mut [f64]) -> f64 {
     n
 }
 
-/// `cluster_se` of the documents of types `sel` (in this order; `tally[t]` of them of
-/// type `t`): each type's squared residuals are computed once (into `terms`, `k` per type)
-/// and summed in the order of `sel`, so the result is bit for bit that of the documents'.
-fn typed_cluster_se(
-    docs: &Typed<'_>,
-    sel: &[u32],
-    tally: &[u64],
-    p: &[f64],
-    n: f64,
-    terms: &mut [f64],
-    se: &mut [f64],
-) {
-    let k = p.len();
-    let g = sel.len() as f64;
-    for ((d, &m), row) in docs.types.iter().zip(tally).zip(terms.chunks_exact_mut(k)) {
+/// `cluster_se` of typed documents, `tally[t]` of them of type `t`: each type's squared
+/// residual is computed once and weighted by its number of documents, in type order.
+fn typed_cluster_se(docs: &Typed<'_>, tally: &[u64], p: &[f64], n: f64, se: &mut [f64]) {
+    let g = tally.iter().sum::<u64>() as f64;
+    se.iter_mut().for_each(|s| *s = 0.0);
+    for (d, &m) in docs.types.iter().zip(tally) {
         if m == 0 {
             continue;
         }
-        let nd = d.n as f64;
-        for ((r, &y), &pl) in row.iter_mut().zip(&d.counts).zip(p) {
+        let (nd, m) = (d.n as f64, m as f64);
+        for ((s, &y), &pl) in se.iter_mut().zip(&d.counts).zip(p) {
             let e = y as f64 - pl * nd;
-            *r = e * e;
-        }
-    }
-    se.iter_mut().for_each(|s| *s = 0.0);
-    for &t in sel {
-        let row = &terms[t as usize * k..][..k];
-        for (s, &r) in se.iter_mut().zip(row) {
-            *s += r;
+            *s += m * (e * e);
         }
     }
     let f = g / (g - 1.0);
@@ -416,9 +400,11 @@ fn bootstrap_t_quantiles(
     typed_bootstrap_t_quantiles(&Typed::each(docs), est, se, n_boot, alpha, seed)
 }
 
-/// `bootstrap_t_quantiles` of typed documents. A resample costs `O(G)` draws and `O(G k)`
-/// additions (the standard errors are summed document by document in the resample's order,
-/// to keep them bit for bit), plus `O(T k)` for the `T` types.
+/// `bootstrap_t_quantiles` of typed documents. A resample of the `G` documents with
+/// replacement is drawn as the number of times each type is drawn (a multinomial draw, one
+/// binomial draw per type in type order; see [`sample`](super::sample)); its pooled shares
+/// and standard errors are sums over the types, so a resample costs `O(T k)` for `T` types
+/// and `k` labels plus the draws, whatever the number of documents.
 fn typed_bootstrap_t_quantiles(
     docs: &Typed<'_>,
     est: &[f64],
@@ -427,11 +413,15 @@ fn typed_bootstrap_t_quantiles(
     alpha: f64,
     seed: u64,
 ) -> Vec<Option<(f64, f64)>> {
-    let g = docs.len();
+    let g = docs.len() as u64;
     let k = est.len();
     let n_types = docs.types.len();
     if se.iter().all(|&s| s <= 0.0) {
         return vec![None; k];
+    }
+    let mut tally = vec![0u64; n_types];
+    for &t in &docs.of {
+        tally[t as usize] += 1;
     }
     let n_chunks = n_boot.div_ceil(CHUNK);
     // t* values, chunk-major: each chunk gives `len × k` values, resample-major.
@@ -440,23 +430,14 @@ fn typed_bootstrap_t_quantiles(
         .map(|c| {
             let len = CHUNK.min(n_boot - c * CHUNK);
             let mut rng = Xoshiro256Plus::seed_from_u64(derive_seed(seed, &[c as u64]));
-            let mut sel = vec![0u32; g];
-            let mut tally = vec![0u64; n_types];
-            let mut terms = vec![0.0; n_types * k];
+            let mut drawn = vec![0u64; n_types];
             let mut p = vec![0.0; k];
             let mut s = vec![0.0; k];
             let mut out = Vec::with_capacity(len * k);
             for _ in 0..len {
-                tally.iter_mut().for_each(|x| *x = 0);
-                let mut r = rng.clone();
-                for x in sel.iter_mut() {
-                    let t = docs.of[uniform(&mut r, 0, g)];
-                    *x = t;
-                    tally[t as usize] += 1;
-                }
-                rng = r;
-                let nb = typed_pooled(docs, &tally, &mut p);
-                typed_cluster_se(docs, &sel, &tally, &p, nb, &mut terms, &mut s);
+                multinomial(&mut rng, &tally, g, &mut drawn);
+                let nb = typed_pooled(docs, &drawn, &mut p);
+                typed_cluster_se(docs, &drawn, &p, nb, &mut s);
                 out.extend(p.iter().zip(&s).zip(est).map(|((&pb, &sb), &e)| {
                     if sb > 0.0 {
                         (pb - e) / sb
