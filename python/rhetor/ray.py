@@ -110,16 +110,33 @@ def apply(
     found = _config(config, corpus_s)
     config_s = os.path.abspath(found) if found is not None else None
     threads = str(max(1, int(num_cpus)))
-    task = ray.remote(_shard).options(
+    remote = ray.remote(_shard)
+    base = dict(
         num_cpus=num_cpus,
         max_retries=3,
-        # Spread the shards over the nodes (Ray's default packs short tasks onto one node).
-        scheduling_strategy="SPREAD",
         runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads, "POLARS_MAX_THREADS": threads}},
     )
     overrides = _overrides(sections)
+    # Shard i goes to node i mod (nodes that have the CPUs), softly: Ray's default packs short
+    # tasks onto one node, and even "SPREAD" left a second node idle in CI when the shards were
+    # short. Soft affinity lets Ray run a retry elsewhere when that node is gone.
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = sorted(
+        n["NodeID"]
+        for n in ray.nodes()
+        if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= num_cpus
+    )
+
+    def placed(i: int):
+        if not nodes:
+            return remote.options(scheduling_strategy="SPREAD", **base)
+        node = nodes[(i - 1) % len(nodes)]
+        strategy = NodeAffinitySchedulingStrategy(node, soft=True)
+        return remote.options(scheduling_strategy=strategy, **base)
+
     refs = [
-        task.remote(bundle, corpus_s, parts_s, i, num_shards, config_s, overrides, force)
+        placed(i).remote(bundle, corpus_s, parts_s, i, num_shards, config_s, overrides, force)
         for i in range(1, num_shards + 1)
     ]
     # Wait for every shard, then report the failed ones.
