@@ -95,8 +95,14 @@ pub(crate) fn short_message(message: &str) -> String {
 /// the file); a corrupt file is an error, never a panic.
 pub(crate) fn read_parquet_file(path: &Path) -> Result<DataFrame, String> {
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    match catch_quiet(|| ParquetReader::new(f).finish()) {
-        Ok(Ok(df)) => Ok(df),
+    read_parquet_with(|| ParquetReader::new(f).finish())
+}
+
+/// Runs a Parquet read, turning its error or panic into one message (corrupt or truncated
+/// files make polars panic).
+pub(crate) fn read_parquet_with<T>(read: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
+    match catch_quiet(read) {
+        Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!(
             "not a readable Parquet file: {}",
             short_message(&e.to_string())

@@ -828,21 +828,7 @@ pub fn chunks(
             let names = r.schema()?.iter_names().map(|n| n.to_string()).collect();
             Ok((names, r.num_rows()?))
         };
-        match super::reader::catch_quiet(read) {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => {
-                return Err(table_err(format!(
-                    "not a readable Parquet file: {}",
-                    super::reader::short_message(&e.to_string())
-                )))
-            }
-            Err(panic) => {
-                return Err(table_err(format!(
-                    "not a readable Parquet file (corrupt or truncated; the reader stopped at: {}); re-export or re-download it",
-                    super::reader::short_message(&panic)
-                )))
-            }
-        }
+        super::reader::read_parquet_with(read).map_err(table_err)?
     };
     let (sha256, bytes) = {
         use std::io::Read as _;
@@ -966,23 +952,10 @@ impl TableChunks {
         };
         let f = std::fs::File::open(path).map_err(io_err(path))?;
         let slice = (self.next, self.chunk_rows);
-        let df = match super::reader::catch_quiet(|| {
+        let df = super::reader::read_parquet_with(|| {
             ParquetReader::new(f).with_slice(Some(slice)).finish()
-        }) {
-            Ok(Ok(df)) => df,
-            Ok(Err(e)) => {
-                return Err(table_err(format!(
-                    "not a readable Parquet file: {}",
-                    super::reader::short_message(&e.to_string())
-                )))
-            }
-            Err(panic) => {
-                return Err(table_err(format!(
-                    "not a readable Parquet file (corrupt or truncated; the reader stopped at: {}); re-export or re-download it",
-                    super::reader::short_message(&panic)
-                )))
-            }
-        };
+        })
+        .map_err(table_err)?;
         frame_to_table(&df).map_err(|e| table_err(e.to_string()))
     }
 

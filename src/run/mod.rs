@@ -685,28 +685,8 @@ fn finish(
     let (cfg, progress) = (f.cfg, ctx.progress);
     let (corpus, seg) = (&loaded.corpus, &loaded.seg);
     let c = &cfg.config;
-    let config_json = serde_json::to_string(c).unwrap_or_default();
-    let kv = vec![
-        ("rhetor.seed".to_string(), c.seed.to_string()),
-        ("rhetor.config".to_string(), config_json),
-    ];
-    let mut tables = BTreeMap::new();
-    let mut write = |name: &str, df: &mut DataFrame| -> Result<(), Error> {
-        dir.write_parquet(name, df, &kv)?;
-        let columns = df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        tables.insert(
-            name.to_string(),
-            TableInfo {
-                rows: df.height(),
-                columns,
-            },
-        );
-        Ok(())
-    };
+    let mut tables = Tables::new(&dir, cfg);
+    let mut write = |name: &str, df: &mut DataFrame| tables.write(name, df);
     let mut para_extra: Vec<Column> = Vec::new();
     let mut report_file: Option<&'static str> = None;
     let mut report_data = None;
@@ -747,19 +727,7 @@ fn finish(
         progress.finish();
         ctx.timer.lap("compare");
         ctx.warnings.extend(cmp.warnings.iter().cloned());
-        let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
-        write(
-            "doc_labels.parquet",
-            &mut framing::shares_frame(&cmp.shares, &group_by, &t.topics)?,
-        )?;
-        write(
-            "divergence.parquet",
-            &mut framing::divergence_frame(&cmp.divergence, &cmp.adjust)?,
-        )?;
-        write(
-            "keyness.parquet",
-            &mut framing::keyness_frame(&cmp.keyness_rows)?,
-        )?;
+        write_comparison(&mut write, &cmp, c, &t.topics)?;
         let data = report_data::report_data(
             f.corpus_path,
             &counts(&loaded),
@@ -790,6 +758,7 @@ fn finish(
 
     let counts = counts(&loaded);
     let inputs = loaded.corpus.inputs.clone();
+    let tables = tables.info;
     commit_run(
         f,
         dir,
@@ -802,6 +771,71 @@ fn finish(
             report_data,
         },
         ctx,
+    )
+}
+
+/// The Parquet tables of a run as they are written, with their manifest entries.
+struct Tables<'a> {
+    dir: &'a RunDir,
+    /// The key-value metadata of every table: the seed and the configuration.
+    kv: Vec<(String, String)>,
+    info: BTreeMap<String, TableInfo>,
+}
+
+impl<'a> Tables<'a> {
+    fn new(dir: &'a RunDir, cfg: &CheckedConfig) -> Self {
+        let c = &cfg.config;
+        let kv = vec![
+            ("rhetor.seed".to_string(), c.seed.to_string()),
+            (
+                "rhetor.config".to_string(),
+                serde_json::to_string(c).unwrap_or_default(),
+            ),
+        ];
+        Tables {
+            dir,
+            kv,
+            info: BTreeMap::new(),
+        }
+    }
+
+    fn write(&mut self, name: &str, df: &mut DataFrame) -> Result<(), Error> {
+        self.dir.write_parquet(name, df, &self.kv)?;
+        let columns = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        self.info.insert(
+            name.to_string(),
+            TableInfo {
+                rows: df.height(),
+                columns,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Writes the comparison's tables: `doc_labels`, `divergence` and `keyness.parquet`.
+fn write_comparison(
+    write: &mut impl FnMut(&str, &mut DataFrame) -> Result<(), Error>,
+    cmp: &framing::Comparison,
+    c: &Config,
+    topics: &[crate::topics::Topic],
+) -> Result<(), Error> {
+    let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
+    write(
+        "doc_labels.parquet",
+        &mut framing::shares_frame(&cmp.shares, &group_by, topics)?,
+    )?;
+    write(
+        "divergence.parquet",
+        &mut framing::divergence_frame(&cmp.divergence, &cmp.adjust)?,
+    )?;
+    write(
+        "keyness.parquet",
+        &mut framing::keyness_frame(&cmp.keyness_rows)?,
     )
 }
 

@@ -9,8 +9,8 @@
 
 use super::stages::{self, applied_cluster_details, no_terms_warning};
 use super::{
-    commit_run, embeddings_frame, label_columns, topic_columns, write_codebooks, Applied, Ctx,
-    Error, Finish, RunSummary, Stages, Written,
+    commit_run, embeddings_frame, label_columns, topic_columns, write_codebooks, write_comparison,
+    Applied, Ctx, Error, Finish, RunSummary, Stages, Tables, Written,
 };
 use super::{documents_frame, paragraphs_frame, tables, ChosenK, Counts, EmbedDetails, TableInfo};
 use crate::cluster;
@@ -23,7 +23,7 @@ use crate::progress::NoProgress;
 use crate::report::{self, DimensionMethod, Example, GroupInfo};
 use crate::segment::{segment_corpus, Segmentation};
 use crate::topics::Topic;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// Rows of the corpus read per chunk: [`ROW_GROUP_ROWS`], or `RHETOR_CHUNK_ROWS` when set
@@ -323,13 +323,8 @@ pub(super) fn apply_streaming(
     let cfg = a.cfg;
     let c = &cfg.config;
     let progress = ctx.progress;
-    let kv = vec![
-        ("rhetor.seed".to_string(), c.seed.to_string()),
-        (
-            "rhetor.config".to_string(),
-            serde_json::to_string(c).unwrap_or_default(),
-        ),
-    ];
+    let mut tables = Tables::new(&dir, cfg);
+    let kv = tables.kv.clone();
     let k = b.centroids.nrows();
     let n_reps = cfg.topics.params().representatives;
     // Topic ids and labels for the paragraph columns (sizes and representatives come last).
@@ -517,14 +512,15 @@ pub(super) fn apply_streaming(
         }
     }
 
-    let mut tables = BTreeMap::new();
     for (name, w) in [
         ("documents.parquet", documents),
         ("paragraphs.parquet", paragraphs),
         ("embeddings.parquet", embeddings),
     ] {
         let (rows, columns) = w.finish()?;
-        tables.insert(name.to_string(), TableInfo { rows, columns });
+        tables
+            .info
+            .insert(name.to_string(), TableInfo { rows, columns });
     }
     write_codebooks(&dir, cfg)?;
     dir.write_json("tfidf_vectorizer.json", &b.vectorizer)?;
@@ -610,22 +606,7 @@ pub(super) fn apply_streaming(
     for (claim, idx) in cmp.claims.iter_mut().zip(&wanted) {
         claim.examples = idx.iter().map(|&i| example(i)).collect();
     }
-    let mut write = |name: &str, df: &mut polars::prelude::DataFrame| -> Result<(), Error> {
-        dir.write_parquet(name, df, &kv)?;
-        let columns = df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        tables.insert(
-            name.to_string(),
-            TableInfo {
-                rows: df.height(),
-                columns,
-            },
-        );
-        Ok(())
-    };
+    let mut write = |name: &str, df: &mut polars::prelude::DataFrame| tables.write(name, df);
     write(
         "topics.parquet",
         &mut tables::topics_frame_with(&topics, |i| {
@@ -633,19 +614,7 @@ pub(super) fn apply_streaming(
             (d.clone(), *p)
         })?,
     )?;
-    let group_by = c.groups.by.clone().unwrap_or_else(|| "doc_id".to_string());
-    write(
-        "doc_labels.parquet",
-        &mut framing::shares_frame(&cmp.shares, &group_by, &topics)?,
-    )?;
-    write(
-        "divergence.parquet",
-        &mut framing::divergence_frame(&cmp.divergence, &cmp.adjust)?,
-    )?;
-    write(
-        "keyness.parquet",
-        &mut framing::keyness_frame(&cmp.keyness_rows)?,
-    )?;
+    write_comparison(&mut write, &cmp, c, &topics)?;
     let topic_infos = framing::topic_infos_with(&topics, example);
     let data = super::report_data::report_data(
         a.corpus_path,
@@ -671,6 +640,7 @@ pub(super) fn apply_streaming(
         from_bundle: true,
     });
     let counts = acc.counts;
+    let info = tables.info;
     commit_run(
         Finish {
             command: a.command,
@@ -684,7 +654,7 @@ pub(super) fn apply_streaming(
         },
         dir,
         Written {
-            tables,
+            tables: info,
             counts,
             inputs: vec![chunks.input.clone()],
             skipped: acc.skipped,
