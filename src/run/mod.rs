@@ -638,6 +638,28 @@ fn counts(loaded: &Loaded) -> Counts {
     }
 }
 
+/// How a labelled dimension is compared (the report's caveat), or `None` with a warning for
+/// a multi-label one, which is not compared.
+fn compared_method(
+    d: &DimensionLabels,
+    warnings: &mut Vec<String>,
+) -> Option<report::DimensionMethod> {
+    if d.kind == crate::label::Kind::Multi {
+        warnings.push(format!(
+            "dimension '{}' is multi-label: it is in paragraphs.parquet but not compared",
+            d.name
+        ));
+        return None;
+    }
+    Some(if d.codebook.starts_with("classifier:") {
+        report::DimensionMethod::Classifier
+    } else if d.method == crate::label::Method::Prototype {
+        report::DimensionMethod::Prototype
+    } else {
+        report::DimensionMethod::Keywords
+    })
+}
+
 /// The dimensions compared: topics, then every single-label dimension.
 fn compared_dimensions(
     t: &TopicModel,
@@ -646,19 +668,8 @@ fn compared_dimensions(
 ) -> Vec<framing::ComparedDimension> {
     let mut dims = vec![framing::topic_dimension(&t.assignment, &t.topics)];
     for d in labelled {
-        if d.kind == crate::label::Kind::Multi {
-            warnings.push(format!(
-                "dimension '{}' is multi-label: it is in paragraphs.parquet but not compared",
-                d.name
-            ));
+        let Some(method) = compared_method(d, warnings) else {
             continue;
-        }
-        let method = if d.codebook.starts_with("classifier:") {
-            report::DimensionMethod::Classifier
-        } else if d.method == crate::label::Method::Prototype {
-            report::DimensionMethod::Prototype
-        } else {
-            report::DimensionMethod::Keywords
         };
         dims.push(framing::ComparedDimension::from_chosen(
             &d.name,

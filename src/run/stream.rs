@@ -9,8 +9,8 @@
 
 use super::stages::{self, applied_cluster_details, no_terms_warning};
 use super::{
-    commit_run, embeddings_frame, label_columns, topic_columns, write_codebooks, write_comparison,
-    Applied, Ctx, Error, Finish, RunSummary, Stages, Tables, Written,
+    commit_run, compared_method, embeddings_frame, label_columns, topic_columns, write_codebooks,
+    write_comparison, Applied, Ctx, Error, Finish, RunSummary, Stages, Tables, Written,
 };
 use super::{documents_frame, paragraphs_frame, tables, ChosenK, Counts, EmbedDetails, TableInfo};
 use crate::cluster;
@@ -546,19 +546,8 @@ pub(super) fn apply_streaming(
     }];
     for d in acc.dims {
         let t = &d.template;
-        if t.kind == Kind::Multi {
-            ctx.warnings.push(format!(
-                "dimension '{}' is multi-label: it is in paragraphs.parquet but not compared",
-                t.name
-            ));
+        let Some(method) = compared_method(t, &mut ctx.warnings) else {
             continue;
-        }
-        let method = if t.codebook.starts_with("classifier:") {
-            report::DimensionMethod::Classifier
-        } else if t.method == crate::label::Method::Prototype {
-            report::DimensionMethod::Prototype
-        } else {
-            report::DimensionMethod::Keywords
         };
         dims.push(ComparedDimension {
             name: t.name.clone(),
