@@ -2,19 +2,94 @@
 //! label and how many carry none. Shares and divergence tests need nothing else.
 
 use super::{CompareError, Dimension, DocCounts, GroupCounts, Grouping, Tabulated};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// The label counts of one document, sparse: `(label id, count)` with ids in order of first
-/// appearance in the [`DimensionCounts`].
-#[derive(Clone, Debug, Default)]
-struct DocEntry {
-    counts: Vec<(u32, u64)>,
+/// A document's label counts: `(label id, count)` sorted by id (ids in order of first
+/// appearance in the [`DimensionCounts`]), and the number of units without a label.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct TypeKey {
+    counts: Box<[(u32, u64)]>,
     unlabelled: u64,
 }
 
-impl DocEntry {
-    fn is_empty(&self) -> bool {
-        self.unlabelled == 0 && self.counts.is_empty()
+impl TypeKey {
+    /// This key with `n` more units of `label` (`None`: without a label).
+    fn plus(&self, label: Option<u32>, n: u64) -> TypeKey {
+        let Some(id) = label else {
+            return TypeKey {
+                counts: self.counts.clone(),
+                unlabelled: self.unlabelled + n,
+            };
+        };
+        let mut counts = self.counts.to_vec();
+        match counts.binary_search_by_key(&id, |&(l, _)| l) {
+            Ok(pos) => counts[pos].1 += n,
+            Err(pos) => counts.insert(pos, (id, n)),
+        }
+        TypeKey {
+            counts: counts.into_boxed_slice(),
+            unlabelled: self.unlabelled,
+        }
+    }
+}
+
+/// The distinct count vectors in use, each with the number of documents that have it. Type
+/// 0 is the empty document and is never freed; a type no document has any more is freed and
+/// its slot reused, so the table holds at most one type per document.
+#[derive(Clone, Debug)]
+struct Types {
+    keys: Vec<TypeKey>,
+    refs: Vec<u64>,
+    of: HashMap<TypeKey, u32>,
+    free: Vec<u32>,
+}
+
+impl Default for Types {
+    fn default() -> Self {
+        Types {
+            keys: vec![TypeKey::default()],
+            refs: vec![0],
+            of: HashMap::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl Types {
+    /// The type of `key`, one more document counted in it.
+    fn acquire(&mut self, key: TypeKey) -> u32 {
+        if let Some(&t) = self.of.get(&key) {
+            self.refs[t as usize] += 1;
+            return t;
+        }
+        let t = match self.free.pop() {
+            Some(t) => {
+                self.keys[t as usize] = key.clone();
+                self.refs[t as usize] = 1;
+                t
+            }
+            None => {
+                self.keys.push(key.clone());
+                self.refs.push(1);
+                (self.keys.len() - 1) as u32
+            }
+        };
+        self.of.insert(key, t);
+        t
+    }
+
+    /// One document less of type `t`.
+    fn release(&mut self, t: u32) {
+        if t == 0 {
+            return;
+        }
+        let r = &mut self.refs[t as usize];
+        *r -= 1;
+        if *r == 0 {
+            let key = std::mem::take(&mut self.keys[t as usize]);
+            self.of.remove(&key);
+            self.free.push(t);
+        }
     }
 }
 
@@ -27,8 +102,8 @@ impl DocEntry {
 /// time, so a streaming reader can accumulate it chunk by chunk, possibly in separate
 /// accumulators combined with [`merge`](Self::merge); or at once from labelled units with
 /// [`from_units`](Self::from_units). The result does not depend on the order of additions.
-/// Memory is proportional to the number of (document, label) pairs seen, not to the number
-/// of units.
+/// Memory is 4 bytes per document plus one entry per distinct count vector in use (documents
+/// with the same counts share it), not proportional to the number of units.
 ///
 /// [`shares_from_counts`]: super::shares_from_counts
 /// [`divergence_from_counts`]: super::divergence_from_counts
@@ -51,8 +126,9 @@ pub struct DimensionCounts {
     name: String,
     /// Label → id, ids in order of first appearance.
     index: BTreeMap<String, u32>,
-    /// Per document (by index); documents beyond the end have no units.
-    docs: Vec<DocEntry>,
+    /// Per document (by index), its type in `types`; documents beyond the end have no units.
+    docs: Vec<u32>,
+    types: Types,
 }
 
 impl DimensionCounts {
@@ -63,6 +139,7 @@ impl DimensionCounts {
             name: name.into(),
             index: BTreeMap::new(),
             docs: Vec::new(),
+            types: Types::default(),
         }
     }
 
@@ -81,7 +158,7 @@ impl DimensionCounts {
             });
         }
         let mut c = DimensionCounts::new(dim.name);
-        c.docs.resize_with(n_docs, DocEntry::default);
+        c.docs.resize(n_docs, 0);
         for u in dim.units {
             c.add(u.doc, u.label);
         }
@@ -104,27 +181,28 @@ impl DimensionCounts {
         if n == 0 {
             return;
         }
-        if doc >= self.docs.len() {
-            self.docs.resize_with(doc + 1, DocEntry::default);
-        }
         let label = label.filter(|l| !l.is_empty());
-        let Some(label) = label else {
-            self.docs[doc].unlabelled += n;
-            return;
-        };
-        let id = match self.index.get(label) {
+        let id = label.map(|label| match self.index.get(label) {
             Some(&id) => id,
             None => {
                 let id = self.index.len() as u32;
                 self.index.insert(label.to_string(), id);
                 id
             }
-        };
-        let entry = &mut self.docs[doc].counts;
-        match entry.iter_mut().find(|(l, _)| *l == id) {
-            Some((_, c)) => *c += n,
-            None => entry.push((id, n)),
+        });
+        self.add_id(doc, id, n);
+    }
+
+    /// Adds `n ≥ 1` units of label id `id` (`None`: no label) to document `doc`.
+    fn add_id(&mut self, doc: usize, id: Option<u32>, n: u64) {
+        if doc >= self.docs.len() {
+            self.docs.resize(doc + 1, 0);
         }
+        let cur = self.docs[doc];
+        let key = self.types.keys[cur as usize].plus(id, n);
+        let t = self.types.acquire(key);
+        self.types.release(cur);
+        self.docs[doc] = t;
     }
 
     /// Adds all counts of `other` (e.g. of another chunk of the same corpus). Both must be
@@ -141,11 +219,14 @@ impl DimensionCounts {
             labels[id as usize] = l;
         }
         if other.docs.len() > self.docs.len() {
-            self.docs.resize_with(other.docs.len(), DocEntry::default);
+            self.docs.resize(other.docs.len(), 0);
         }
-        for (doc, e) in other.docs.iter().enumerate() {
-            self.docs[doc].unlabelled += e.unlabelled;
-            for &(id, n) in &e.counts {
+        for (doc, &t) in other.docs.iter().enumerate() {
+            let e = &other.types.keys[t as usize];
+            if e.unlabelled > 0 {
+                self.add_id(doc, None, e.unlabelled);
+            }
+            for &(id, n) in e.counts.iter() {
                 self.add_n(doc, Some(labels[id as usize]), n);
             }
         }
@@ -165,19 +246,22 @@ impl DimensionCounts {
 
     /// Units of document `doc` with label `label`.
     pub fn count(&self, doc: usize, label: &str) -> u64 {
-        match (self.docs.get(doc), self.index.get(label)) {
+        match (self.entry(doc), self.index.get(label)) {
             (Some(e), Some(&id)) => e
                 .counts
-                .iter()
-                .find(|(l, _)| *l == id)
-                .map_or(0, |&(_, c)| c),
+                .binary_search_by_key(&id, |&(l, _)| l)
+                .map_or(0, |pos| e.counts[pos].1),
             _ => 0,
         }
     }
 
     /// Units of document `doc` without a label.
     pub fn unlabelled(&self, doc: usize) -> u64 {
-        self.docs.get(doc).map_or(0, |e| e.unlabelled)
+        self.entry(doc).map_or(0, |e| e.unlabelled)
+    }
+
+    fn entry(&self, doc: usize) -> Option<&TypeKey> {
+        self.docs.get(doc).map(|&t| &self.types.keys[t as usize])
     }
 
     /// Checks the counts against `grouping` and tabulates them by group, with the labels
@@ -185,7 +269,7 @@ impl DimensionCounts {
     pub(crate) fn tabulate(&self, grouping: &Grouping) -> Result<Tabulated, CompareError> {
         grouping.check()?;
         let n_docs = grouping.doc_group.len();
-        if let Some(doc) = (n_docs..self.docs.len()).find(|&d| !self.docs[d].is_empty()) {
+        if let Some(doc) = (n_docs..self.docs.len()).find(|&d| self.docs[d] != 0) {
             return Err(CompareError::CountsDocOutOfRange {
                 dimension: self.name.clone(),
                 doc,
@@ -211,7 +295,8 @@ impl DimensionCounts {
         let mut type_of: BTreeMap<Vec<u64>, u32> = BTreeMap::new();
         let mut types: Vec<DocCounts> = Vec::new();
         let mut dense = vec![0u64; k];
-        for (doc, e) in self.docs.iter().enumerate() {
+        for (doc, &t) in self.docs.iter().enumerate().take(n_docs) {
+            let e = &self.types.keys[t as usize];
             let g = &mut groups[grouping.doc_group[doc]];
             g.n_unlabelled += e.unlabelled;
             if e.counts.is_empty() {
@@ -219,7 +304,7 @@ impl DimensionCounts {
             }
             dense.iter_mut().for_each(|x| *x = 0);
             let mut n = 0;
-            for &(id, c) in &e.counts {
+            for &(id, c) in e.counts.iter() {
                 dense[rank[id as usize]] = c;
                 n += c;
             }
@@ -435,5 +520,32 @@ mod tests {
         assert!(e.to_string().contains("document 4"), "{e}");
         let e = divergence_from_counts(&[c.clone(), c], &g, &params(), 0).unwrap_err();
         assert_eq!(e, CompareError::DuplicateDimension("d".into()));
+    }
+
+    /// Documents with the same counts share one entry; an entry no document uses any more
+    /// is freed and reused, so the table never holds more entries than documents.
+    #[test]
+    fn count_vectors_are_shared_and_freed() {
+        let mut c = DimensionCounts::new("d");
+        for doc in 0..1000 {
+            c.add(doc, Some(if doc % 2 == 0 { "x" } else { "y" }));
+        }
+        // Two vectors in use ({x: 1}, {y: 1}), plus the empty document's.
+        assert_eq!(c.types.of.len(), 2);
+        // Each document passes through {x: 1..k} on its way: the old vectors are freed.
+        for k in 0..50 {
+            for doc in 0..1000 {
+                c.add(doc, Some(if (doc + k) % 3 == 0 { "x" } else { "z" }));
+            }
+            assert!(c.types.of.len() <= 1000, "{} entries", c.types.of.len());
+            let live = c.types.refs.iter().filter(|&&r| r > 0).count();
+            assert_eq!(live, c.types.of.len());
+            assert_eq!(c.types.keys.len(), c.types.refs.len());
+        }
+        assert!(c.types.keys.len() <= 1001, "{} slots", c.types.keys.len());
+        let total: u64 = (0..1000)
+            .map(|d| c.count(d, "x") + c.count(d, "y") + c.count(d, "z"))
+            .sum();
+        assert_eq!(total, 1000 * 51);
     }
 }
