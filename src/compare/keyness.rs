@@ -254,6 +254,9 @@ pub fn keyness_top(
             }
             rows.select_nth_unstable_by(n - 1, order);
             rows.truncate(n);
+            // A truncated vector keeps its capacity: every group's scores of every term
+            // (251 MB at 1M paragraphs, 12 groups) stayed allocated until the end.
+            rows.shrink_to_fit();
         }
         rows.sort_by(order);
         rows
