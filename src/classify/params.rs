@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::encoder::{SentenceEncoder, TransformerFeatureParams};
 use super::error::ClassifyParamsError;
 use super::features::{FeatureParams, FeatureValidParams};
+use super::hashtags::Hashtags;
 pub use super::stack::{StackParams, StackView};
 
 /// The linear model trained on the features.
@@ -98,6 +99,14 @@ pub struct ClassifierParams {
     pub seed: u64,
     /// The TF-IDF feature blocks.
     pub features: FeatureParams,
+    /// How the TF-IDF blocks see hashtags (default `"keep"`; see
+    /// [`hashtags`](super::hashtags)): `"split"` rewrites `#CamelCaseTag` as
+    /// `Camel Case Tag`, `"tag_and_split"` as `HT_CamelCaseTag Camel Case Tag`, before the word
+    /// and character n-grams are built; the sentence embedding sees the original text. No
+    /// effect without a TF-IDF block. Not written when `"keep"`, so such model files are
+    /// unchanged.
+    #[serde(default, skip_serializing_if = "Hashtags::is_keep")]
+    pub hashtags: Hashtags,
     /// The sentence-embedding feature block (`[classify.transformer]`, default: none):
     /// each text's L2-normalised sentence embedding times a weight, appended after the
     /// TF-IDF columns. With `features.word` and `features.char` both off (`null`), the
@@ -124,6 +133,7 @@ impl Default for ClassifierParams {
             shrinking: true,
             seed: 0,
             features: FeatureParams::default(),
+            hashtags: Hashtags::Keep,
             transformer: None,
             stack: None,
         }
@@ -195,7 +205,7 @@ impl ClassifierValidParams {
 }
 
 impl ClassifierParams {
-    /// Checks every rule: `c` finite and > 0, `tol` finite and > 0, `max_iter ≥ 1`,
+    /// Checks every rule (`hashtags` is checked when it is read): `c` finite and > 0, `tol` finite and > 0, `max_iter ≥ 1`,
     /// `intercept_scaling` finite and > 0 when `fit_intercept`, the feature rules of
     /// [`FeatureParams::check`] (both TF-IDF blocks may be off when the sentence-embedding
     /// block is on) and those of [`TransformerFeatureParams::check`]. With `model =
@@ -252,7 +262,7 @@ impl ClassifierParams {
         };
         Ok(ClassifierValidParams {
             params: self.clone(),
-            features,
+            features: features.with_hashtags(self.hashtags),
             encoder: None,
         })
     }
@@ -479,6 +489,31 @@ mod tests {
         assert_eq!(p.transformer.unwrap().weight, 0.5);
         let t: ClassifierParams = toml::from_str("[transformer]\nweight = 2.0\n").unwrap();
         assert_eq!(t.transformer.unwrap().model, "all-MiniLM-L6-v2");
+    }
+
+    #[test]
+    fn hashtags_default_to_keep_are_not_written_and_invalid_values_name_the_allowed_ones() {
+        let s = serde_json::to_string(&ClassifierParams::default()).unwrap();
+        assert!(!s.contains("hashtags"), "{s}");
+        let t: ClassifierParams = toml::from_str("hashtags = \"tag_and_split\"\n").unwrap();
+        assert_eq!(t.hashtags, Hashtags::TagAndSplit);
+        let v = t.check().unwrap();
+        assert_eq!(v.features().hashtags(), Hashtags::TagAndSplit);
+        let s = serde_json::to_string(&t).unwrap();
+        assert!(s.contains("\"hashtags\":\"tag_and_split\""), "{s}");
+        assert_eq!(serde_json::from_str::<ClassifierParams>(&s).unwrap(), t);
+        let s: ClassifierParams = toml::from_str("hashtags = \"split\"").unwrap();
+        assert_eq!(s.hashtags, Hashtags::Split);
+        let e = toml::from_str::<ClassifierParams>("hashtags = \"both\"").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"both\"")
+                && msg.contains("\"keep\"")
+                && msg.contains("\"split\"")
+                && msg.contains("\"tag_and_split\""),
+            "{msg}"
+        );
+        assert!(toml::from_str::<ClassifierParams>("hashtags = 1").is_err());
     }
 
     #[test]

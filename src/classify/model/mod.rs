@@ -18,7 +18,9 @@
 //!   ] | null
 //! }
 //! <sub-model> = {
-//!   "features": { "blocks": [             // column order
+//!   "features": {
+//!     "hashtags": "split" | "tag_and_split",  // only when params.hashtags is not "keep"
+//!     "blocks": [                         // column order
 //!     { "kind": "tfidf", "name": "word",
 //!       "vectorizer": { "format_version": 1, "params": {...}, "n_docs": 410,
 //!                       "vocabulary": ["term", ...],          // sorted; term j = column j
@@ -65,6 +67,12 @@
 //! the non-zeros, with their indices) when at most half of it is non-zero, else dense
 //! (`indices: null`); with TF-IDF n-grams most weights are non-zero, as every feature of
 //! a support vector gets a weight.
+//!
+//! With `params.hashtags` other than `"keep"` (`"hashtags"` in `params` and in each
+//! sub-model's `features`, which must agree), the hashtags of the texts are rewritten before
+//! the TF-IDF blocks, at prediction as at training. With `"keep"` neither key is written, so
+//! such files are byte for byte what they were; a rhetor that predates the option refuses a
+//! file with it (an unknown key) rather than predict from other features.
 //!
 //! `training.sha256` is the SHA-256 of the training rows, see [`TrainingInfo::from_data`].
 //!
@@ -671,6 +679,13 @@ impl SubModelRepr {
                             params.transformer is not set"
                     .into())
             }
+        }
+        if self.features.hashtags() != params.hashtags {
+            return bad(format!(
+                "params.hashtags is {:?} but the features say {:?}",
+                params.hashtags.name(),
+                self.features.hashtags().name()
+            ));
         }
         let dim = block.map_or(0, |(id, _)| id.dimension);
         let stack = match (params.model, self.stack) {
