@@ -663,7 +663,8 @@ pub struct ModelArgs {
     pub transformer_model: Option<String>,
     /// Hashtags in the word and character n-grams: keep (as written), split (#CamelCaseTag →
     /// Camel Case Tag) or tag_and_split (→ HT_CamelCaseTag Camel Case Tag); the sentence
-    /// embedding sees the original text [default: keep, or the config's].
+    /// embedding sees the original text [default: the config's, else tag_and_split with
+    /// --model stack and keep otherwise].
     #[arg(long, value_enum)]
     pub hashtags: Option<HashtagsArg>,
 }

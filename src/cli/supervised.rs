@@ -70,11 +70,11 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
         }
     }
     if let Some(h) = m.hashtags {
-        p.hashtags = match h {
+        p.hashtags = Some(match h {
             HashtagsArg::Keep => classify::Hashtags::Keep,
             HashtagsArg::Split => classify::Hashtags::Split,
             HashtagsArg::TagAndSplit => classify::Hashtags::TagAndSplit,
-        };
+        });
     }
     if let Some(w) = m.transformer_weight {
         match p.transformer.as_mut() {

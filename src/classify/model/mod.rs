@@ -19,7 +19,7 @@
 //! }
 //! <sub-model> = {
 //!   "features": {
-//!     "hashtags": "split" | "tag_and_split",  // only when params.hashtags is not "keep"
+//!     "hashtags": "split" | "tag_and_split",  // only when not "keep"
 //!     "blocks": [                         // column order
 //!     { "kind": "tfidf", "name": "word",
 //!       "vectorizer": { "format_version": 1, "params": {...}, "n_docs": 410,
@@ -70,9 +70,12 @@
 //!
 //! With `params.hashtags` other than `"keep"` (`"hashtags"` in `params` and in each
 //! sub-model's `features`, which must agree), the hashtags of the texts are rewritten before
-//! the TF-IDF blocks, at prediction as at training. With `"keep"` neither key is written, so
-//! such files are byte for byte what they were; a rhetor that predates the option refuses a
-//! file with it (an unknown key) rather than predict from other features.
+//! the TF-IDF blocks, at prediction as at training. A missing key means `"keep"`: models
+//! other than stacks write neither key with `"keep"`, so their files are byte for byte what
+//! they were; a stack writes `params.hashtags` always (its default is `"tag_and_split"`,
+//! see [`ModelKind::default_hashtags`]), and stack files written before the option load as
+//! `"keep"`. A rhetor that predates the option refuses a file with the key (an unknown key)
+//! rather than predict from other features.
 //!
 //! `training.sha256` is the SHA-256 of the training rows, see [`TrainingInfo::from_data`].
 //!
@@ -103,6 +106,7 @@ use super::codec::{decode_f64, encode_f32, encode_f64};
 use super::encoder::{EncoderId, SentenceEncoder};
 use super::error::{ClassifyError, ModelFileError};
 use super::features::FittedFeatures;
+use super::hashtags::Hashtags;
 use super::labels::{Labels, Predictions};
 use super::linear::{FitInfo, LinearModel};
 use super::params::{ClassifierParams, ModelKind};
@@ -680,10 +684,12 @@ impl SubModelRepr {
                     .into())
             }
         }
-        if self.features.hashtags() != params.hashtags {
+        // In a file, no key means "keep" (files written before the option).
+        let hashtags = params.hashtags.unwrap_or(Hashtags::Keep);
+        if self.features.hashtags() != hashtags {
             return bad(format!(
                 "params.hashtags is {:?} but the features say {:?}",
-                params.hashtags.name(),
+                hashtags.name(),
                 self.features.hashtags().name()
             ));
         }

@@ -104,7 +104,7 @@ fn hashtags_are_recorded_and_applied_again_by_the_loaded_model() {
     let new_targets = ["A", "C", "C", "A"];
     for hashtags in [Hashtags::Split, Hashtags::TagAndSplit] {
         let p = ClassifierParams {
-            hashtags,
+            hashtags: Some(hashtags),
             ..Default::default()
         }
         .check()
@@ -122,7 +122,7 @@ fn hashtags_are_recorded_and_applied_again_by_the_loaded_model() {
             assert_eq!(t["model"]["features"]["hashtags"], hashtags.name());
         }
         let back = ModelFile::from_json(&json).unwrap();
-        assert_eq!(back.params().hashtags, hashtags);
+        assert_eq!(back.params().hashtags, Some(hashtags));
         let after = back.predict(&new_texts, Some(&new_targets)).unwrap();
         assert_eq!(bits(&before), bits(&after));
         assert_eq!(back.to_json().unwrap(), json);
@@ -160,7 +160,8 @@ fn a_default_model_file_has_no_hashtags_key() {
     assert!(!s.contains("hashtags"));
     assert!(v["params"].get("hashtags").is_none());
     let back = ModelFile::from_json(&s).unwrap();
-    assert_eq!(back.params().hashtags, Hashtags::Keep);
+    assert_eq!(back.params().hashtags, None);
+    assert_eq!(back.params().resolved_hashtags(), Hashtags::Keep);
     assert_eq!(back.to_json().unwrap(), s);
 }
 
