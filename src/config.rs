@@ -322,13 +322,14 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("classify.class_weight", "`\"none\"` (every example weighs 1) or `\"balanced\"` (`n / (k · n_class)`, as scikit-learn)."),
     ("classify.shrinking", "Shrink the active set of the SVM solver, as LIBLINEAR always does (no effect on logistic regression)."),
     ("classify.seed", "Seed of the random coordinate order of the solver."),
+    ("classify.hashtags", "How the word and character n-grams see hashtags (also `--hashtags`): `\"keep\"` (as written), `\"split\"` (`#CamelCaseTag` → `Camel Case Tag`, `#HTMLParser2020` → `HTML Parser 2020`: runs of capitals, capitalised or lowercase words and digits) or `\"tag_and_split\"` (→ `HT_CamelCaseTag Camel Case Tag`: a token of the whole tag plus its words). The sentence embedding sees the original text. Not set: `\"tag_and_split\"` with `model = \"stack\"` (in 5-fold CV on the train splits it changed the stack's F_avg on P-Stance by −0.01, +0.49 and +0.11 with three fold seeds and on SemEval-2016 by +0.65; GWSD has no hashtags), `\"keep\"` otherwise. The model file records it (a stack's always, another model's only when not `\"keep\"`, so their files are unchanged) and `predict` applies the same rewrite."),
     ("classify.features", "Feature blocks, each a TF-IDF vectorizer with the keys of `[embed]` (TF-IDF type), stacked side by side; a block not given takes its defaults."),
     ("classify.features.word", "Word n-gram block (analyzer `\"word\"`)."),
     ("classify.features.char", "Character n-gram block (analyzer `\"char\"` or `\"char_wb\"`)."),
     ("classify.transformer", "Sentence-embedding features (not set by default; the section turns them on, as `--features tfidf+transformer`): each text's L2-normalised vector from the native encoder (f32, cached in `models/cache`), appended to the TF-IDF blocks. Without `[classify.features]` blocks wanted, use `--features transformer`. The model file records the model's files by sha256; `predict` and `run --classifier` refuse another model."),
     ("classify.transformer.model", "The sentence-transformer: a name in the models directory (`rhetor model fetch NAME`) or a path to a sentence-transformers folder (also `--transformer-model`)."),
     ("classify.transformer.weight", "Factor on the embedding (finite, > 0; also `--transformer-weight`). Each TF-IDF block has norm 1 per row, so the weight sets the embedding's share of the squared norm. 5-fold CV on the train splits picked 1 (SemEval-2016) to 2 (GWSD); P-Stance did best at 0.3."),
-    ("classify.stack", "Parameters of `model = \"stack\"` (not set by default, which means the defaults below; only with `model = \"stack\"`). The TF-IDF blocks are fitted once on the training rows; stratified inner folds (seeded by `seed`) give every training row out-of-fold decision values of each view (one column for two classes, one per class otherwise); the meta model learns from them; then each view is refitted on all rows. The views use the classifier's `tol`, `max_iter`, intercept, `class_weight` and `seed`. The defaults are the recipe of a scikit-learn study on the P-Stance train split; in rhetor's 5-fold CV on the train splits (MiniLM embeddings) they gain over the TF-IDF SVM +2.1 F_avg on P-Stance (78.31 vs 76.24), +5.9 on SemEval-2016 (73.79 vs 67.86) and +3.1 macro-F1 on GWSD (62.54 vs 59.45); no variant tried (other views, meta C 0.1 or 10, 3 inner folds) did better."),
+    ("classify.stack", "Parameters of `model = \"stack\"` (not set by default, which means the defaults below; only with `model = \"stack\"`). The TF-IDF blocks are fitted once on the training rows; stratified inner folds (seeded by `seed`) give every training row out-of-fold decision values of each view (one column for two classes, one per class otherwise); the meta model learns from them; then each view is refitted on all rows. The views use the classifier's `tol`, `max_iter`, intercept, `class_weight` and `seed`. The defaults are the recipe of a scikit-learn study on the P-Stance train split; in rhetor's 5-fold CV on the train splits (MiniLM embeddings) with the stack's default `hashtags = \"tag_and_split\"` they gain over the TF-IDF SVM +2.06 F_avg on P-Stance (78.30 vs 76.24; +2.39 and +1.82 with fold seeds 1 and 2), +6.58 on SemEval-2016 (74.44 vs 67.86) and +3.09 macro-F1 on GWSD (62.54 vs 59.45); no variant tried (other views, meta C 0.1 or 10, 3 inner folds) did better."),
     ("classify.stack.views", "The views, in the meta model's column order: `\"tfidf_svm\"` (linear SVM on the TF-IDF blocks, C = `c`), `\"embedding_lr\"` (logistic regression on the `[classify.transformer]` embedding times its weight, C = `embedding_c`) and `\"nb_lr\"` (logistic regression on TF-IDF whose columns are scaled by the NB log-count ratio |r| of the binarised training features, Wang & Manning 2012, rows L2-normalised again; with more than two classes a column's weight is the largest class-vs-rest |r|). At least one, none twice."),
     ("classify.stack.folds", "Inner stratified folds of the meta model's training scores (at least 2; every class needs as many rows)."),
     ("classify.stack.meta_c", "C of the logistic-regression meta model (finite, > 0)."),
@@ -357,6 +358,10 @@ fn describe(path: &str) -> Option<&'static str> {
         })
     })
 }
+
+/// Keys that are not serialised when not set (`Option`s whose absence means a default that
+/// depends on another key): `classify.hashtags`, which depends on `classify.model`.
+const UNSET_KEYS: &[&str] = &["classify.hashtags"];
 
 /// The example configurations whose keys the reference lists: the defaults (TF-IDF
 /// embeddings) and the defaults with transformer embeddings.
@@ -444,6 +449,15 @@ fn entries(config: &Config) -> Vec<Entry> {
     let toml = toml::Value::try_from(config).ok();
     let mut out = Vec::new();
     walk("", &json, toml.as_ref(), &mut out);
+    for path in UNSET_KEYS {
+        if !out.iter().any(|e| e.path == *path) {
+            out.push(Entry {
+                path: (*path).to_string(),
+                section: false,
+                default: None,
+            });
+        }
+    }
     out.sort_by(|a, b| (doc_index(&a.path), &a.path).cmp(&(doc_index(&b.path), &b.path)));
     out
 }

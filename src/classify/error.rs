@@ -16,6 +16,9 @@ pub enum ClassifyParamsError {
     /// `c` is not a finite number > 0.
     #[error("C must be a finite number > 0 (got C = {0})")]
     InvalidC(f64),
+    /// `hashtags` is not one of the modes of [`Hashtags`](super::Hashtags).
+    #[error("hashtags must be \"keep\", \"split\" or \"tag_and_split\" (got hashtags = {0:?})")]
+    InvalidHashtags(String),
     /// `tol` is not a finite number > 0.
     #[error("tol must be a finite number > 0 (got tol = {0})")]
     InvalidTol(f64),

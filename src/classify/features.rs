@@ -16,10 +16,16 @@
 //! [`FittedFeatures::transform_with`]); prediction embeds new texts with the loaded model
 //! ([`FittedFeatures::try_transform`]).
 //!
+//! With [`Hashtags`] other than `"keep"` the texts' hashtags are rewritten before the
+//! TF-IDF blocks see them (fitting and transforming alike); the embeddings are of the
+//! original texts.
+//!
 //! [`FittedFeatures`] is a list of [`FittedBlock`]s. It serializes with serde; the idf values
 //! are written as decimal strings (shortest round-trip form) because `serde_json` as built
 //! here does not parse every float back to the same bits (about 15% of random `f64`s come
 //! back one ulp off), and a reloaded model must predict bit-identically.
+
+use std::borrow::Cow;
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -28,6 +34,7 @@ use sprs::CsMat;
 
 use super::encoder::{append_dense, EncoderId, SentenceEncoder, TransformerFeatureParams};
 use super::error::{ClassifyError, ClassifyParamsError};
+use super::hashtags::Hashtags;
 use crate::embed::tfidf::{Analyzer, FittedTfidf, TfidfParams, TfidfValidParams};
 
 /// Which feature blocks to build, each a TF-IDF vectorizer (a TOML/JSON table; unknown keys
@@ -83,6 +90,7 @@ impl Default for FeatureParams {
 pub struct FeatureValidParams {
     blocks: Vec<(&'static str, TfidfValidParams)>,
     transformer: Option<TransformerFeatureParams>,
+    hashtags: Hashtags,
 }
 
 impl FeatureParams {
@@ -114,6 +122,7 @@ impl FeatureParams {
         Ok(FeatureValidParams {
             blocks,
             transformer: None,
+            hashtags: Hashtags::Keep,
         })
     }
 }
@@ -124,7 +133,19 @@ impl FeatureValidParams {
         FeatureValidParams {
             blocks: Vec::new(),
             transformer: None,
+            hashtags: Hashtags::Keep,
         }
+    }
+
+    /// These features with the hashtag rewrite `hashtags` before the TF-IDF blocks.
+    pub(crate) fn with_hashtags(mut self, hashtags: Hashtags) -> FeatureValidParams {
+        self.hashtags = hashtags;
+        self
+    }
+
+    /// How the TF-IDF blocks see hashtags.
+    pub fn hashtags(&self) -> Hashtags {
+        self.hashtags
     }
 
     /// These blocks plus the sentence-embedding block `transformer` (checked), if any.
@@ -165,10 +186,16 @@ impl FeatureValidParams {
     ) -> Result<(FittedFeatures, CsMat<f64>), ClassifyError> {
         let mut blocks = Vec::with_capacity(self.blocks.len() + 1);
         let mut mats = Vec::with_capacity(self.blocks.len());
+        let rewritten = if self.blocks.is_empty() {
+            Vec::new()
+        } else {
+            rewrite_all(self.hashtags, texts)
+        };
+        let tfidf_texts = tfidf_texts(texts, &rewritten);
         for (name, params) in &self.blocks {
             let (vectorizer, x) =
                 params
-                    .fit_transform(texts)
+                    .fit_transform(&tfidf_texts)
                     .map_err(|source| ClassifyError::Features {
                         block: (*name).to_owned(),
                         source,
@@ -195,12 +222,33 @@ impl FeatureValidParams {
                 loaded: None,
             });
         }
-        let fitted = FittedFeatures { blocks };
+        let fitted = FittedFeatures {
+            blocks,
+            hashtags: self.hashtags,
+        };
         let n_features = fitted.n_features();
         if n_features >= u32::MAX as usize {
             return Err(ClassifyError::TooManyFeatures(n_features));
         }
         Ok((fitted, x))
+    }
+}
+
+/// `texts` with their hashtags rewritten by `hashtags` (empty with `"keep"`: the texts are
+/// used as they are).
+fn rewrite_all<'a>(hashtags: Hashtags, texts: &[&'a str]) -> Vec<Cow<'a, str>> {
+    if hashtags.is_keep() {
+        return Vec::new();
+    }
+    texts.iter().map(|t| hashtags.rewrite(t)).collect()
+}
+
+/// The texts the TF-IDF blocks see: `texts`, or their rewrites when there are any.
+fn tfidf_texts<'a>(texts: &'a [&'a str], rewritten: &'a [Cow<'a, str>]) -> Cow<'a, [&'a str]> {
+    if rewritten.is_empty() {
+        Cow::Borrowed(texts)
+    } else {
+        Cow::Owned(rewritten.iter().map(|c| c.as_ref()).collect())
     }
 }
 
@@ -288,6 +336,7 @@ impl FittedBlock {
 #[derive(Clone, Debug)]
 pub struct FittedFeatures {
     blocks: Vec<FittedBlock>,
+    hashtags: Hashtags,
 }
 
 impl FittedFeatures {
@@ -329,10 +378,12 @@ impl FittedFeatures {
         texts: &[&str],
         dense: Option<ArrayView2<'_, f32>>,
     ) -> Result<CsMat<f64>, ClassifyError> {
+        let rewritten = rewrite_all(self.hashtags, texts);
+        let tfidf_texts = tfidf_texts(texts, &rewritten);
         let mats: Vec<CsMat<f64>> = self
             .blocks
             .par_iter()
-            .filter_map(|b| b.transform(texts))
+            .filter_map(|b| b.transform(&tfidf_texts))
             .collect();
         let x = hstack(&mats, texts.len());
         match self.transformer_block() {
@@ -384,6 +435,11 @@ impl FittedFeatures {
     /// The blocks, in column order.
     pub fn blocks(&self) -> &[FittedBlock] {
         &self.blocks
+    }
+
+    /// How the TF-IDF blocks see hashtags (the rewrite applied before them).
+    pub fn hashtags(&self) -> Hashtags {
+        self.hashtags
     }
 
     /// The block and the n-gram of column `col` of the stacked matrix, if in range.
@@ -445,6 +501,9 @@ enum BlockRepr {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FeaturesRepr {
+    /// Not written with `"keep"` (files without the key are unchanged and mean `"keep"`).
+    #[serde(default, skip_serializing_if = "Hashtags::is_keep")]
+    hashtags: Hashtags,
     blocks: Vec<BlockRepr>,
 }
 
@@ -481,7 +540,11 @@ impl Serialize for FittedFeatures {
                 }),
             }
         }
-        FeaturesRepr { blocks }.serialize(s)
+        FeaturesRepr {
+            hashtags: self.hashtags,
+            blocks,
+        }
+        .serialize(s)
     }
 }
 
@@ -553,7 +616,10 @@ impl<'de> Deserialize<'de> for FittedFeatures {
                 }
             }
         }
-        Ok(FittedFeatures { blocks })
+        Ok(FittedFeatures {
+            blocks,
+            hashtags: repr.hashtags,
+        })
     }
 }
 
@@ -741,6 +807,88 @@ mod tests {
                 assert_eq!(dense[[r, j]], f64::from(e[[r, j]]) * 2.0);
             }
         }
+    }
+
+    #[test]
+    fn hashtags_are_rewritten_for_the_tfidf_blocks_at_fit_and_transform() {
+        let docs = [
+            "Vote #BernieSanders now",
+            "#MAGA rally tonight #Trump2020",
+            "no tags here",
+            "lone # sign",
+        ];
+        let rewritten: Vec<String> = docs
+            .iter()
+            .map(|t| Hashtags::TagAndSplit.rewrite(t).into_owned())
+            .collect();
+        let rewritten: Vec<&str> = rewritten.iter().map(String::as_str).collect();
+        let p = FeatureParams::default()
+            .check()
+            .unwrap()
+            .with_hashtags(Hashtags::TagAndSplit);
+        assert_eq!(p.hashtags(), Hashtags::TagAndSplit);
+        let (fitted, x) = p.fit_transform(&docs).unwrap();
+        assert_eq!(fitted.hashtags(), Hashtags::TagAndSplit);
+        // The same matrix as plain features fitted on the rewritten texts.
+        let plain = FeatureParams::default().check().unwrap();
+        let (plain_fitted, y) = plain.fit_transform(&rewritten).unwrap();
+        assert_eq!(x, y);
+        let vocab = |f: &FittedFeatures| match &f.blocks()[0] {
+            FittedBlock::Tfidf { vectorizer, .. } => vectorizer.vocabulary().to_vec(),
+            FittedBlock::Transformer { .. } => unreachable!(),
+        };
+        let v = vocab(&fitted);
+        assert_eq!(v, vocab(&plain_fitted));
+        for term in [
+            "ht_berniesanders",
+            "bernie sanders",
+            "ht_trump2020",
+            "trump 2020",
+        ] {
+            assert!(v.iter().any(|t| t == term), "{term} not in {v:?}");
+        }
+        // transform rewrites the original texts the same way.
+        assert_eq!(fitted.transform(&docs), x);
+        // The mode is written (only when not "keep") and read back.
+        let s = serde_json::to_string(&fitted).unwrap();
+        assert!(
+            s.starts_with("{\"hashtags\":\"tag_and_split\",\"blocks\":"),
+            "{}",
+            &s[..60]
+        );
+        let back: FittedFeatures = serde_json::from_str(&s).unwrap();
+        assert_eq!(back.hashtags(), Hashtags::TagAndSplit);
+        assert_eq!(back.transform(&docs), x);
+        let (kept, _) = plain.fit_transform(&docs).unwrap();
+        let s = serde_json::to_string(&kept).unwrap();
+        assert!(s.starts_with("{\"blocks\":"), "{}", &s[..20]);
+        assert_eq!(
+            serde_json::from_str::<FittedFeatures>(&s)
+                .unwrap()
+                .hashtags(),
+            Hashtags::Keep
+        );
+        let bad = s.replacen("{\"blocks\"", "{\"hashtags\":\"both\",\"blocks\"", 1);
+        let e = serde_json::from_str::<FittedFeatures>(&bad).unwrap_err();
+        assert!(e.to_string().contains("tag_and_split"), "{e}");
+    }
+
+    #[test]
+    fn the_embedding_block_is_not_affected_by_hashtags() {
+        let docs = ["#CamelCase a", "b #Two", "c", "d"];
+        let t = TransformerFeatureParams {
+            model: "fake-model".into(),
+            weight: 1.0,
+        };
+        let p = FeatureValidParams::no_tfidf()
+            .with_transformer(Some(t))
+            .with_hashtags(Hashtags::Split);
+        let e = fake_embeddings();
+        let (fitted, x) = p
+            .fit_transform_with(&docs, Some((e.view(), &fake_id(3))))
+            .unwrap();
+        assert_eq!(x.shape(), (4, 3));
+        assert_eq!(fitted.transform_with(&docs, Some(e.view())).unwrap(), x);
     }
 
     #[test]

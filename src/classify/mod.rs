@@ -4,6 +4,8 @@
 //! * [`features`] — word and character n-gram TF-IDF blocks, stacked as scikit-learn's
 //!   `FeatureUnion` (defaults: the SemEval-2016 Task 6 SVM-ngrams baseline), optionally
 //!   followed by sentence embeddings.
+//! * [`hashtags`] — optional hashtag rewriting (`#CamelCase` → `HT_CamelCase Camel Case`)
+//!   before the n-grams are built.
 //! * [`encoder`] — the sentence-embedding block: frozen, L2-normalised embeddings of a
 //!   sentence-transformer model (rhetor's native encoder, cached on disk) times a weight,
 //!   and the model's identity recorded in the model file.
@@ -39,6 +41,7 @@ pub mod cv;
 pub mod encoder;
 pub mod error;
 pub mod features;
+pub mod hashtags;
 pub mod labels;
 pub mod linear;
 pub mod metrics;
@@ -51,6 +54,7 @@ pub use cv::{CvOutcome, Fold, PerTargetCv, TargetCv};
 pub use encoder::{EncoderId, EncoderStats, SentenceEncoder, TransformerFeatureParams};
 pub use error::{ClassifyError, ClassifyParamsError, MetricsError, ModelFileError};
 pub use features::{FeatureParams, FeatureValidParams, FittedBlock, FittedFeatures};
+pub use hashtags::Hashtags;
 pub use linear::{Encoded, EncodedLabels, FitInfo, Labels, LinearModel, Predictions};
 pub use metrics::{ClassMetrics, Interval, MultiLabelReport, Report};
 pub use model::{ModelFile, TrainedModel, TrainingInfo};

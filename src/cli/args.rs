@@ -661,6 +661,24 @@ pub struct ModelArgs {
     /// tfidf+transformer) [default: all-MiniLM-L6-v2, or the config's].
     #[arg(long)]
     pub transformer_model: Option<String>,
+    /// Hashtags in the word and character n-grams: keep (as written), split (#CamelCaseTag →
+    /// Camel Case Tag) or tag_and_split (→ HT_CamelCaseTag Camel Case Tag); the sentence
+    /// embedding sees the original text [default: the config's, else tag_and_split with
+    /// --model stack and keep otherwise].
+    #[arg(long, value_enum)]
+    pub hashtags: Option<HashtagsArg>,
+}
+
+/// Hashtag handling of the n-gram features.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HashtagsArg {
+    /// As written.
+    Keep,
+    /// #CamelCaseTag → Camel Case Tag.
+    Split,
+    /// #CamelCaseTag → HT_CamelCaseTag Camel Case Tag.
+    #[value(name = "tag_and_split")]
+    TagAndSplit,
 }
 
 /// Feature sets of a classifier.

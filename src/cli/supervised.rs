@@ -1,7 +1,8 @@
 //! `rhetor train`, `rhetor evaluate`, `rhetor predict`.
 
 use super::args::{
-    Cli, DataArgs, EvaluateArgs, FeaturesArg, ModelArg, ModelArgs, PredictArgs, TrainArgs,
+    Cli, DataArgs, EvaluateArgs, FeaturesArg, HashtagsArg, ModelArg, ModelArgs, PredictArgs,
+    TrainArgs,
 };
 use anyhow::{bail, Context, Result};
 use rhetor::classify::{
@@ -67,6 +68,13 @@ fn params(m: &ModelArgs) -> Result<ClassifierValidParams> {
                 p.features = classify::FeatureParams::default();
             }
         }
+    }
+    if let Some(h) = m.hashtags {
+        p.hashtags = Some(match h {
+            HashtagsArg::Keep => classify::Hashtags::Keep,
+            HashtagsArg::Split => classify::Hashtags::Split,
+            HashtagsArg::TagAndSplit => classify::Hashtags::TagAndSplit,
+        });
     }
     if let Some(w) = m.transformer_weight {
         match p.transformer.as_mut() {

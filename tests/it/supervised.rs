@@ -769,3 +769,124 @@ fn stack_model_predict_equals_evaluate_and_needs_the_embedding_block() {
                 .and(predicate::str::contains("panicked").not()),
         );
 }
+
+/// `--hashtags tag_and_split`: evaluate on a held-out split equals train + predict bit for
+/// bit (the model file records the option and predict applies it), the default model file
+/// has no `hashtags` key, and a bad value (flag or config) names the allowed ones.
+#[test]
+fn hashtags_option_predict_equals_evaluate_and_bad_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let favor = [
+        "Proud of this campaign #FeelTheBern",
+        "Rally tonight, see you there #Bernie2020",
+        "Medicare for all now #NotMeUs",
+        "He fights for us #BernieSanders",
+    ];
+    let against = [
+        "Never voting for him #NeverBernie",
+        "Too old, too radical #BernieIsAFraud",
+        "Socialism fails every time #StopBernie",
+        "Another empty promise #NotMyCandidate",
+    ];
+    let mut s = String::from("id,text,stance,split\n");
+    for i in 0..40 {
+        let (t, l) = if i % 2 == 0 {
+            (favor[i / 2 % 4], "FAVOR")
+        } else {
+            (against[i / 2 % 4], "AGAINST")
+        };
+        let split = if i < 30 { "train" } else { "test" };
+        s.push_str(&format!("r{i},\"{t} (note {i}) ##x #\",{l},{split}\n"));
+    }
+    let data = dir.path().join("tags.csv");
+    std::fs::write(&data, &s).unwrap();
+    let eval = dir.path().join("eval");
+    rhetor()
+        .arg("evaluate")
+        .arg(&data)
+        .args(["--label-col", "stance", "--split-col", "split"])
+        .args(["--hashtags", "tag_and_split", "--out"])
+        .arg(&eval)
+        .assert()
+        .code(0);
+    let mut lines = s.lines();
+    let header = lines.next().unwrap();
+    let (train, test): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.ends_with(",train"));
+    let train_f = dir.path().join("train.csv");
+    let test_f = dir.path().join("test.csv");
+    std::fs::write(&train_f, format!("{header}\n{}\n", train.join("\n"))).unwrap();
+    std::fs::write(&test_f, format!("{header}\n{}\n", test.join("\n"))).unwrap();
+    let model = dir.path().join("model.json");
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args([
+            "--label-col",
+            "stance",
+            "--hashtags",
+            "tag_and_split",
+            "--out",
+        ])
+        .arg(&model)
+        .assert()
+        .code(0);
+    let json = std::fs::read_to_string(&model).unwrap();
+    assert!(json.contains("\"hashtags\":\"tag_and_split\""));
+    assert!(
+        json.contains("ht_feelthebern"),
+        "the tag token is a feature"
+    );
+    let pred = dir.path().join("pred.parquet");
+    rhetor()
+        .arg("predict")
+        .arg(&model)
+        .arg(&test_f)
+        .arg("--out")
+        .arg(&pred)
+        .assert()
+        .code(0);
+    let a = read(&eval.join("eval_predictions.parquet"));
+    let b = read(&pred);
+    assert_eq!(strings(&a, "id"), strings(&b, "id"));
+    assert_eq!(strings(&a, "predicted"), strings(&b, "predicted"));
+    let bits = |df: &polars::prelude::DataFrame| -> Vec<u64> {
+        let c = df.column("score_FAVOR").unwrap().f64().unwrap().clone();
+        c.iter().map(|v| v.unwrap().to_bits()).collect()
+    };
+    assert_eq!(bits(&a), bits(&b));
+    // Without the option: no key in the file.
+    let plain = dir.path().join("plain.json");
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--out"])
+        .arg(&plain)
+        .assert()
+        .code(0);
+    assert!(!std::fs::read_to_string(&plain)
+        .unwrap()
+        .contains("hashtags"));
+    // Bad values.
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--hashtags", "both", "--out"])
+        .arg(dir.path().join("bad.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tag_and_split").and(predicate::str::contains("both")));
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[classify]\nhashtags = \"both\"\n").unwrap();
+    rhetor()
+        .arg("train")
+        .arg(&train_f)
+        .args(["--label-col", "stance", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("bad.json"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("\"tag_and_split\"").and(predicate::str::contains("\"both\"")),
+        );
+}

@@ -18,7 +18,9 @@
 //!   ] | null
 //! }
 //! <sub-model> = {
-//!   "features": { "blocks": [             // column order
+//!   "features": {
+//!     "hashtags": "split" | "tag_and_split",  // only when not "keep"
+//!     "blocks": [                         // column order
 //!     { "kind": "tfidf", "name": "word",
 //!       "vectorizer": { "format_version": 1, "params": {...}, "n_docs": 410,
 //!                       "vocabulary": ["term", ...],          // sorted; term j = column j
@@ -66,6 +68,15 @@
 //! (`indices: null`); with TF-IDF n-grams most weights are non-zero, as every feature of
 //! a support vector gets a weight.
 //!
+//! With `params.hashtags` other than `"keep"` (`"hashtags"` in `params` and in each
+//! sub-model's `features`, which must agree), the hashtags of the texts are rewritten before
+//! the TF-IDF blocks, at prediction as at training. A missing key means `"keep"`: models
+//! other than stacks write neither key with `"keep"`, so their files are byte for byte what
+//! they were; a stack writes `params.hashtags` always (its default is `"tag_and_split"`,
+//! see [`ModelKind::default_hashtags`]), and stack files written before the option load as
+//! `"keep"`. A rhetor that predates the option refuses a file with the key (an unknown key)
+//! rather than predict from other features.
+//!
 //! `training.sha256` is the SHA-256 of the training rows, see [`TrainingInfo::from_data`].
 //!
 //! A model with sentence-embedding features (`params.transformer`, a `"transformer"` block)
@@ -95,6 +106,7 @@ use super::codec::{decode_f64, encode_f32, encode_f64};
 use super::encoder::{EncoderId, SentenceEncoder};
 use super::error::{ClassifyError, ModelFileError};
 use super::features::FittedFeatures;
+use super::hashtags::Hashtags;
 use super::labels::{Labels, Predictions};
 use super::linear::{FitInfo, LinearModel};
 use super::params::{ClassifierParams, ModelKind};
@@ -671,6 +683,15 @@ impl SubModelRepr {
                             params.transformer is not set"
                     .into())
             }
+        }
+        // In a file, no key means "keep" (files written before the option).
+        let hashtags = params.hashtags.unwrap_or(Hashtags::Keep);
+        if self.features.hashtags() != hashtags {
+            return bad(format!(
+                "params.hashtags is {:?} but the features say {:?}",
+                hashtags.name(),
+                self.features.hashtags().name()
+            ));
         }
         let dim = block.map_or(0, |(id, _)| id.dimension);
         let stack = match (params.model, self.stack) {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::classify::ClassifierParams;
+use crate::classify::{ClassifierParams, Hashtags};
 
 fn data() -> (Vec<&'static str>, Labels, Vec<&'static str>) {
     let texts = vec![
@@ -78,6 +78,91 @@ fn round_trip_is_bit_identical_single_and_per_target() {
         // Writing the reloaded model gives the same bytes.
         assert_eq!(back.to_json().unwrap(), json);
     }
+}
+
+/// Texts of `data()` with hashtags, which the option rewrites.
+fn hashtag_texts() -> Vec<&'static str> {
+    vec![
+        "#GodIsNotReal and religion is a lie",
+        "faith in god gives me strength #PrayerWorks",
+        "religion poisons everything #Atheism",
+        "I pray every day, thank you lord #BlessedSunday",
+        "we must act on climate change now #ActOnClimate",
+        "climate change is a hoax #ClimateHoax",
+        "cut emissions, save the planet #SaveThePlanet",
+        "global warming is fake #FakeNews",
+        "no opinion here, just a tweet #",
+        "what a nice day at the beach ##BeachDay",
+    ]
+}
+
+#[test]
+fn hashtags_are_recorded_and_applied_again_by_the_loaded_model() {
+    let (_, labels, targets) = data();
+    let texts = hashtag_texts();
+    let new_texts = ["#GodIsReal and #ClimateHoax", "#SaveThePlanet", "plain", ""];
+    let new_targets = ["A", "C", "C", "A"];
+    for hashtags in [Hashtags::Split, Hashtags::TagAndSplit] {
+        let p = ClassifierParams {
+            hashtags: Some(hashtags),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        let per = p.train_per_target(&texts, &labels, &targets).unwrap();
+        let before = per.predict(&new_texts, &new_targets).unwrap();
+        let file = ModelFile::new(
+            TrainedModel::PerTarget(per),
+            TrainingInfo::from_data(&texts, &labels, Some(&targets)),
+        );
+        let json = file.to_json().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["params"]["hashtags"], hashtags.name());
+        for t in v["targets"].as_array().unwrap() {
+            assert_eq!(t["model"]["features"]["hashtags"], hashtags.name());
+        }
+        let back = ModelFile::from_json(&json).unwrap();
+        assert_eq!(back.params().hashtags, Some(hashtags));
+        let after = back.predict(&new_texts, Some(&new_targets)).unwrap();
+        assert_eq!(bits(&before), bits(&after));
+        assert_eq!(back.to_json().unwrap(), json);
+        // The rewrite matters: the same model without it predicts other scores.
+        let mut kept = v.clone();
+        kept["params"]["hashtags"] = "keep".into();
+        for t in kept["targets"].as_array_mut().unwrap() {
+            t["model"]["features"]
+                .as_object_mut()
+                .unwrap()
+                .remove("hashtags");
+        }
+        let kept = ModelFile::from_json(&kept.to_string()).unwrap();
+        let other = kept.predict(&new_texts, Some(&new_targets)).unwrap();
+        assert_ne!(bits(&before), bits(&other));
+        // params and features must agree.
+        let mut bad = v.clone();
+        bad["params"]["hashtags"] = "keep".into();
+        let e = ModelFile::from_json(&bad.to_string()).unwrap_err();
+        assert!(
+            matches!(&e, ModelFileError::Inconsistent(m) if m.contains("hashtags")),
+            "{e}"
+        );
+        let mut bad = v.clone();
+        bad["params"]["hashtags"] = "both".into();
+        let e = ModelFile::from_json(&bad.to_string()).unwrap_err();
+        assert!(e.to_string().contains("tag_and_split"), "{e}");
+    }
+}
+
+#[test]
+fn a_default_model_file_has_no_hashtags_key() {
+    // "keep" is not written: files of models without the option are unchanged.
+    let (s, v) = json_of_trained();
+    assert!(!s.contains("hashtags"));
+    assert!(v["params"].get("hashtags").is_none());
+    let back = ModelFile::from_json(&s).unwrap();
+    assert_eq!(back.params().hashtags, None);
+    assert_eq!(back.params().resolved_hashtags(), Hashtags::Keep);
+    assert_eq!(back.to_json().unwrap(), s);
 }
 
 #[test]

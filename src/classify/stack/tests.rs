@@ -242,6 +242,55 @@ fn stack_model_file_round_trip_is_bit_identical_and_thread_independent() {
 }
 
 #[test]
+fn a_stack_rewrites_hashtags_by_default_and_older_stack_files_load_as_keep() {
+    let (texts, y) = toy();
+    let tagged: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{t} #{}Tag{i}", if i % 2 == 0 { "Good" } else { "Bad" }))
+        .collect();
+    let refs: Vec<&str> = tagged.iter().map(String::as_str).collect();
+    let new = ["#GoodTag the love today", "hate it #BadTag", ""];
+    let save = |p: &ClassifierParams| {
+        let clf = p.check().unwrap().train(&refs, &y).unwrap();
+        let before = clf.predict(&new);
+        let json = ModelFile::new(
+            TrainedModel::Single(clf),
+            TrainingInfo::from_data(&refs, &y, None),
+        )
+        .to_json()
+        .unwrap();
+        (before, json)
+    };
+    let bits = |p: &crate::classify::Predictions| {
+        p.scores
+            .iter()
+            .chain(p.probabilities.iter().flatten())
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    // Not set: "tag_and_split", written in params and features.
+    let (before, json) = save(&stack_params(tfidf_views()));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["params"]["hashtags"], "tag_and_split");
+    assert_eq!(v["model"]["features"]["hashtags"], "tag_and_split");
+    assert!(json.contains("\"ht_goodtag0\""));
+    let back = ModelFile::from_json(&json).unwrap();
+    assert_eq!(bits(&before), bits(&back.predict(&new, None).unwrap()));
+    // "keep" is written in the params of a stack; without it (a file from before the
+    // option) the stack loads as "keep" and predicts the same.
+    let mut p = stack_params(tfidf_views());
+    p.hashtags = Some(crate::classify::Hashtags::Keep);
+    let (before, json) = save(&p);
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["params"]["hashtags"], "keep");
+    assert!(v["model"]["features"].get("hashtags").is_none());
+    v["params"].as_object_mut().unwrap().remove("hashtags");
+    let old = ModelFile::from_json(&v.to_string()).unwrap();
+    assert_eq!(bits(&before), bits(&old.predict(&new, None).unwrap()));
+}
+
+#[test]
 fn corrupt_or_mismatched_stack_files_are_typed_errors() {
     let (texts, y) = toy();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
