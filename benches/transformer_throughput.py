@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Throughput of rhetor's transformer embedder (f32, bf16) against sentence-transformers (f32).
+"""Throughput of rhetor's transformer embedder (f32, bf16) against sentence-transformers (f32;
+with --st-bf16 also torch's bf16 autocast), with the CPU model and the load average.
 
 Texts: the first N (2,000) non-empty texts of the train split of
 /work/shared/data/20newsgroups_bydate/data.jsonl (or --data); max length 256, batch 32,
@@ -7,9 +8,11 @@ Texts: the first N (2,000) non-empty texts of the train split of
 
 Each contender runs in its own child process; its peak RSS comes from os.wait4's rusage.
 rhetor runs (native engine; with --with-candle also candle's BertModel) as the ignored test
-`embed::transformer::tests::throughput` of the release test
-binary (built here with `cargo test --release --lib --no-run`). Cosines of rhetor's vectors to
-sentence-transformers' are reported too.
+`embed::transformer::tests::real::throughput` of the release test
+binary (built here with `cargo test --release --lib --no-run`), under each kernel of
+--kernels (RHETOR_KERNEL=avx512|avx2|portable; "auto" is the CPU's best). A bf16 run that
+reports precision F32 fell back (no AVX512-BF16, or its dot products measured slower than f32
+FMAs on this CPU). Cosines of every run's vectors to sentence-transformers' f32 are reported.
 
     bash benches/transformer_throughput.sh [--n 2000] [--with-candle]   (makes the venv)
 """
@@ -25,25 +28,52 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = "/work/shared/data/20newsgroups_bydate/data.jsonl"
 
 ST_CHILD = r"""
-import json, os, sys, time
+import contextlib, json, os, sys, time
 import torch
 torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
 from sentence_transformers import SentenceTransformer
 texts = json.load(open(os.environ["RHETOR_BENCH_TEXTS"]))
+bf16 = os.environ.get("BENCH_ST_PRECISION") == "bf16"
 t0 = time.perf_counter()
 m = SentenceTransformer(os.environ["BENCH_MODEL_DIR"], device="cpu")
 m.max_seq_length = int(os.environ["BENCH_MAX_LENGTH"])
 load = time.perf_counter() - t0
+# bf16: torch's CPU autocast (the products in bf16 through oneDNN: AMX where the CPU has it).
+amp = torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 t1 = time.perf_counter()
-with torch.inference_mode():
+with torch.inference_mode(), amp:
     emb = m.encode(texts, batch_size=int(os.environ["BENCH_BATCH"]), normalize_embeddings=False,
-                   convert_to_numpy=True, show_progress_bar=False)
+                   convert_to_tensor=True, show_progress_bar=False)
+emb = emb.float().numpy()
 secs = time.perf_counter() - t1
 json.dump(emb.tolist(), open(os.environ["RHETOR_BENCH_OUT"], "w"))
-print("THROUGHPUT " + json.dumps({"precision": "F32", "texts": len(texts), "seconds": secs,
-      "load_seconds": load, "texts_per_s": len(texts) / secs,
+print("THROUGHPUT " + json.dumps({"precision": "BF16" if bf16 else "F32", "texts": len(texts),
+      "seconds": secs, "load_seconds": load, "texts_per_s": len(texts) / secs,
       "torch": torch.__version__, "threads": torch.get_num_threads()}))
 """
+
+
+def cpu_model():
+    """`model name (family F model M)` of /proc/cpuinfo (as rhetor::cpu::cpu_model)."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return "unknown"
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields.setdefault(k.strip(), v.strip())
+        elif fields:
+            break
+    name = fields.get("model name", "unknown")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']} model {fields['model']})"
+    return name
+
+
+def load_average():
+    return os.getloadavg()[0]
 
 
 def load_texts(path, n):
@@ -80,6 +110,7 @@ def run_child_rss(cmd, env):
     res = json.loads(line.split("THROUGHPUT ", 1)[1])
     res["peak_rss_mib"] = usage.ru_maxrss / 1024.0  # Linux: KiB
     res["wall_seconds"] = wall
+    res["load_after"] = load_average()
     return res
 
 
@@ -113,7 +144,20 @@ def main():
                     help="also time the candle reference engine (f32, padded batches)")
     ap.add_argument("--python", default=sys.executable,
                     help="python with sentence-transformers (default: this one)")
+    ap.add_argument("--kernels", default="auto",
+                    help="comma-separated RHETOR_KERNEL values to run rhetor under: auto (the "
+                         "CPU's best), avx512, avx2, portable (portable is slow on x86: use a "
+                         "small --n)")
+    ap.add_argument("--st-bf16", action="store_true",
+                    help="also time sentence-transformers under torch's bf16 autocast")
+    ap.add_argument("--exe", default=None,
+                    help="a release test binary to time instead of building one (e.g. a copy "
+                         "of an older build, to compare before and after)")
+    ap.add_argument("--skip-st", action="store_true",
+                    help="no sentence-transformers runs (no ratios or cosines)")
     args = ap.parse_args()
+    kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    print(f"CPU: {cpu_model()}; load average {load_average():.2f}", flush=True)
 
     models = os.environ.get("RHETOR_MODELS") or os.path.join(ROOT, "models")
     model_dir = os.path.join(models, "all-MiniLM-L6-v2")
@@ -123,7 +167,8 @@ def main():
     with open(texts_path, "w") as f:
         json.dump(texts, f)
 
-    exe = test_binary(args.with_candle)  # the candle engine needs the `candle` feature
+    # The candle engine needs the `candle` feature.
+    exe = args.exe or test_binary(args.with_candle)
     base = dict(os.environ, RHETOR_MODELS=models, RHETOR_BENCH_TEXTS=texts_path,
                 RHETOR_BENCH_THREADS=str(args.threads), RHETOR_BENCH_BATCH=str(args.batch),
                 RHETOR_BENCH_MAX_LENGTH=str(args.max_length), RAYON_NUM_THREADS=str(args.threads),
@@ -132,37 +177,55 @@ def main():
                 OMP_NUM_THREADS=str(args.threads), TOKENIZERS_PARALLELISM="false")
     results = {}
     outs = {}
-    runs = [("rhetor_f32", "f32", "native"), ("rhetor_bf16", "bf16", "native")]
+    runs = []
+    for kernel in kernels:
+        suffix = "" if kernel == "auto" else f"_{kernel}"
+        runs.append((f"rhetor_f32{suffix}", "f32", "native", kernel))
+        if kernel in ("auto", "avx512"):
+            runs.append((f"rhetor_bf16{suffix}", "bf16", "native", kernel))
     if args.with_candle:
-        runs.append(("candle_f32", "f32", "candle"))
-    for name, precision, engine in runs:
+        runs.append(("candle_f32", "f32", "candle", "auto"))
+    for name, precision, engine, kernel in runs:
         outs[name] = os.path.join(work, f"{name}.json")
         env = dict(base, RHETOR_BENCH_PRECISION=precision, RHETOR_BENCH_ENGINE=engine,
                    RHETOR_BENCH_OUT=outs[name])
+        env.pop("RHETOR_KERNEL", None)
+        if kernel != "auto":
+            env["RHETOR_KERNEL"] = kernel
         results[name] = run_child_rss(
-            [exe, "--exact", "embed::transformer::tests::throughput", "--ignored",
+            [exe, "--exact", "embed::transformer::tests::real::throughput", "--ignored",
              "--nocapture", "--test-threads", "1"], env)
-    outs["st_f32"] = os.path.join(work, "st_f32.json")
-    results["st_f32"] = run_child_rss([args.python, "-c", ST_CHILD],
-                                      dict(base, RHETOR_BENCH_OUT=outs["st_f32"]))
+        results[name]["kernel"] = kernel
+    st_runs = [] if args.skip_st else [("st_f32", "f32")] + ([("st_bf16", "bf16")] if args.st_bf16 else [])
+    for name, precision in st_runs:
+        outs[name] = os.path.join(work, f"{name}.json")
+        results[name] = run_child_rss([args.python, "-c", ST_CHILD],
+                                      dict(base, RHETOR_BENCH_OUT=outs[name],
+                                           BENCH_ST_PRECISION=precision))
 
-    st = json.load(open(outs["st_f32"]))
-    report = {"texts": len(texts), "threads": args.threads, "batch": args.batch,
-              "max_length": args.max_length, "results": results}
-    for name, _, _ in runs:
-        c = cosines(json.load(open(outs[name])), st)
-        r = results[name]
-        r["ratio_to_st"] = r["texts_per_s"] / results["st_f32"]["texts_per_s"]
-        r["cosine_to_st_min"] = float(c.min())
-        r["cosine_to_st_mean"] = float(c.mean())
+    report = {"cpu": cpu_model(), "texts": len(texts), "threads": args.threads,
+              "batch": args.batch, "max_length": args.max_length, "results": results}
+    if not args.skip_st:
+        st = json.load(open(outs["st_f32"]))
+        for name in results:
+            if name == "st_f32":
+                continue
+            c = cosines(json.load(open(outs[name])), st)
+            r = results[name]
+            r["ratio_to_st"] = r["texts_per_s"] / results["st_f32"]["texts_per_s"]
+            r["cosine_to_st_min"] = float(c.min())
+            r["cosine_to_st_mean"] = float(c.mean())
     print(json.dumps(report, indent=1))
     print()
-    print(f"{'run':<12} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} {'min cos to ST':>14} "
-          f"{'tokens':>8} {'pad tokens':>10}")
+    print(f"CPU: {cpu_model()}")
+    print(f"{'run':<22} {'ran':>5} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} "
+          f"{'min cos to ST':>14} {'load':>5} {'tokens':>8}")
     for name, r in results.items():
-        print(f"{name:<12} {r['texts_per_s']:>9.1f} {r.get('ratio_to_st', 1.0):>7.2f} "
-              f"{r['peak_rss_mib']:>13.0f} {r.get('cosine_to_st_min', 1.0):>14.6f} "
-              f"{r.get('n_tokens', ''):>8} {r.get('n_pad_tokens', ''):>10}")
+        ratio = r.get("ratio_to_st", 1.0 if name == "st_f32" else float("nan"))
+        cos = r.get("cosine_to_st_min", 1.0 if name == "st_f32" else float("nan"))
+        print(f"{name:<22} {r['precision']:>5} {r['texts_per_s']:>9.1f} {ratio:>7.2f} "
+              f"{r['peak_rss_mib']:>13.0f} {cos:>14.6f} {r['load_after']:>5.2f} "
+              f"{r.get('n_tokens', ''):>8}")
 
 
 if __name__ == "__main__":

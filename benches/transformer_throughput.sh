@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Throughput and peak memory of rhetor's transformer embedder (f32, bf16) against
-# sentence-transformers (f32, torch), in one run on the same texts.
+# sentence-transformers (f32, torch), in one run on the same texts; prints the CPU model and
+# the load average after each run (other jobs on the machine change the figures).
 #
-#   bash benches/transformer_throughput.sh [--n 2000] [--with-candle]
+#   bash benches/transformer_throughput.sh [--n 2000] [--with-candle] [--st-bf16]
+#        [--kernels auto,avx2,portable] [--exe PATH]
+#
+# --kernels runs rhetor under each RHETOR_KERNEL value (auto = the CPU's best); --st-bf16 also
+# times torch's bf16 autocast; --exe times a given test binary (e.g. a copy of an older build).
 #
 # Skips when the shared data or the model is absent. Makes (once) the venv
 # ${RHETOR_ST_VENV:-$HOME/.cache/rhetor-st-venv} from scripts/requirements-st.txt, builds the

@@ -6,25 +6,39 @@
 //! in a handful of products with fixed weights, so a small, specialised kernel pays:
 //!
 //! * **Layout.** `B` is packed once into panels of [`NR`] = 32 columns, k-major (32
-//!   contiguous values per `k`), zero-padded to whole panels. `A` (activations, row-major) is
-//!   read in place (in bf16, each block of rows is first converted to bf16 pairs, once).
+//!   contiguous values per `k`), zero-padded to whole panels, in 64-byte aligned memory (a
+//!   panel row is two whole cache lines). Per depth block, the rows of `A` are packed into
+//!   micro-panels of [`MR`] = 12 rows, k-major (in bf16, converted to bf16 pairs on the way).
 //! * **Micro-kernel.** 12 × 32 outputs in 24 AVX-512 accumulators; per `k`: two loads of `B`,
 //!   12 broadcasts of `A`, 24 fused multiply-adds. In bf16 ([`Packed::Bf16`]) the kernel
 //!   takes `k` in pairs with `vdpbf16ps` (AVX512-BF16): twice the multiply-adds per
-//!   instruction, f32 accumulation.
+//!   instruction, f32 accumulation — a gain only where `vdpbf16ps` issues as fast as an FMA
+//!   (AMD Zen 4/5), so [`fast_format`] measures it first. Where it is slow and the CPU has
+//!   AVX512-FP16 (Intel Sapphire Rapids and later), the fast mode runs fp16 instead
+//!   ([`Packed::F16`]: `vfmadd231ph`, 32 multiply-adds per instruction, summed in fp16 over
+//!   chunks of [`F16_CHUNK`] values of `k`, then in f32). AVX2 + FMA CPUs run the f32 tile as
+//!   6 × 16 sub-tiles of 8-float vectors.
 //! * **Blocking** (GotoBLAS order): rows in blocks of [`MC`], depth in blocks of [`KC`] (a
 //!   packed `B` slice of 32 × 256 f32 = 32 KiB and 12 rows × 256 of `A` = 12 KiB stay in
 //!   the 48 KiB L1), all panels of `B` per row block. Row blocks run in parallel (rayon).
 //!   A tile of fewer than 12 rows runs the same kernel instantiated for its row count.
 //! * **Determinism.** Every output element is `init`, then one fused multiply-add per `k` in
-//!   increasing `k` (pairs of `k` in bf16), whatever the block, thread or tile it falls in:
-//!   edge tiles run the same kernel (on a copy of C where columns run out). So a row's result depends only on
-//!   that row and `B`: it is bit-identical for any thread count, any batch composition and
-//!   any number of rows.
-//! * **Fallback.** Without AVX-512 a portable kernel computes the same sums in the same order
-//!   (`f32::mul_add`); bf16 needs AVX512-BF16 and is refused by [`bf16_supported`] otherwise.
+//!   increasing `k` (pairs of `k` in bf16), whatever the block, thread, tile or kernel family
+//!   it falls in: edge tiles run the same kernel (on a copy of C where columns run out). So a
+//!   row's result depends only on that row and `B`: it is bit-identical for any thread count,
+//!   any batch composition, any number of rows, and with AVX-512, AVX2 or portable code.
+//! * **Choice.** [`kernel`]: AVX-512 where the CPU has it, else AVX2 + FMA, else portable
+//!   (`f32::mul_add`); `RHETOR_KERNEL=avx512|avx2|portable` forces one ([`crate::cpu`]).
+//!   The fast mode needs AVX512-BF16 with a measured gain, or AVX512-FP16
+//!   ([`fast_format`]); [`kernel_name`] says which ran.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
+
+use crate::cpu::Kernel;
 
 /// Columns of `B` per packed panel.
 pub(crate) const NR: usize = 32;
@@ -35,15 +49,155 @@ pub(crate) const MC: usize = 72;
 /// Depth per block (even, for bf16 pairs).
 pub(crate) const KC: usize = 256;
 
+/// The kernel family the products run ([`crate::cpu::kernel`]: the CPU's widest, or the one
+/// `RHETOR_KERNEL` forces).
+pub(crate) fn kernel() -> Kernel {
+    crate::cpu::kernel()
+}
+
 /// Whether this CPU runs the AVX-512 f32 kernel.
 pub(crate) fn avx512_supported() -> bool {
     crate::cpu::avx512f()
 }
 
-/// Whether this CPU multiplies bf16 natively (AVX512-BF16).
-pub(crate) fn bf16_supported() -> bool {
+/// Whether the AVX2 + FMA code paths may run (the CPU has them and `RHETOR_KERNEL` allows).
+pub(crate) fn fma_supported() -> bool {
+    crate::cpu::avx2_fma()
+}
+
+/// Whether this CPU has the AVX512-BF16 dot product (`vdpbf16ps`), whatever its speed.
+pub(crate) fn bf16_available() -> bool {
     crate::cpu::avx512bf16()
 }
+
+/// Whether this CPU has AVX512-FP16 (`vfmadd231ph`: 32 half-precision multiply-adds per
+/// instruction at the f32 FMA's rate), and `RHETOR_KERNEL` allows AVX-512.
+pub(crate) fn fp16_available() -> bool {
+    crate::cpu::avx512fp16()
+}
+
+/// The reduced-precision format of the fast mode ([`super::super::Precision::Bf16`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// f32 weights and products.
+    F32,
+    /// bf16 weights and activations, `vdpbf16ps`, f32 accumulation.
+    Bf16,
+    /// fp16 weights and activations, `vfmadd231ph` over [`F16_CHUNK`] values of `k` in fp16,
+    /// each chunk's sums then added to f32 accumulators.
+    F16,
+}
+
+/// The fast mode's format on this CPU, or `None` (the caller then runs f32):
+///
+/// * bf16 where the CPU has AVX512-BF16 and its `vdpbf16ps` measured faster per multiply-add
+///   than f32 FMAs ([`bf16_speedup`] ≥ 1.25): AMD Zen 4/5;
+/// * else fp16 where the CPU has AVX512-FP16: Intel Sapphire/Emerald/Granite Rapids, whose
+///   `vdpbf16ps` issues about once per 2.4 cycles against two f32 FMAs (or two `vfmadd231ph`)
+///   per cycle, so bf16 products there run at ~0.5× the f32 rate and fp16 ones at ~1.5×
+///   (measured on an Emerald Rapids, one thread, L1-resident tiles: f32 170 GFLOP/s,
+///   `vdpbf16ps` 80-87, fp16 in chunks of 32: 260).
+///
+/// The choice is made once per process; bf16's calibration margin is wide (0.45 on Emerald
+/// Rapids, about 2 on AMD), so it does not flip from run to run.
+pub(crate) fn fast_format() -> Option<Format> {
+    static F: OnceLock<Option<Format>> = OnceLock::new();
+    *F.get_or_init(|| {
+        if bf16_available() && bf16_speedup() >= 1.25 {
+            Some(Format::Bf16)
+        } else if fp16_available() {
+            Some(Format::F16)
+        } else {
+            None
+        }
+    })
+}
+
+/// Whether the fast mode ([`super::super::Precision::Bf16`]) runs here ([`fast_format`]).
+pub(crate) fn bf16_supported() -> bool {
+    fast_format().is_some()
+}
+
+/// Multiply-adds per second of the bf16 micro-kernel over the f32 one on this CPU, measured
+/// once (a 12 × 32 tile, depth 256, a few hundred microseconds; the best of several
+/// interleaved trials). 0 without AVX512-BF16.
+pub(crate) fn bf16_speedup() -> f64 {
+    static S: OnceLock<f64> = OnceLock::new();
+    *S.get_or_init(|| {
+        if !bf16_available() {
+            return 0.0;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            calibrate_bf16()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        0.0
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+fn calibrate_bf16() -> f64 {
+    let kc = KC;
+    let a = Aligned::<f32>::zeroed(kc * MR);
+    let b = Aligned::<f32>::zeroed(kc * NR);
+    let ab = Aligned::<u32>::zeroed(kc / 2 * MR);
+    let bb = Aligned::<u32>::zeroed(kc / 2 * NR);
+    let mut c = Aligned::<f32>::zeroed(MR * NR);
+    let reps = 40;
+    let (mut f32_best, mut bf16_best) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..7 {
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            // SAFETY: AVX512-BF16 (and so AVX-512F) is present; every buffer holds a whole
+            // 12 × 32 tile of depth `kc`.
+            unsafe {
+                kernel_f32_avx512::<MR>(
+                    kc,
+                    a.as_slice().as_ptr(),
+                    kc,
+                    b.as_slice().as_ptr(),
+                    c.as_mut_slice().as_mut_ptr(),
+                    NR,
+                )
+            };
+        }
+        f32_best = f32_best.min(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            // SAFETY: as above.
+            unsafe {
+                kernel_bf16_avx512::<MR>(
+                    kc / 2,
+                    ab.as_slice().as_ptr(),
+                    kc / 2,
+                    bb.as_slice().as_ptr(),
+                    c.as_mut_slice().as_mut_ptr(),
+                    NR,
+                )
+            };
+        }
+        bf16_best = bf16_best.min(t.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(c.as_slice());
+    f32_best / bf16_best.max(1e-12)
+}
+
+/// Name of the product kernel that runs for the fast mode (`fast`) or f32: `avx512-f32`,
+/// `avx512-bf16`, `avx512-fp16`, `avx2-f32`, `portable-f32`.
+pub(crate) fn kernel_name(fast: bool) -> &'static str {
+    match (kernel(), fast.then(fast_format).flatten()) {
+        (Kernel::Avx512, Some(Format::Bf16)) => "avx512-bf16",
+        (Kernel::Avx512, Some(Format::F16)) => "avx512-fp16",
+        (Kernel::Avx512, _) => "avx512-f32",
+        (Kernel::Avx2, _) => "avx2-f32",
+        (Kernel::Portable, _) => "portable-f32",
+    }
+}
+
+/// Depth of the fp16 chunks: each output sums at most this many products in fp16 before
+/// they join its f32 sum (a longer chunk is faster and less accurate).
+pub(crate) const F16_CHUNK: usize = 32;
 
 /// f32 → bf16 bits, rounding to nearest even (as torch and `half` do for finite values;
 /// NaN stays NaN).
@@ -63,20 +217,92 @@ pub(crate) fn bf16_to_f32(b: u16) -> f32 {
     f32::from_bits(u32::from(b) << 16)
 }
 
-/// `B` (k × n) packed into panels of [`NR`] columns.
+/// One cache line (and one AVX-512 vector) of 4-byte values.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u32; 16]);
+
+/// A 4-byte plain value type whose every bit pattern is valid (f32, u32).
+pub(crate) trait Word: Copy + Default + 'static {}
+impl Word for f32 {}
+impl Word for u32 {}
+
+/// `len` values in a 64-byte aligned, zero-initialised buffer.
+///
+/// A `Vec<f32>` is only 4-byte aligned (glibc's large blocks start 16 bytes past a page), so
+/// each 64-byte vector load of a packed panel would straddle two cache lines.
+pub(crate) struct Aligned<T: Word> {
+    lines: Vec<Line>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+
+impl<T: Word> Aligned<T> {
+    const CHECK: () = assert!(std::mem::size_of::<T>() == 4 && std::mem::align_of::<T>() <= 64);
+
+    /// `len` zeros.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        let () = Self::CHECK;
+        Self {
+            lines: vec![Line([0; 16]); len.div_ceil(16)],
+            len,
+            _t: PhantomData,
+        }
+    }
+
+    /// The values.
+    pub(crate) fn as_slice(&self) -> &[T] {
+        // SAFETY: `lines` holds at least `len` 4-byte values (16 per line), suitably aligned;
+        // T is a 4-byte type for which every bit pattern is valid (CHECK and `Word`).
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<T>(), self.len) }
+    }
+
+    /// The values, writable.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: as in `as_slice`, with unique access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<T>(), self.len) }
+    }
+}
+
+/// `B` (k × n) packed into panels of [`NR`] columns (64-byte aligned: a panel row is two
+/// cache lines).
 pub(crate) enum Packed {
     /// f32: panel `p` holds, for each `kk`, `B[kk][p·NR .. p·NR + NR]`.
-    F32 { n: usize, k: usize, data: Vec<f32> },
+    F32 {
+        /// Columns.
+        n: usize,
+        /// Depth.
+        k: usize,
+        /// The panels.
+        data: Aligned<f32>,
+    },
+    /// fp16: panel `p` holds, for each `kk`, `B[kk][p·NR .. p·NR + NR]` in fp16 bits, two
+    /// per `u32` (low half = even column).
+    F16 {
+        /// Columns.
+        n: usize,
+        /// Depth.
+        k: usize,
+        /// The panels.
+        data: Aligned<u32>,
+    },
     /// bf16: panel `p` holds, for each pair `kk = 2q, 2q+1`, the 32 pairs
     /// `(B[2q][j], B[2q+1][j])` as `u32` (low half = even `k`); `k` padded to even.
-    Bf16 { n: usize, k: usize, data: Vec<u32> },
+    Bf16 {
+        /// Columns.
+        n: usize,
+        /// Depth.
+        k: usize,
+        /// The panels.
+        data: Aligned<u32>,
+    },
 }
 
 impl Packed {
     /// Packs `B = Wᵀ` from `W` (n × k, row `j` at `w[j·ldw ..][..k]`: the layout of a
-    /// PyTorch `Linear` weight, out × in). With `bf16`, values are rounded to bf16.
-    pub(crate) fn from_rows(w: &[f32], n: usize, k: usize, ldw: usize, bf16: bool) -> Self {
-        Self::pack(n, k, bf16, |kk, j| w[j * ldw + kk])
+    /// PyTorch `Linear` weight, out × in), in `format` (values rounded to nearest even).
+    pub(crate) fn from_rows(w: &[f32], n: usize, k: usize, ldw: usize, format: Format) -> Self {
+        Self::pack(n, k, format, |kk, j| w[j * ldw + kk])
     }
 
     /// Packs `B` given as k × n row-major (`B[kk][j] = b[kk·ldb + j]`), in f32.
@@ -84,7 +310,8 @@ impl Packed {
         // Rows of B are already panel rows: copy them (attention packs V this way for
         // every head of every sequence, so this is kept to slice copies).
         let panels = n.div_ceil(NR);
-        let mut data = vec![0.0f32; panels * k * NR];
+        let mut buf = Aligned::<f32>::zeroed(panels * k * NR);
+        let data = buf.as_mut_slice();
         for p in 0..panels {
             let cols = NR.min(n - p * NR);
             let panel = &mut data[p * k * NR..(p + 1) * k * NR];
@@ -93,14 +320,35 @@ impl Packed {
                 dst[..cols].copy_from_slice(src);
             }
         }
-        Packed::F32 { n, k, data }
+        Packed::F32 { n, k, data: buf }
     }
 
-    fn pack(n: usize, k: usize, bf16: bool, at: impl Fn(usize, usize) -> f32) -> Self {
+    fn pack(n: usize, k: usize, format: Format, at: impl Fn(usize, usize) -> f32) -> Self {
         let panels = n.div_ceil(NR);
-        if bf16 {
+        if format == Format::F16 {
+            let mut buf = Aligned::<u32>::zeroed(panels * k * NR / 2);
+            let data = buf.as_mut_slice();
+            for p in 0..panels {
+                for kk in 0..k {
+                    let row = &mut data[(p * k + kk) * NR / 2..][..NR / 2];
+                    for (w, word) in row.iter_mut().enumerate() {
+                        let half = |c: usize| {
+                            let j = p * NR + c;
+                            if j < n {
+                                u32::from(half::f16::from_f32(at(kk, j)).to_bits())
+                            } else {
+                                0
+                            }
+                        };
+                        *word = half(2 * w) | (half(2 * w + 1) << 16);
+                    }
+                }
+            }
+            Packed::F16 { n, k, data: buf }
+        } else if format == Format::Bf16 {
             let kp = k.div_ceil(2);
-            let mut data = vec![0u32; panels * kp * NR];
+            let mut buf = Aligned::<u32>::zeroed(panels * kp * NR);
+            let data = buf.as_mut_slice();
             for p in 0..panels {
                 let panel = &mut data[p * kp * NR..(p + 1) * kp * NR];
                 for q in 0..kp {
@@ -119,9 +367,10 @@ impl Packed {
                     }
                 }
             }
-            Packed::Bf16 { n, k, data }
+            Packed::Bf16 { n, k, data: buf }
         } else {
-            let mut data = vec![0.0f32; panels * k * NR];
+            let mut buf = Aligned::<f32>::zeroed(panels * k * NR);
+            let data = buf.as_mut_slice();
             for p in 0..panels {
                 let panel = &mut data[p * k * NR..(p + 1) * k * NR];
                 for kk in 0..k {
@@ -133,21 +382,21 @@ impl Packed {
                     }
                 }
             }
-            Packed::F32 { n, k, data }
+            Packed::F32 { n, k, data: buf }
         }
     }
 
     /// Columns of `B`.
     pub(crate) fn n(&self) -> usize {
         match self {
-            Packed::F32 { n, .. } | Packed::Bf16 { n, .. } => *n,
+            Packed::F32 { n, .. } | Packed::F16 { n, .. } | Packed::Bf16 { n, .. } => *n,
         }
     }
 
     /// Rows of `B` (the shared dimension).
     pub(crate) fn k(&self) -> usize {
         match self {
-            Packed::F32 { k, .. } | Packed::Bf16 { k, .. } => *k,
+            Packed::F32 { k, .. } | Packed::F16 { k, .. } | Packed::Bf16 { k, .. } => *k,
         }
     }
 }
@@ -177,11 +426,11 @@ pub(crate) fn gemm(
     if let Some(bias) = bias {
         assert!(bias.len() >= n, "gemm: bias too short");
     }
-    let avx512 = avx512_supported();
+    let kern = kernel();
     let block = |(blk, c_rows): (usize, &mut [f32])| {
         let i0 = blk * MC;
         let rows = MC.min(m - i0);
-        row_block(&a[i0 * lda..], lda, rows, b, c_rows, ldc, bias, avx512);
+        row_block(&a[i0 * lda..], lda, rows, b, c_rows, ldc, bias, kern);
     };
     // Each block owns rows [blk·MC, blk·MC + MC) of C; the last one may be shorter and need
     // not extend to a whole `ldc` (C may end right after the last valid column).
@@ -193,7 +442,73 @@ pub(crate) fn gemm(
     }
 }
 
-/// One block of at most [`MC`] rows: every panel of `B`, depth in blocks of [`KC`].
+thread_local! {
+    /// Each thread's block of A in bf16 pairs, reused from call to call.
+    static PACK_BF16: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Each thread's packed block of A in fp16, and a row in fp16.
+    static PACK_F16: RefCell<(Vec<u16>, Vec<u16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Packs rows `0..rows` × depth `k0..k0+kc` of A (row `i` at `a[i·lda]`) into fp16
+/// micro-panels of [`MR`] rows (round to nearest even): tile `t` holds, for each `kk`, the 12
+/// values `A[t·MR + r][k0 + kk]` contiguously (zero past `rows`), so that the fp16 kernel
+/// broadcasts them from one pointer at fixed offsets.
+fn pack_a_f16(
+    a: &[f32],
+    lda: usize,
+    rows: usize,
+    k0: usize,
+    kc: usize,
+    row: &mut Vec<u16>,
+    out: &mut [u16],
+) {
+    row.resize(kc, 0);
+    for t in 0..rows.div_ceil(MR) {
+        let dst = &mut out[t * kc * MR..(t + 1) * kc * MR];
+        let mr = MR.min(rows - t * MR);
+        for r in 0..mr {
+            to_f16(&a[(t * MR + r) * lda + k0..][..kc], row);
+            for (kk, &v) in row.iter().enumerate() {
+                dst[kk * MR + r] = v;
+            }
+        }
+        for r in mr..MR {
+            for kk in 0..kc {
+                dst[kk * MR + r] = 0;
+            }
+        }
+    }
+}
+
+/// `row` in fp16 bits (round to nearest even, as `half::f16::from_f32`).
+fn to_f16(row: &[f32], out: &mut [u16]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if avx512_supported() {
+        // SAFETY: AVX-512F is present.
+        done = unsafe { to_f16_avx512(row, out) };
+    }
+    for (o, &v) in out[done..].iter_mut().zip(&row[done..]) {
+        *o = half::f16::from_f32(v).to_bits();
+    }
+}
+
+/// Converts the first multiple of 16 values of `row` to fp16 bits; returns how many.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn to_f16_avx512(row: &[f32], out: &mut [u16]) -> usize {
+    use std::arch::x86_64::*;
+    let n = row.len() / 16 * 16;
+    for i in (0..n).step_by(16) {
+        let v = _mm512_loadu_ps(row.as_ptr().add(i));
+        let h = _mm512_cvtps_ph::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v);
+        _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, h);
+    }
+    n
+}
+
+/// One block of at most [`MC`] rows: depth in blocks of [`KC`]; per depth block, A packed
+/// once, then every panel of `B` against every micro-tile.
 #[allow(clippy::too_many_arguments)]
 fn row_block(
     a: &[f32],
@@ -203,7 +518,7 @@ fn row_block(
     c: &mut [f32],
     ldc: usize,
     bias: Option<&[f32]>,
-    avx512: bool,
+    kern: Kernel,
 ) {
     let n = b.n();
     let k = b.k();
@@ -216,36 +531,81 @@ fn row_block(
         }
     }
     let panels = n.div_ceil(NR);
+    let tiles = rows.div_ceil(MR);
     let mut edge = [0.0f32; MR * NR];
     match b {
         Packed::F32 { data, .. } => {
+            // A is read in place: packing it into micro-panels (tried) cost 12 % of the
+            // encoder's time (attention's products use each block for one or a few panels)
+            // and gained nothing measurable.
+            let data = data.as_slice();
             for k0 in (0..k).step_by(KC) {
                 let kc = KC.min(k - k0);
                 for p in 0..panels {
                     let bpanel = &data[(p * k + k0) * NR..(p * k + k0 + kc) * NR];
-                    for i0 in (0..rows).step_by(MR) {
+                    for t in 0..tiles {
+                        let i0 = t * MR;
                         let mr = MR.min(rows - i0);
                         let at = &a[i0 * lda + k0..];
                         tile(c, ldc, i0, mr, n, p, &mut edge, |cp, ld| {
-                            kernel_f32(mr, kc, at, lda, bpanel, cp, ld, avx512)
+                            kernel_f32(mr, kc, at, lda, bpanel, cp, ld, kern)
                         });
                     }
                 }
             }
         }
-        Packed::Bf16 { data, .. } => {
+        Packed::F16 { data, .. } => PACK_F16.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let (ap, row) = &mut *buf;
+            ap.resize(tiles * KC.min(k) * MR, 0);
+            let data = data.as_slice();
+            for k0 in (0..k).step_by(KC) {
+                let kc = KC.min(k - k0);
+                pack_a_f16(a, lda, rows, k0, kc, row, ap);
+                for p in 0..panels {
+                    let bpanel = &data[(p * k + k0) * NR / 2..(p * k + k0 + kc) * NR / 2];
+                    for t in 0..tiles {
+                        let i0 = t * MR;
+                        let at = &ap[t * kc * MR..(t + 1) * kc * MR];
+                        // The kernel always runs 12 rows (A is zero-padded): a short tile runs
+                        // on the copy.
+                        let mr = MR.min(rows - i0);
+                        tile(c, ldc, i0, mr, n, p, &mut edge, |cp, ld| {
+                            if mr == MR {
+                                kernel_f16(kc, at, bpanel, cp, ld)
+                            } else {
+                                let mut full = [0.0f32; MR * NR];
+                                for i in 0..mr {
+                                    full[i * NR..(i + 1) * NR]
+                                        .copy_from_slice(&cp[i * ld..i * ld + NR]);
+                                }
+                                kernel_f16(kc, at, bpanel, &mut full, NR);
+                                for i in 0..mr {
+                                    cp[i * ld..i * ld + NR]
+                                        .copy_from_slice(&full[i * NR..(i + 1) * NR]);
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+        }),
+        Packed::Bf16 { data, .. } => PACK_BF16.with(|buf| {
             let kp_all = k.div_ceil(2);
             // The block's rows in bf16 pairs, converted once (vectorised).
-            let mut abf = vec![0u32; rows * kp_all];
+            let mut abf = buf.borrow_mut();
+            abf.resize(rows * kp_all, 0);
             for (i, out) in abf.chunks_exact_mut(kp_all).enumerate() {
                 to_bf16_pairs(&a[i * lda..i * lda + k], out);
             }
+            let data = data.as_slice();
             for k0 in (0..k).step_by(KC) {
                 let kp = KC.min(k - k0).div_ceil(2);
                 let q0 = k0 / 2;
                 for p in 0..panels {
                     let bpanel = &data[(p * kp_all + q0) * NR..(p * kp_all + q0 + kp) * NR];
-                    for i0 in (0..rows).step_by(MR) {
+                    for t in 0..tiles {
+                        let i0 = t * MR;
                         let mr = MR.min(rows - i0);
                         let at = &abf[i0 * kp_all + q0..];
                         tile(c, ldc, i0, mr, n, p, &mut edge, |cp, ld| {
@@ -254,7 +614,7 @@ fn row_block(
                     }
                 }
             }
-        }
+        }),
     }
 }
 
@@ -293,7 +653,7 @@ fn tile(
 fn to_bf16_pairs(row: &[f32], out: &mut [u32]) {
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if bf16_supported() {
+    if bf16_available() {
         // SAFETY: AVX-512F and AVX512-BF16 are present.
         done = unsafe { to_bf16_pairs_avx512(row, out) };
     }
@@ -342,7 +702,9 @@ macro_rules! by_rows {
     };
 }
 
-/// `C[0..mr][0..NR] += A[0..mr][0..kc] · Bpanel` (f32); row `r` of A starts at `a[r·lda]`.
+/// `C[0..mr][0..NR] += A[0..mr][0..kc] · Bpanel` (f32); row `r` of A starts at `a[r·lda]`;
+/// with the kernel family `kern`. All three families do the same fused multiply-adds in the
+/// same order: same bits.
 #[allow(clippy::too_many_arguments)]
 fn kernel_f32(
     mr: usize,
@@ -352,53 +714,33 @@ fn kernel_f32(
     b: &[f32],
     c: &mut [f32],
     ldc: usize,
-    avx512: bool,
+    kern: Kernel,
 ) {
     assert!((1..=MR).contains(&mr) && a.len() >= (mr - 1) * lda + kc && b.len() >= kc * NR);
     assert!(c.len() >= (mr - 1) * ldc + NR);
     #[cfg(target_arch = "x86_64")]
-    if avx512 {
-        let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-        // SAFETY: AVX-512F is present (checked by the caller); the lengths are asserted above.
-        unsafe { by_rows!(mr, kernel_f32_avx512, kc, a, lda, b, c, ldc) };
-        return;
+    {
+        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        match kern {
+            Kernel::Avx512 => {
+                // SAFETY: AVX-512F is present ([`crate::cpu`] only reports kernels the CPU
+                // runs); the lengths are asserted above.
+                unsafe { by_rows!(mr, kernel_f32_avx512, kc, ap, lda, bp, cp, ldc) };
+                return;
+            }
+            Kernel::Avx2 => {
+                // SAFETY: AVX2 and FMA are present; the lengths are asserted above.
+                unsafe { kernel_f32_avx2(mr, kc, ap, lda, bp, cp, ldc) };
+                return;
+            }
+            Kernel::Portable => {}
+        }
     }
-    let _ = avx512;
-    #[cfg(target_arch = "x86_64")]
-    if fma_supported() {
-        // SAFETY: AVX2 and FMA are present.
-        unsafe { kernel_f32_fma(mr, kc, a, lda, b, c, ldc) };
-        return;
-    }
+    let _ = kern;
     kernel_f32_portable(mr, kc, a, lda, b, c, ldc);
 }
 
-/// Whether this CPU has AVX2 and FMA (the portable kernels are then compiled for them:
-/// `f32::mul_add` becomes one instruction instead of a call to the C library's `fmaf`).
-pub(crate) fn fma_supported() -> bool {
-    crate::cpu::avx2_fma()
-}
-
-/// [`kernel_f32_portable`] compiled for AVX2 + FMA (the same operations: same bits).
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_f32_fma(
-    mr: usize,
-    kc: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    kernel_f32_portable(mr, kc, a, lda, b, c, ldc)
-}
-
-/// The portable kernel: the same fused multiply-adds in the same order as the AVX-512 one.
-#[inline(always)]
+/// The portable kernel: the same fused multiply-adds in the same order as the vector ones.
 fn kernel_f32_portable(
     mr: usize,
     kc: usize,
@@ -419,6 +761,278 @@ fn kernel_f32_portable(
         }
         c[r * ldc..r * ldc + NR].copy_from_slice(&acc);
     }
+}
+
+/// The AVX2 + FMA kernel (8 floats per vector): the `mr × 32` tile as sub-tiles of up to
+/// 6 rows × 16 columns (12 accumulators, 2 loads of B and 6 broadcasts per `k`: BLIS's
+/// Haswell shape).
+///
+/// # Safety
+/// AVX2 and FMA; pointers as for [`kernel_f32`]'s slices.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_f32_avx2(
+    mr: usize,
+    kc: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    for c0 in [0, 16] {
+        let mut r0 = 0;
+        while r0 < mr {
+            let rr = 6.min(mr - r0);
+            let (ar, br, cr) = (a.add(r0 * lda), b.add(c0), c.add(r0 * ldc + c0));
+            match rr {
+                6 => kernel_f32_avx2_sub::<6>(kc, ar, lda, br, cr, ldc),
+                5 => kernel_f32_avx2_sub::<5>(kc, ar, lda, br, cr, ldc),
+                4 => kernel_f32_avx2_sub::<4>(kc, ar, lda, br, cr, ldc),
+                3 => kernel_f32_avx2_sub::<3>(kc, ar, lda, br, cr, ldc),
+                2 => kernel_f32_avx2_sub::<2>(kc, ar, lda, br, cr, ldc),
+                _ => kernel_f32_avx2_sub::<1>(kc, ar, lda, br, cr, ldc),
+            }
+            r0 += rr;
+        }
+    }
+}
+
+/// `R` (≤ 6) rows × 16 columns of [`kernel_f32_avx2`]; `a` points at the sub-tile's first
+/// row of A, `b` at its first column of the panel.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_f32_avx2_sub<const R: usize>(
+    kc: usize,
+    a: *const f32,
+    lda: usize,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    for (r, row) in acc.iter_mut().enumerate() {
+        row[0] = _mm256_loadu_ps(c.add(r * ldc));
+        row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
+    }
+    for kk in 0..kc {
+        let b0 = _mm256_loadu_ps(b.add(kk * NR));
+        let b1 = _mm256_loadu_ps(b.add(kk * NR + 8));
+        for (r, row) in acc.iter_mut().enumerate() {
+            let av = _mm256_broadcast_ss(&*a.add(r * lda + kk));
+            row[0] = _mm256_fmadd_ps(av, b0, row[0]);
+            row[1] = _mm256_fmadd_ps(av, b1, row[1]);
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        _mm256_storeu_ps(c.add(r * ldc), row[0]);
+        _mm256_storeu_ps(c.add(r * ldc + 8), row[1]);
+    }
+}
+
+/// `C[0..12][0..NR] += A · Bpanel` over depth `kc` in fp16 (A packed by [`pack_a_f16`], B
+/// a [`Packed::F16`] panel, C's rows `ldc` apart): per chunk of [`F16_CHUNK`] values of `k`,
+/// each output's products summed in fp16 (one rounding per fused multiply-add, increasing
+/// `k`), then the chunk's sum added to C in f32.
+fn kernel_f16(kc: usize, a: &[u16], b: &[u32], c: &mut [f32], ldc: usize) {
+    assert!(a.len() >= kc * MR && b.len() >= kc * NR / 2 && c.len() >= (MR - 1) * ldc + NR);
+    #[cfg(target_arch = "x86_64")]
+    if fp16_available() {
+        let (mut ap, mut bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        let mut k0 = 0;
+        while k0 < kc {
+            let len = F16_CHUNK.min(kc - k0);
+            // SAFETY: AVX512-FP16 is present; A holds `len` rows of 12 fp16 values from `ap`,
+            // B `len` rows of 32 from `bp`, C 12 rows of 32 floats `ldc` apart (asserted).
+            unsafe {
+                kernel_f16_chunk(len, ap, bp, cp, ldc * 4);
+                ap = ap.add(len * MR);
+                bp = bp.add(len * NR / 2);
+            }
+            k0 += len;
+        }
+        return;
+    }
+    kernel_f16_portable(kc, a, b, c, ldc);
+}
+
+/// The reference for [`kernel_f16`] (and its fallback): each fused multiply-add computed
+/// exactly in f64 and rounded once to fp16, as `vfmadd231ph` does.
+fn kernel_f16_portable(kc: usize, a: &[u16], b: &[u32], c: &mut [f32], ldc: usize) {
+    use half::f16;
+    for r in 0..MR {
+        for j in 0..NR {
+            let mut k0 = 0;
+            while k0 < kc {
+                let len = F16_CHUNK.min(kc - k0);
+                let mut h = f16::ZERO;
+                for kk in k0..k0 + len {
+                    let av = f16::from_bits(a[kk * MR + r]).to_f64();
+                    let bv = f16::from_bits((b[kk * NR / 2 + j / 2] >> (16 * (j % 2))) as u16);
+                    h = f16::from_f64(av.mul_add(bv.to_f64(), h.to_f64()));
+                }
+                c[r * ldc + j] += h.to_f32();
+                k0 += len;
+            }
+        }
+    }
+}
+
+/// One chunk of [`kernel_f16`] (`len` ≥ 1 values of `k`): the 12 × 32 sums in zmm0–zmm11 as
+/// fp16, B's row in zmm12, A's values broadcast from memory; then each row converted to f32
+/// in two halves and added to C (rows `ldc_bytes` apart). Written in `asm!` (the AVX512-FP16
+/// intrinsics are not stable in Rust 1.89–1.95).
+///
+/// # Safety
+/// AVX512-FP16; `a` points to `len·12` u16, `b` to `len·16` u32, `c` to 12 rows of 32 floats.
+#[cfg(target_arch = "x86_64")]
+unsafe fn kernel_f16_chunk(
+    len: usize,
+    a: *const u16,
+    b: *const u32,
+    c: *mut f32,
+    ldc_bytes: usize,
+) {
+    std::arch::asm!(
+            "vpxord zmm0, zmm0, zmm0",
+            "vpxord zmm1, zmm1, zmm1",
+            "vpxord zmm2, zmm2, zmm2",
+            "vpxord zmm3, zmm3, zmm3",
+            "vpxord zmm4, zmm4, zmm4",
+            "vpxord zmm5, zmm5, zmm5",
+            "vpxord zmm6, zmm6, zmm6",
+            "vpxord zmm7, zmm7, zmm7",
+            "vpxord zmm8, zmm8, zmm8",
+            "vpxord zmm9, zmm9, zmm9",
+            "vpxord zmm10, zmm10, zmm10",
+            "vpxord zmm11, zmm11, zmm11",
+            "2:",
+            "vmovdqu32 zmm12, zmmword ptr [{b}]",
+            "vfmadd231ph zmm0, zmm12, word ptr [{a}]{{1to32}}",
+            "vfmadd231ph zmm1, zmm12, word ptr [{a} + 2]{{1to32}}",
+            "vfmadd231ph zmm2, zmm12, word ptr [{a} + 4]{{1to32}}",
+            "vfmadd231ph zmm3, zmm12, word ptr [{a} + 6]{{1to32}}",
+            "vfmadd231ph zmm4, zmm12, word ptr [{a} + 8]{{1to32}}",
+            "vfmadd231ph zmm5, zmm12, word ptr [{a} + 10]{{1to32}}",
+            "vfmadd231ph zmm6, zmm12, word ptr [{a} + 12]{{1to32}}",
+            "vfmadd231ph zmm7, zmm12, word ptr [{a} + 14]{{1to32}}",
+            "vfmadd231ph zmm8, zmm12, word ptr [{a} + 16]{{1to32}}",
+            "vfmadd231ph zmm9, zmm12, word ptr [{a} + 18]{{1to32}}",
+            "vfmadd231ph zmm10, zmm12, word ptr [{a} + 20]{{1to32}}",
+            "vfmadd231ph zmm11, zmm12, word ptr [{a} + 22]{{1to32}}",
+            "add {a}, 24",
+            "add {b}, 64",
+            "dec {n}",
+            "jnz 2b",
+            "vcvtph2psx zmm13, ymm0",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm0, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm1",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm1, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm2",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm2, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm3",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm3, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm4",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm4, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm5",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm5, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm6",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm6, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm7",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm7, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm8",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm8, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm9",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm9, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm10",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm10, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+            "vcvtph2psx zmm13, ymm11",
+            "vaddps zmm13, zmm13, zmmword ptr [{c}]",
+            "vmovups zmmword ptr [{c}], zmm13",
+            "vextracti64x4 ymm14, zmm11, 1",
+            "vcvtph2psx zmm14, ymm14",
+            "vaddps zmm14, zmm14, zmmword ptr [{c} + 64]",
+            "vmovups zmmword ptr [{c} + 64], zmm14",
+            "add {c}, {ldc}",
+        a = inout(reg) a => _,
+        b = inout(reg) b => _,
+        n = inout(reg) len => _,
+        c = inout(reg) c => _,
+        ldc = in(reg) ldc_bytes,
+        out("zmm0") _, out("zmm1") _, out("zmm2") _, out("zmm3") _,
+        out("zmm4") _, out("zmm5") _, out("zmm6") _, out("zmm7") _,
+        out("zmm8") _, out("zmm9") _, out("zmm10") _, out("zmm11") _,
+        out("zmm12") _, out("zmm13") _, out("zmm14") _,
+        options(nostack),
+    );
 }
 
 /// Loads an `R × NR` tile of C (row stride `ldc`) into registers.
@@ -460,6 +1074,11 @@ unsafe fn store_tile<const R: usize>(
     }
 }
 
+/// The AVX-512 kernel: `R` rows × 32 columns in `2R` accumulators; per `k` two loads of B
+/// (aligned: whole cache lines), `R` broadcasts of A, `2R` FMAs.
+///
+/// # Safety
+/// AVX-512F; pointers as for [`kernel_f32`]'s slices.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel_f32_avx512<const R: usize>(
@@ -485,14 +1104,14 @@ unsafe fn kernel_f32_avx512<const R: usize>(
 }
 
 /// `C[0..mr][0..NR] += A · Bpanel` over `kp` pairs of depth (bf16, f32 accumulation); row `r`
-/// of A (bf16 pairs) starts at `a[r·lda]`. Only called after [`bf16_supported`] said yes (a
-/// [`Packed::Bf16`] is only built then).
+/// of A (bf16 pairs) starts at `a[r·lda]`. Only called when a [`Packed::Bf16`] exists, which
+/// the encoder builds only after [`fast_format`] chose it.
 #[allow(clippy::too_many_arguments)]
 fn kernel_bf16(mr: usize, kp: usize, a: &[u32], lda: usize, b: &[u32], c: &mut [f32], ldc: usize) {
     assert!((1..=MR).contains(&mr) && a.len() >= (mr - 1) * lda + kp && b.len() >= kp * NR);
     assert!(c.len() >= (mr - 1) * ldc + NR);
     #[cfg(target_arch = "x86_64")]
-    if bf16_supported() {
+    if bf16_available() {
         let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
         // SAFETY: AVX-512F and AVX512-BF16 are present; lengths as asserted above.
         unsafe { by_rows!(mr, kernel_bf16_avx512, kp, a, lda, b, c, ldc) };
@@ -501,8 +1120,9 @@ fn kernel_bf16(mr: usize, kp: usize, a: &[u32], lda: usize, b: &[u32], c: &mut [
     kernel_bf16_portable(mr, kp, a, lda, b, c, ldc);
 }
 
-/// Reference for the bf16 kernel (tests; never chosen at run time, see [`kernel_bf16`]):
-/// each pair's two products, then added, as `vdpbf16ps` does up to its rounding.
+/// Reference for the bf16 kernel (tests, and CPUs without AVX512-BF16 if a bf16 panel is
+/// ever built there): each pair's two products, then added, as `vdpbf16ps` does up to its
+/// rounding.
 fn kernel_bf16_portable(
     mr: usize,
     kp: usize,
@@ -526,6 +1146,11 @@ fn kernel_bf16_portable(
     }
 }
 
+/// The AVX512-BF16 kernel: as [`kernel_f32_avx512`] with `vdpbf16ps` (two multiply-adds per
+/// lane and instruction).
+///
+/// # Safety
+/// AVX-512F and AVX512-BF16; pointers as for [`kernel_bf16`]'s slices.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn kernel_bf16_avx512<const R: usize>(
@@ -583,7 +1208,7 @@ mod tests {
             let a = random(m * k, 1);
             let w = random(n * k, 2);
             let bias = random(n, 3);
-            let b = Packed::from_rows(&w, n, k, k, false);
+            let b = Packed::from_rows(&w, n, k, k, Format::F32);
             let ldc = n + 5;
             let mut c = vec![f32::NAN; m * ldc];
             gemm(&a, k, m, &b, &mut c, ldc, Some(&bias), true);
@@ -611,11 +1236,13 @@ mod tests {
         }
         let (Packed::F32 { data: x, .. }, Packed::F32 { data: y, .. }) = (
             Packed::from_kn(&b, k, n, ldb),
-            Packed::from_rows(&wt, n, k, k, false),
+            Packed::from_rows(&wt, n, k, k, Format::F32),
         ) else {
             unreachable!()
         };
-        assert_eq!(x, y);
+        assert_eq!(x.as_slice(), y.as_slice());
+        // Panels start on cache lines.
+        assert_eq!(x.as_slice().as_ptr() as usize % 64, 0);
     }
 
     #[test]
@@ -623,7 +1250,7 @@ mod tests {
         let (m, k, n) = (100, 384, 96);
         let a = random(m * k, 4);
         let w = random(n * k, 5);
-        let b = Packed::from_rows(&w, n, k, k, false);
+        let b = Packed::from_rows(&w, n, k, k, Format::F32);
         let mut all = vec![0.0; m * n];
         gemm(&a, k, m, &b, &mut all, n, None, true);
         let mut serial = vec![0.0; m * n];
@@ -636,31 +1263,68 @@ mod tests {
     }
 
     #[test]
-    fn avx512_and_portable_kernels_agree_bitwise() {
-        if !avx512_supported() {
-            eprintln!("SKIPPED: no AVX-512 on this CPU");
-            return;
-        }
+    fn all_kernel_families_agree_bitwise() {
         let (kc, lda) = (77, 80);
         let a = random(lda * MR, 6);
         let b = random(kc * NR, 7);
         let init = random(MR * NR, 8);
-        for mr in [MR, 5, 1] {
-            let mut c1 = init.clone();
-            let mut c2 = init.clone();
-            kernel_f32(mr, kc, &a, lda, &b, &mut c1, NR, true);
-            kernel_f32_portable(mr, kc, &a, lda, &b, &mut c2, NR);
-            assert_eq!(c1, c2, "{mr} rows");
-            // The AVX2 + FMA build of the portable kernel, and the dispatch without AVX-512.
-            let mut c3 = init.clone();
-            kernel_f32(mr, kc, &a, lda, &b, &mut c3, NR, false);
-            assert_eq!(c1, c3, "{mr} rows, no AVX-512");
+        let f = crate::cpu::detected();
+        let mut families = vec![Kernel::Portable];
+        if f.avx2 && f.fma {
+            families.push(Kernel::Avx2);
+        }
+        if f.avx512f {
+            families.push(Kernel::Avx512);
+        }
+        for mr in [MR, 7, 6, 5, 1] {
+            let mut want = init.clone();
+            kernel_f32_portable(mr, kc, &a, lda, &b, &mut want, NR);
+            for &kern in &families {
+                let mut got = init.clone();
+                kernel_f32(mr, kc, &a, lda, &b, &mut got, NR, kern);
+                assert_eq!(got, want, "{mr} rows, {kern}");
+            }
+        }
+    }
+
+    #[test]
+    fn packing_a_in_fp16_pads_with_zeros() {
+        let (rows, lda, kc) = (14, 9, 5);
+        let a = random(rows * lda, 16);
+        let mut out = vec![u16::MAX; 2 * kc * MR];
+        let mut row = Vec::new();
+        pack_a_f16(&a, lda, rows, 3, kc, &mut row, &mut out);
+        for t in 0..2 {
+            for kk in 0..kc {
+                for r in 0..MR {
+                    let i = t * MR + r;
+                    let want = if i < rows {
+                        half::f16::from_f32(a[i * lda + 3 + kk]).to_bits()
+                    } else {
+                        0
+                    };
+                    assert_eq!(out[(t * kc + kk) * MR + r], want, "tile {t} k {kk} row {r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_names() {
+        let name = kernel_name(false);
+        assert!(name.ends_with("-f32"), "{name}");
+        assert!(name.starts_with(kernel().name()), "{name}");
+        let fast = kernel_name(true);
+        match fast_format() {
+            Some(Format::Bf16) => assert_eq!(fast, "avx512-bf16"),
+            Some(Format::F16) => assert_eq!(fast, "avx512-fp16"),
+            _ => assert_eq!(fast, name),
         }
     }
 
     #[test]
     fn bf16_close_to_f32() {
-        if !bf16_supported() {
+        if !bf16_available() {
             eprintln!("SKIPPED: no AVX512-BF16 on this CPU");
             return;
         }
@@ -668,7 +1332,7 @@ mod tests {
         let a = random(m * k, 9);
         let w = random(n * k, 10);
         let bias = random(n, 11);
-        let b = Packed::from_rows(&w, n, k, k, true);
+        let b = Packed::from_rows(&w, n, k, k, Format::Bf16);
         let mut c = vec![0.0; m * n];
         gemm(&a, k, m, &b, &mut c, n, Some(&bias), true);
         // Against the exact product of the bf16-rounded inputs.
@@ -689,10 +1353,60 @@ mod tests {
         };
         let mut c1 = vec![0.0; MR * NR];
         let mut c2 = vec![0.0; MR * NR];
-        kernel_bf16(MR, kp, &abf, kp, &data[..kp * NR], &mut c1, NR);
-        kernel_bf16_portable(MR, kp, &abf, kp, &data[..kp * NR], &mut c2, NR);
+        kernel_bf16(MR, kp, &abf, kp, &data.as_slice()[..kp * NR], &mut c1, NR);
+        kernel_bf16_portable(MR, kp, &abf, kp, &data.as_slice()[..kp * NR], &mut c2, NR);
         for (x, y) in c1.iter().zip(&c2) {
             assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn f16_close_to_f32_and_to_its_reference() {
+        let (m, k, n) = (30, 385, 70);
+        let a = random(m * k, 17);
+        let w = random(n * k, 18);
+        let bias = random(n, 19);
+        let b = Packed::from_rows(&w, n, k, k, Format::F16);
+        let want = reference(&a, m, k, &w, n, &bias);
+        if fp16_available() {
+            let mut c = vec![0.0; m * n];
+            gemm(&a, k, m, &b, &mut c, n, Some(&bias), true);
+            for (got, want) in c.iter().zip(&want) {
+                // fp16 inputs (2^-11 relative) and chunk sums of 32 products in fp16 (|sums| up
+                // to ~10 here, fp16 spacing 2^-7 at 8).
+                assert!((f64::from(*got) - want).abs() < 5e-2, "{got} vs {want}");
+            }
+            // Rows do not depend on the split.
+            let mut serial = vec![0.0; m * n];
+            gemm(&a, k, m, &b, &mut serial, n, Some(&bias), false);
+            assert_eq!(c, serial);
+            let mut part = vec![0.0; 3 * n];
+            gemm(&a[13 * k..], k, 3, &b, &mut part, n, Some(&bias), false);
+            assert_eq!(&c[13 * n..16 * n], &part[..]);
+        }
+        // The assembly kernel and the portable reference agree bitwise on a whole tile.
+        let Packed::F16 { data, .. } = &b else {
+            unreachable!()
+        };
+        let kc = 77;
+        let mut ap = vec![0u16; kc * MR];
+        let mut row = Vec::new();
+        pack_a_f16(&a, k, MR, 0, kc, &mut row, &mut ap);
+        // C with a row stride of 40.
+        let mut c1 = random(MR * 40, 20);
+        let mut c2 = c1.clone();
+        kernel_f16(kc, &ap, &data.as_slice()[..kc * NR / 2], &mut c1, 40);
+        kernel_f16_portable(kc, &ap, &data.as_slice()[..kc * NR / 2], &mut c2, 40);
+        assert_eq!(c1, c2);
+    }
+
+    #[test]
+    fn f16_conversion_vector_matches_scalar() {
+        let row: Vec<f32> = random(101, 21).iter().map(|v| v * 1000.0).collect();
+        let mut out = vec![0u16; 101];
+        to_f16(&row, &mut out);
+        for (&o, &v) in out.iter().zip(&row) {
+            assert_eq!(o, half::f16::from_f32(v).to_bits(), "{v}");
         }
     }
 
@@ -714,14 +1428,22 @@ mod tests {
     #[ignore = "timing: run by hand in release"]
     fn gemm_speed() {
         let m = 5000;
-        for bf16 in [false, true] {
-            if bf16 && !bf16_supported() {
+        eprintln!(
+            "CPU {}; kernel {}; bf16/f32 multiply-add rate {:.2}",
+            crate::cpu::cpu_model(),
+            kernel().name(),
+            bf16_speedup()
+        );
+        for fmt in [Format::F32, Format::Bf16, Format::F16] {
+            if (fmt == Format::Bf16 && !bf16_available())
+                || (fmt == Format::F16 && !fp16_available())
+            {
                 continue;
             }
             for &(k, n) in &[(384, 1152), (384, 1536), (1536, 384)] {
                 let a = random(m * k, 13);
                 let w = random(n * k, 14);
-                let b = Packed::from_rows(&w, n, k, k, bf16);
+                let b = Packed::from_rows(&w, n, k, k, fmt);
                 let mut c = vec![0.0; m * n];
                 gemm(&a, k, m, &b, &mut c, n, None, true);
                 let t = std::time::Instant::now();
@@ -731,7 +1453,7 @@ mod tests {
                 }
                 let secs = t.elapsed().as_secs_f64() / reps as f64;
                 let gflops = 2.0 * (m * k * n) as f64 / secs / 1e9;
-                eprintln!("bf16={bf16} {m}x{k} · {k}x{n}: {gflops:.1} GFLOP/s");
+                eprintln!("{fmt:?} {m}x{k} · {k}x{n}: {gflops:.1} GFLOP/s");
             }
         }
     }

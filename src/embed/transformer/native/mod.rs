@@ -10,7 +10,8 @@
 //!   weight matrix runs on all tokens at once, attention runs per sequence on its own length.
 //!   (A padded batch spends time on pad tokens: 44 % of all tokens on the demo corpus.)
 //! * **Own matrix products** ([`gemm`]): weights packed once at load, AVX-512 micro-kernel in
-//!   f32, and `vdpbf16ps` in bf16 ([`super::Precision::Bf16`]: weights and the activations
+//!   f32 (AVX2 + FMA or portable code elsewhere, or as `RHETOR_KERNEL` forces: same bits),
+//!   and `vdpbf16ps` in bf16 ([`super::Precision::Bf16`]: weights and the activations
 //!   entering each product rounded to bf16, f32 accumulation; attention, softmax, LayerNorm
 //!   and GELU stay f32).
 //! * **Vectorised softmax and GELU** ([`ops`]).
@@ -22,13 +23,15 @@
 pub(crate) mod gemm;
 pub(crate) mod ops;
 
+pub(crate) use gemm::kernel_name;
+
 use std::path::Path;
 
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 
 use super::config::ModelConfig;
-use gemm::{gemm, Packed};
+use gemm::{gemm, Format, Packed};
 use ops::Activation;
 
 /// Rows per parallel task in the row-wise steps (embeddings, LayerNorm, activation).
@@ -163,11 +166,11 @@ impl<'a> Weights<'a> {
         }
     }
 
-    fn linear(&self, name: &str, out: usize, inp: usize, bf16: bool) -> Result<Linear, String> {
+    fn linear(&self, name: &str, out: usize, inp: usize, fmt: Format) -> Result<Linear, String> {
         let w = self.get(&format!("{name}.weight"), &[out, inp])?;
         let b = self.get(&format!("{name}.bias"), &[out])?;
         Ok(Linear {
-            w: Packed::from_rows(&w, out, inp, inp, bf16),
+            w: Packed::from_rows(&w, out, inp, inp, fmt),
             b,
         })
     }
@@ -184,6 +187,17 @@ impl NativeBert {
             "relu" => Activation::Relu,
             other => return Err(format!("hidden_act {other:?} is not supported")),
         };
+        // The fast mode's format on this CPU (bf16 or fp16; the caller checked that there is
+        // one, see `gemm::fast_format`).
+        let fmt = match (bf16, gemm::fast_format()) {
+            (true, Some(f)) => f,
+            _ => Format::F32,
+        };
+        tracing::debug!(
+            kernel = kernel_name(bf16),
+            cpu = crate::cpu::cpu_model(),
+            "native encoder"
+        );
         let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
         // SAFETY: the file is memory-mapped read-only; rhetor never writes model files while
         // a model is loaded (changing the file underneath is undefined, as for any mmap). The
@@ -214,13 +228,13 @@ impl NativeBert {
             }
             layers.push(Layer {
                 qkv: Linear {
-                    w: Packed::from_rows(&wqkv, 3 * h, h, h, bf16),
+                    w: Packed::from_rows(&wqkv, 3 * h, h, h, fmt),
                     b: bqkv,
                 },
-                attn_out: w.linear(&format!("{p}.attention.output.dense"), h, h, bf16)?,
+                attn_out: w.linear(&format!("{p}.attention.output.dense"), h, h, fmt)?,
                 ln_attn: w.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                up: w.linear(&format!("{p}.intermediate.dense"), inter, h, bf16)?,
-                down: w.linear(&format!("{p}.output.dense"), h, inter, bf16)?,
+                up: w.linear(&format!("{p}.intermediate.dense"), inter, h, fmt)?,
+                down: w.linear(&format!("{p}.output.dense"), h, inter, fmt)?,
                 ln_out: w.norm(&format!("{p}.output.LayerNorm"), h)?,
             });
         }
@@ -341,7 +355,8 @@ impl NativeBert {
                 let scores = zeroed(scores, len * len);
                 for head in 0..self.heads {
                     let q = &base[head * dh..];
-                    let keys = Packed::from_rows(&base[h + head * dh..], len, dh, 3 * h, false);
+                    let keys =
+                        Packed::from_rows(&base[h + head * dh..], len, dh, 3 * h, Format::F32);
                     gemm(q, 3 * h, len, &keys, scores, len, None, false);
                     ops::softmax_rows(scores, len, len, len, scale);
                     let values = Packed::from_kn(&base[2 * h + head * dh..], len, dh, 3 * h);
