@@ -264,7 +264,7 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("embed.max_length", "Maximum tokens per sequence, special tokens included (at least 4, at most the model's `max_position_embeddings`); not set = the folder's `max_seq_length`."),
     ("embed.long", "Texts longer than `max_length`: `\"truncate\"` keeps the first tokens (as sentence-transformers); `\"window_mean\"` averages the vectors of overlapping windows."),
     ("embed.threads", "Threads of the encoder (at least 1); not set = all cores (`RAYON_NUM_THREADS`). The native engine's vectors do not depend on it."),
-    ("embed.precision", "`\"f32\"`, or `\"bf16\"`: matrix products in bfloat16 with the CPU's AVX512-BF16 instructions (f32 with a warning where the CPU lacks them)."),
+    ("embed.precision", "`\"f32\"`, or `\"bf16\"`, the fast mode: matrix products in a 16-bit format: bfloat16 (AVX512-BF16) where it measures at least 1.25× faster than f32 on this CPU (AMD Zen 4/5), else fp16 (AVX512-FP16, Intel Sapphire Rapids and later); f32 with a warning where the CPU has neither. `manifest.json` records the kernel that ran (`stages.embed.kernel`, e.g. `avx512-fp16`) and the CPU (`stages.embed.cpu`)."),
     ("embed.engine", "`\"native\"`: rhetor's own encoder; `\"candle\"`: candle's `BertModel`, the f32 reference implementation, only in a rhetor built with `--features candle`."),
     ("embed.cache", "Keep computed vectors in an on-disk cache keyed by the model files, these settings and each text, and reuse them on later runs (`--no-cache` turns it off for one run)."),
     ("embed.cache_dir", "Folder of the embedding cache; not set = `cache/` in the models directory."),

@@ -122,6 +122,13 @@ pub enum EmbedDetails {
         n_cached: usize,
         /// `native` or `candle`.
         engine: String,
+        /// The product kernel that ran (`avx512-f32`, `avx512-fp16`, `avx2-f32`, …; see
+        /// `Embedder::kernel`); shards that ran different kernels list each once.
+        #[serde(default)]
+        kernel: String,
+        /// The CPU model the encoder ran on (shards on different CPUs list each once).
+        #[serde(default)]
+        cpu: String,
         /// The embedding cache, when used.
         cache: Option<String>,
         /// Vocabulary size of the TF-IDF used for topic terms and labels.

@@ -574,6 +574,17 @@ fn merged_details<'a>(parts: impl Iterator<Item = &'a PartManifest>) -> Option<E
     out
 }
 
+/// `a`, with `b` added (after "; ") when it is not one of its items already.
+fn list_once(a: String, b: &str) -> String {
+    if b.is_empty() || a.split("; ").any(|x| x == b) {
+        a
+    } else if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}; {b}")
+    }
+}
+
 /// The embed details of two parts of a corpus together: the counts added up.
 pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
     match (a, b) {
@@ -589,6 +600,8 @@ pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
                 n_pad_tokens,
                 n_cached,
                 engine,
+                kernel,
+                cpu,
                 cache,
                 tfidf_features_for_topic_terms,
             },
@@ -597,6 +610,8 @@ pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
                 n_tokens: k,
                 n_pad_tokens: p,
                 n_cached: c,
+                kernel: k2,
+                cpu: c2,
                 ..
             },
         ) => EmbedDetails::Transformer {
@@ -610,6 +625,8 @@ pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
             n_pad_tokens: n_pad_tokens + p,
             n_cached: n_cached + c,
             engine,
+            kernel: list_once(kernel, k2),
+            cpu: list_once(cpu, c2),
             cache,
             tfidf_features_for_topic_terms,
         },
@@ -626,6 +643,18 @@ pub(super) fn add_details(a: EmbedDetails, b: &EmbedDetails) -> EmbedDetails {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shards that ran on different CPUs or kernels list each once, in order of first sight.
+    #[test]
+    fn merged_kernel_and_cpu_list_each_once() {
+        let a = list_once("avx512-f32".into(), "avx512-f32");
+        assert_eq!(a, "avx512-f32");
+        let b = list_once(a, "avx2-f32");
+        assert_eq!(b, "avx512-f32; avx2-f32");
+        assert_eq!(list_once(b.clone(), "avx2-f32"), b);
+        assert_eq!(list_once(String::new(), "x"), "x");
+        assert_eq!(list_once("x".into(), ""), "x");
+    }
 
     #[test]
     fn reservoir_is_uniform_seeded_and_sorted() {

@@ -131,6 +131,8 @@ fn embed_transformer(
         n_pad_tokens: stats.n_pad_tokens,
         n_cached: stats.n_cached,
         engine: format!("{:?}", tp.engine).to_lowercase(),
+        kernel: embedder.kernel().to_string(),
+        cpu: crate::cpu::cpu_model().to_string(),
         cache: embedder.cache_path().map(|p| p.display().to_string()),
         tfidf_features_for_topic_terms: n_tfidf,
     });

@@ -43,6 +43,10 @@ fn demo_run_with_transformer_embeddings() {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["stages"]["embed"]["type"], "transformer");
+    // Which kernel ran and on which CPU (the fast mode's bits depend on them).
+    let kernel = m["stages"]["embed"]["kernel"].as_str().unwrap();
+    assert!(kernel.ends_with("-f32"), "{kernel}");
+    assert!(!m["stages"]["embed"]["cpu"].as_str().unwrap().is_empty());
     // Codebook dimensions use prototypes with sentence embeddings.
     assert!(m["stages"]["label"]
         .as_array()
@@ -65,6 +69,26 @@ fn missing_model_names_the_fetch_command() {
         .stderr(predicate::str::contains(
             "rhetor model fetch all-MiniLM-L6-v2",
         ));
+}
+
+/// Issue 18: an unusable `RHETOR_KERNEL` stops the run with the allowed values, before
+/// anything is written (it was ignored with a warning).
+#[test]
+fn bad_kernel_variable_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .env("RHETOR_KERNEL", "avx9000")
+        .arg("run")
+        .arg(demo_corpus())
+        .args(["--embed", "transformer", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("RHETOR_KERNEL=\"avx9000\"").and(
+            predicate::str::contains("allowed values: avx512, avx2, portable"),
+        ));
+    assert!(!out.exists());
 }
 
 /// The embedding cache: a re-run reads every vector from it, and the tables are the same with

@@ -8,6 +8,9 @@ pub enum TransformerError {
     /// Invalid [`TransformerParams`].
     #[error("invalid transformer params: {0}")]
     Params(String),
+    /// `RHETOR_KERNEL` names no kernel, or one this CPU cannot run.
+    #[error(transparent)]
+    Kernel(#[from] crate::cpu::KernelError),
     /// The named model has no folder in the models directory.
     #[error(
         "model '{name}' is not installed (no folder {}); run `rhetor model fetch {name}`",

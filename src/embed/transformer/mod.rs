@@ -157,6 +157,9 @@ pub fn resolve_model_dir(models_dir: &Path, model: &str) -> PathBuf {
 /// built into rhetor) lists it, every file's sha256 is checked first.
 pub fn load(models_dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
     params.check()?;
+    // An unusable RHETOR_KERNEL stops the run (the kernels would otherwise ignore it with a
+    // warning and use the CPU's best).
+    crate::cpu::kernel_from_env()?;
     let dir = resolve_model_dir(models_dir, &params.model);
     let by_name = dir == models_dir.join(&params.model);
     if !dir.is_dir() {
@@ -364,6 +367,18 @@ impl Embedder {
         self.precision
     }
 
+    /// The product kernel that runs the encoder: `avx512-f32`, `avx512-bf16`, `avx512-fp16`,
+    /// `avx2-f32` or `portable-f32` for the native engine (the CPU's best, or the one
+    /// `RHETOR_KERNEL` asks for), `candle` for the candle engine. f32 gives the same bits on
+    /// every kernel; the fast mode's bits depend on its format (bf16 or fp16).
+    pub fn kernel(&self) -> &'static str {
+        match self.model {
+            Encoder::Native(_) => native::kernel_name(self.precision == Precision::Bf16),
+            #[cfg(feature = "candle")]
+            Encoder::Candle(_) => "candle",
+        }
+    }
+
     /// Whether vectors are L2-normalised (the folder lists a Normalize module).
     pub fn normalizes(&self) -> bool {
         self.normalize
@@ -401,13 +416,15 @@ impl Embedder {
             #[cfg(feature = "candle")]
             Encoder::Candle(_) => "candle",
         };
+        // f32 gives the same bits on every kernel; the fast mode's depend on its format.
+        let kernel = match self.precision {
+            Precision::F32 => "f32",
+            Precision::Bf16 => self.kernel(),
+        };
         let settings = format!(
             "rhetor-embedding-cache-v1;engine={engine};revision={ENCODER_REVISION};\
-             precision={:?};max_length={};long={:?};avx512={}",
-            self.precision,
-            self.max_length,
-            self.long,
-            native::gemm::avx512_supported()
+             precision={:?};max_length={};long={:?};kernel={kernel}",
+            self.precision, self.max_length, self.long,
         );
         let key = cache::model_key(&files, &settings)?;
         let name = Path::new(model)
