@@ -121,11 +121,7 @@ fn tmp_path(path: &Path) -> PathBuf {
 
 /// Rows per Parquet row group. Every table is cut at the same rows whether it is written at
 /// once ([`write_parquet`]) or chunk by chunk ([`TableWriter`]), so both give the same bytes.
-///
-/// 16,384 rows of paragraphs are 5–10 MB. Row groups of 65,536 rows made writing a row group
-/// of `paragraphs.parquet` the largest step of a streamed `apply` (the row group's text
-/// copied, dictionary-probed and encoded: about 60 MB more than now).
-pub const ROW_GROUP_ROWS: usize = 16_384;
+pub const ROW_GROUP_ROWS: usize = 65_536;
 
 /// The rows per row group in use: [`ROW_GROUP_ROWS`], or `RHETOR_ROW_GROUP_ROWS` when set
 /// (tests cut small tables into several row groups with it).

@@ -26,17 +26,14 @@ use crate::topics::Topic;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-/// Rows of the corpus read per chunk by default.
-pub const CHUNK_ROWS: usize = 65_536;
-
-/// Rows of the corpus read per chunk: [`CHUNK_ROWS`], or `RHETOR_CHUNK_ROWS` when set
+/// Rows of the corpus read per chunk: [`ROW_GROUP_ROWS`], or `RHETOR_CHUNK_ROWS` when set
 /// (tests use small chunks to check that the run does not depend on them).
 pub fn chunk_rows() -> usize {
     std::env::var("RHETOR_CHUNK_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
-        .unwrap_or(CHUNK_ROWS)
+        .unwrap_or(ROW_GROUP_ROWS)
 }
 
 static QUIET: NoProgress = NoProgress;
@@ -302,17 +299,6 @@ struct Acc {
     /// and scores) are in the spill file, and that file.
     spilled: usize,
     spill: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
-}
-
-/// Gives the pages freed by a chunk back to the system. glibc keeps freed memory between
-/// live blocks in its heaps: without this, the resident memory of a 1M-paragraph `apply` grew
-/// by about 100 MB over the run while the live heap grew by 28 MB.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn spill_err(path: &Path, source: std::io::Error) -> Error {
@@ -633,7 +619,6 @@ pub(super) fn apply_streaming(
         }
         acc.spill_chunk(&dir.staging_dir()?)?;
         drop((corpus, seg));
-        release_free_memory();
         ctx.progress = progress;
         let rows = chunk_rows() as u64;
         progress.inc(rows.min(n_rows - rows_done));
