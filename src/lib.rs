@@ -46,7 +46,7 @@ pub mod cluster;
 pub mod compare;
 pub mod config;
 pub mod corpus;
-pub mod cpu;
+pub use rhetor_encoder::cpu;
 pub mod embed;
 pub mod error;
 pub mod export;

@@ -26,13 +26,14 @@ mod cache;
 mod config;
 mod error;
 pub mod fetch;
-mod native;
 mod params;
 pub mod pooling;
 #[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
+
+use rhetor_encoder as native;
 
 #[cfg(feature = "candle")]
 use candle_core::{DType, Device, Tensor};
@@ -44,7 +45,6 @@ use ndarray::{Array2, ArrayView2};
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use config::ModelConfig;
 pub use error::TransformerError;
 pub use params::{EmbedStats, Engine, Long, Precision, TransformerParams};
 use pooling::{PoolingConfig, PoolingMode};
@@ -187,7 +187,7 @@ pub fn load(models_dir: &Path, params: &TransformerParams) -> Result<Embedder, T
 
 fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, TransformerError> {
     let config_path = dir.join("config.json");
-    let model_config = ModelConfig::read(&config_path)?;
+    let model_config = config::read(&config_path)?;
 
     // modules.json: pooling folder and normalisation.
     let modules: Vec<Module> = read_json(&dir.join("modules.json"))?;
@@ -278,7 +278,7 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
     }
     let precision = match (params.precision, params.engine) {
         (Precision::F32, _) => Precision::F32,
-        (Precision::Bf16, Engine::Native) if native::gemm::bf16_supported() => Precision::Bf16,
+        (Precision::Bf16, Engine::Native) if native::bf16_supported() => Precision::Bf16,
         (Precision::Bf16, Engine::Native) => {
             tracing::warn!("this CPU has no AVX512-BF16 instructions; the encoder runs in f32");
             Precision::F32
@@ -300,7 +300,7 @@ fn load_folder(dir: &Path, params: &TransformerParams) -> Result<Embedder, Trans
         Engine::Candle => return Err(TransformerError::Params(CANDLE_NOT_BUILT.into())),
         #[cfg(feature = "candle")]
         Engine::Candle => {
-            let bert_config = model_config.to_bert(&config_path)?;
+            let bert_config = config::to_bert(&model_config, &config_path)?;
             let corrupt = |e: candle_core::Error| TransformerError::CorruptWeights {
                 path: weights.clone(),
                 message: e.to_string(),
@@ -528,6 +528,29 @@ impl Embedder {
         Ok((out, stats))
     }
 
+    /// The tokens of the `index`-th text as the encoder sees them (trimmed, lowercased when
+    /// the model is uncased; truncated to `max_length`, the rest in the overflow).
+    fn encode_text(
+        &self,
+        index: usize,
+        text: &str,
+    ) -> Result<tokenizers::Encoding, TransformerError> {
+        let stripped = text.trim();
+        let lowered;
+        let input = if self.lowercase {
+            lowered = stripped.to_lowercase();
+            lowered.as_str()
+        } else {
+            stripped
+        };
+        self.tokenizer
+            .encode(input, true)
+            .map_err(|e| TransformerError::Tokenize {
+                index,
+                message: e.to_string(),
+            })
+    }
+
     /// Embeds without the cache; also returns each text's token count and whether it was
     /// truncated.
     #[allow(clippy::type_complexity)]
@@ -543,21 +566,7 @@ impl Embedder {
         };
         let mut sequences = Vec::with_capacity(texts.len());
         for (index, text) in texts.iter().enumerate() {
-            let stripped = text.trim();
-            let lowered;
-            let input = if self.lowercase {
-                lowered = stripped.to_lowercase();
-                lowered.as_str()
-            } else {
-                stripped
-            };
-            let enc =
-                self.tokenizer
-                    .encode(input, true)
-                    .map_err(|e| TransformerError::Tokenize {
-                        index,
-                        message: e.to_string(),
-                    })?;
+            let enc = self.encode_text(index, text)?;
             let n_real = enc
                 .get_special_tokens_mask()
                 .iter()

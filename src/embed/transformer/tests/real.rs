@@ -94,6 +94,42 @@ fn equivalence_with_sentence_transformers() {
     }
 }
 
+/// The token ids of the reference sentences that the encoder crate's test feeds its
+/// encoder (`encoder/tests/minilm.rs`, run on x86-64 and under qemu on aarch64): they must be
+/// what rhetor's tokenizing gives. `RHETOR_WRITE_FIXTURES=1` rewrites the file.
+#[test]
+fn encoder_crate_token_fixture_is_current() {
+    let Some(models) = real_models_dir() else {
+        return;
+    };
+    let e = load(&models, &nocache()).unwrap();
+    let ids: Vec<Vec<u32>> = reference()
+        .sentences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| e.encode_text(i, s).unwrap().get_ids().to_vec())
+        .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("encoder/tests/data/minilm_tokens.json");
+    if std::env::var_os("RHETOR_WRITE_FIXTURES").is_some() {
+        let text = serde_json::to_string(&serde_json::json!({
+            "model": DEFAULT_MODEL,
+            "sentences": "tests/data/minilm_reference.json",
+            "ids": ids,
+        }))
+        .unwrap();
+        std::fs::write(&path, text + "\n").unwrap();
+    }
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let want: Vec<Vec<u32>> = serde_json::from_value(file["ids"].clone()).unwrap();
+    assert_eq!(
+        ids,
+        want,
+        "{} is stale: rerun this test with RHETOR_WRITE_FIXTURES=1",
+        path.display()
+    );
+}
+
 #[test]
 fn real_model_batch_and_thread_invariance_and_bf16() {
     let Some(models) = real_models_dir() else {

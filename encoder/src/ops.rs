@@ -8,6 +8,7 @@
 //! AVX2 versions and the portable code use the same formulas in the same order (2ⁿ by two
 //! exact-then-rounded multiplications instead of `vscalefps`): all give the same bits.
 
+#[cfg(target_arch = "x86_64")]
 use super::gemm::{avx512_supported, fma_supported};
 
 /// How the feed-forward activation is computed (`hidden_act` of `config.json`).

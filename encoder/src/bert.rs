@@ -1,38 +1,13 @@
-//! rhetor's own BERT encoder for the CPU: the default engine of the transformer embedder.
-//!
-//! Same model, same weights and same arithmetic as candle's (and sentence-transformers')
-//! `BertModel` in inference: embeddings (word + position + token type 0) → LayerNorm → per
-//! layer self-attention (fused Q/K/V product, softmax(QKᵀ/√d)·V per head), output product,
-//! residual + LayerNorm, feed-forward with the configured activation, residual + LayerNorm.
-//! What differs is how it runs:
-//!
-//! * **No padding.** A batch is the concatenation of its sequences: every product with a
-//!   weight matrix runs on all tokens at once, attention runs per sequence on its own length.
-//!   (A padded batch spends time on pad tokens: 44 % of all tokens on the demo corpus.)
-//! * **Own matrix products** ([`gemm`]): weights packed once at load, AVX-512 micro-kernel in
-//!   f32 (AVX2 + FMA or portable code elsewhere, or as `RHETOR_KERNEL` forces: same bits),
-//!   and `vdpbf16ps` in bf16 ([`super::Precision::Bf16`]: weights and the activations
-//!   entering each product rounded to bf16, f32 accumulation; attention, softmax, LayerNorm
-//!   and GELU stay f32).
-//! * **Vectorised softmax and GELU** ([`ops`]).
-//!
-//! A row of every product depends only on its own inputs (see [`gemm`]), and attention is per
-//! sequence, so a text's vector is bit-identical whatever the batch size, the batch's other
-//! texts or the thread count.
-
-pub(crate) mod gemm;
-pub(crate) mod ops;
-
-pub(crate) use gemm::kernel_name;
+//! The encoder itself: weights read from `model.safetensors`, packed, and run.
 
 use std::path::Path;
 
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 
-use super::config::ModelConfig;
-use gemm::{gemm, Format, Packed};
-use ops::Activation;
+use crate::config::ModelConfig;
+use crate::gemm::{self, gemm, kernel_name, Format, Packed};
+use crate::ops::{self, Activation};
 
 /// Rows per parallel task in the row-wise steps (embeddings, LayerNorm, activation).
 const ROWS_PER_TASK: usize = 64;
@@ -59,7 +34,7 @@ struct Layer {
 /// Activation buffers, reused from batch to batch (fresh large allocations cost page
 /// faults: 4 % of the time when every batch allocated its own).
 #[derive(Default)]
-pub(crate) struct Workspace {
+pub struct Workspace {
     x: Vec<f32>,
     qkv: Vec<f32>,
     ctx: Vec<f32>,
@@ -75,7 +50,7 @@ fn zeroed(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
 }
 
 /// A BERT encoder with packed weights.
-pub(crate) struct NativeBert {
+pub struct NativeBert {
     hidden: usize,
     heads: usize,
     inter: usize,
@@ -179,8 +154,8 @@ impl<'a> Weights<'a> {
 impl NativeBert {
     /// Loads `model.safetensors` for the model `config.json` describes; with `bf16`, the
     /// weight matrices are packed in bf16 (the caller checks [`gemm::bf16_supported`]).
-    /// Errors are messages for [`super::TransformerError::CorruptWeights`].
-    pub(crate) fn load(path: &Path, cfg: &ModelConfig, bf16: bool) -> Result<Self, String> {
+    /// Errors are messages (rhetor reports them as a corrupt weights file).
+    pub fn load(path: &Path, cfg: &ModelConfig, bf16: bool) -> Result<Self, String> {
         let act = match cfg.hidden_act.as_str() {
             "gelu" => Activation::GeluErf,
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Activation::GeluTanh,
@@ -254,14 +229,14 @@ impl NativeBert {
     }
 
     /// Hidden size.
-    pub(crate) fn hidden(&self) -> usize {
+    pub fn hidden(&self) -> usize {
         self.hidden
     }
 
     /// Runs the encoder on `seqs` (token ids, at most `max_position_embeddings` each, every
     /// id below `vocab_size`): returns the last hidden states of all tokens, sequence after
     /// sequence (`Σ len × hidden`), in `ws`.
-    pub(crate) fn forward<'w>(&self, seqs: &[&[u32]], ws: &'w mut Workspace) -> &'w [f32] {
+    pub fn forward<'w>(&self, seqs: &[&[u32]], ws: &'w mut Workspace) -> &'w [f32] {
         let h = self.hidden;
         let mut starts = Vec::with_capacity(seqs.len() + 1);
         let mut t = 0;
