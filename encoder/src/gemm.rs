@@ -687,6 +687,30 @@ unsafe fn to_bf16_pairs_avx512(row: &[f32], out: &mut [u32]) -> usize {
     n
 }
 
+/// Runs an `mr × 32` tile as sub-tiles of up to 6 rows × 16 columns: `$sub::<R>(kc, a, lda,
+/// b, c, ldc)` on each (the AVX2 and NEON kernels' shape).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! by_subtiles {
+    ($sub:ident, $mr:expr, $kc:expr, $a:expr, $lda:expr, $b:expr, $c:expr, $ldc:expr) => {
+        for c0 in [0, 16] {
+            let mut r0 = 0;
+            while r0 < $mr {
+                let rr = 6.min($mr - r0);
+                let (ar, br, cr) = ($a.add(r0 * $lda), $b.add(c0), $c.add(r0 * $ldc + c0));
+                match rr {
+                    6 => $sub::<6>($kc, ar, $lda, br, cr, $ldc),
+                    5 => $sub::<5>($kc, ar, $lda, br, cr, $ldc),
+                    4 => $sub::<4>($kc, ar, $lda, br, cr, $ldc),
+                    3 => $sub::<3>($kc, ar, $lda, br, cr, $ldc),
+                    2 => $sub::<2>($kc, ar, $lda, br, cr, $ldc),
+                    _ => $sub::<1>($kc, ar, $lda, br, cr, $ldc),
+                }
+                r0 += rr;
+            }
+        }
+    };
+}
+
 /// Calls `$f::<R>(args)` for the row count `$mr` (1..=12) known only at run time.
 #[cfg(target_arch = "x86_64")]
 macro_rules! by_rows {
@@ -779,22 +803,7 @@ unsafe fn kernel_f32_neon(
     c: *mut f32,
     ldc: usize,
 ) {
-    for c0 in [0, 16] {
-        let mut r0 = 0;
-        while r0 < mr {
-            let rr = 6.min(mr - r0);
-            let (ar, br, cr) = (a.add(r0 * lda), b.add(c0), c.add(r0 * ldc + c0));
-            match rr {
-                6 => kernel_f32_neon_sub::<6>(kc, ar, lda, br, cr, ldc),
-                5 => kernel_f32_neon_sub::<5>(kc, ar, lda, br, cr, ldc),
-                4 => kernel_f32_neon_sub::<4>(kc, ar, lda, br, cr, ldc),
-                3 => kernel_f32_neon_sub::<3>(kc, ar, lda, br, cr, ldc),
-                2 => kernel_f32_neon_sub::<2>(kc, ar, lda, br, cr, ldc),
-                _ => kernel_f32_neon_sub::<1>(kc, ar, lda, br, cr, ldc),
-            }
-            r0 += rr;
-        }
-    }
+    by_subtiles!(kernel_f32_neon_sub, mr, kc, a, lda, b, c, ldc);
 }
 
 /// `R` (≤ 6) rows × 16 columns of [`kernel_f32_neon`]; `a` points at the sub-tile's first
@@ -881,22 +890,7 @@ unsafe fn kernel_f32_avx2(
     c: *mut f32,
     ldc: usize,
 ) {
-    for c0 in [0, 16] {
-        let mut r0 = 0;
-        while r0 < mr {
-            let rr = 6.min(mr - r0);
-            let (ar, br, cr) = (a.add(r0 * lda), b.add(c0), c.add(r0 * ldc + c0));
-            match rr {
-                6 => kernel_f32_avx2_sub::<6>(kc, ar, lda, br, cr, ldc),
-                5 => kernel_f32_avx2_sub::<5>(kc, ar, lda, br, cr, ldc),
-                4 => kernel_f32_avx2_sub::<4>(kc, ar, lda, br, cr, ldc),
-                3 => kernel_f32_avx2_sub::<3>(kc, ar, lda, br, cr, ldc),
-                2 => kernel_f32_avx2_sub::<2>(kc, ar, lda, br, cr, ldc),
-                _ => kernel_f32_avx2_sub::<1>(kc, ar, lda, br, cr, ldc),
-            }
-            r0 += rr;
-        }
-    }
+    by_subtiles!(kernel_f32_avx2_sub, mr, kc, a, lda, b, c, ldc);
 }
 
 /// `R` (≤ 6) rows × 16 columns of [`kernel_f32_avx2`]; `a` points at the sub-tile's first
