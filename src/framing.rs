@@ -12,7 +12,7 @@ use crate::segment::Segmentation;
 use crate::topics::Topic;
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use crate::compare::GroupParams;
 
@@ -257,24 +257,37 @@ impl ComparedDimension {
     /// `para_doc[i]`. A document's paragraphs are counted together when they are adjacent.
     pub fn counts(&self, para_doc: &[u32]) -> compare::DimensionCounts {
         let mut c = compare::DimensionCounts::new(self.name.as_str());
-        let mut run: Vec<(Option<u32>, u64)> = Vec::new();
-        let mut i = 0;
-        while i < para_doc.len() {
-            let doc = para_doc[i];
-            run.clear();
-            while i < para_doc.len() && para_doc[i] == doc {
-                let l = self.labels[i];
-                match run.iter_mut().find(|(x, _)| *x == l) {
-                    Some((_, n)) => *n += 1,
-                    None => run.push((l, 1)),
-                }
-                i += 1;
-            }
-            for &(l, n) in &run {
-                c.add_n(doc as usize, l.map(|l| self.names[l as usize].as_str()), n);
-            }
-        }
+        add_counts(&mut c, &self.names, para_doc, &self.labels);
         c
+    }
+}
+
+/// Adds paragraphs to a dimension's sufficient statistics: paragraph `i` is a unit of
+/// document `para_doc[i]` with label `labels[i]` (an index into `names`; `None` = unsure).
+/// A document's paragraphs are counted together when they are adjacent. A streamed run adds
+/// each chunk as it goes; the counts do not depend on how the paragraphs are cut.
+pub fn add_counts(
+    c: &mut compare::DimensionCounts,
+    names: &[String],
+    para_doc: &[u32],
+    labels: &[Option<u32>],
+) {
+    let mut run: Vec<(Option<u32>, u64)> = Vec::new();
+    let mut i = 0;
+    while i < para_doc.len() {
+        let doc = para_doc[i];
+        run.clear();
+        while i < para_doc.len() && para_doc[i] == doc {
+            let l = labels[i];
+            match run.iter_mut().find(|(x, _)| *x == l) {
+                Some((_, n)) => *n += 1,
+                None => run.push((l, 1)),
+            }
+            i += 1;
+        }
+        for &(l, n) in &run {
+            c.add_n(doc as usize, l.map(|l| names[l as usize].as_str()), n);
+        }
     }
 }
 
@@ -340,12 +353,13 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
     format!("{cut} …")
 }
 
-/// What the compare stage needs of a corpus besides the labels: each paragraph's document,
-/// each group's description and term counts. Built from a loaded corpus by [`compare`], or
-/// accumulated chunk by chunk by a streaming apply.
-pub struct CompareInput<'a> {
-    /// The document (index into `grouping.doc_group`) of each paragraph.
-    pub para_doc: &'a [u32],
+/// What the compare stage needs of a corpus: each dimension's sufficient statistics, each
+/// group's description and term counts. Built from a loaded corpus by [`compare`], or
+/// accumulated chunk by chunk by a streaming apply, which keeps nothing per paragraph.
+pub struct CompareInput {
+    /// Per dimension (in the order of the dimensions compared), its label counts per
+    /// document ([`ComparedDimension::counts`], [`add_counts`]).
+    pub counts: Vec<compare::DimensionCounts>,
     /// Each group's description (documents, paragraphs, title when it has one document).
     pub groups: Vec<GroupInfo>,
     /// Term counts per group over the term vocabulary (sparse rows, terms ascending).
@@ -411,7 +425,7 @@ pub fn compare(
         add_terms(&mut per_group[grouping.doc_group[p.doc]], row);
     }
     let input = CompareInput {
-        para_doc: &para_doc,
+        counts: dims.iter().map(|d| d.counts(&para_doc)).collect(),
         groups: group_infos(corpus, seg, grouping),
         group_terms: per_group
             .into_iter()
@@ -428,17 +442,116 @@ pub fn compare(
         seed,
         progress,
     )?;
-    for (claim, idx) in cmp.claims.iter_mut().zip(wanted) {
+    let mut picker = ExamplePicker::new(&wanted);
+    for (i, d) in dims.iter().enumerate() {
+        picker.scan(i, 0, &para_doc, &d.labels, &d.scores, &grouping.doc_group);
+    }
+    for (claim, idx) in cmp.claims.iter_mut().zip(picker.finish()) {
         claim.examples = idx.iter().map(|&i| example(corpus, seg, i)).collect();
     }
     Ok(cmp)
 }
 
-/// Runs the statistics for every dimension. The claims come without their example
-/// paragraphs: the second value lists, per claim, the indices of the paragraphs to quote.
+/// The example paragraphs a claim quotes: the two with the highest score among those of
+/// dimension `dim` (an index into the dimensions compared) in group `group` with label
+/// `label` (an index into the dimension's `names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExampleRequest {
+    /// The dimension (an index into the dimensions compared).
+    pub dim: usize,
+    /// The group (an index into the grouping's groups).
+    pub group: usize,
+    /// The label (an index into the dimension's label names).
+    pub label: u32,
+}
+
+/// Examples quoted per claim.
+const CLAIM_EXAMPLES: usize = 2;
+
+/// Finds the example paragraphs of the claims ([`ExampleRequest`]) in one pass over the
+/// paragraphs' labels and scores, which may come in chunks: per claim the
+/// [`CLAIM_EXAMPLES`] highest scores, ties to the first paragraph.
+pub struct ExamplePicker {
+    /// (dimension, group, label) → the claims asking for it.
+    wanted: HashMap<(usize, usize, u32), Vec<usize>>,
+    /// Per claim, the best (score, paragraph) so far, best first.
+    best: Vec<Vec<(f32, usize)>>,
+}
+
+impl ExamplePicker {
+    /// A picker for the claims `requests` (in their order).
+    pub fn new(requests: &[ExampleRequest]) -> Self {
+        let mut wanted: HashMap<(usize, usize, u32), Vec<usize>> = HashMap::new();
+        for (c, r) in requests.iter().enumerate() {
+            wanted.entry((r.dim, r.group, r.label)).or_default().push(c);
+        }
+        ExamplePicker {
+            wanted,
+            best: vec![Vec::new(); requests.len()],
+        }
+    }
+
+    /// Whether any claim wants an example of dimension `dim`.
+    pub fn wants(&self, dim: usize) -> bool {
+        self.wanted.keys().any(|&(d, _, _)| d == dim)
+    }
+
+    /// Considers paragraphs `first + i` of dimension `dim`: document `para_doc[i]` (an
+    /// index into `doc_group`), label `labels[i]`, score `scores[i]`.
+    pub fn scan(
+        &mut self,
+        dim: usize,
+        first: usize,
+        para_doc: &[u32],
+        labels: &[Option<u32>],
+        scores: &[f32],
+        doc_group: &[usize],
+    ) {
+        if !self.wants(dim) {
+            return;
+        }
+        let better = |a: &(f32, usize), b: &(f32, usize)| {
+            b.0.partial_cmp(&a.0)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.1.cmp(&b.1))
+                == std::cmp::Ordering::Less
+        };
+        for (i, ((&doc, l), &score)) in para_doc.iter().zip(labels).zip(scores).enumerate() {
+            let Some(l) = *l else { continue };
+            let Some(claims) = self.wanted.get(&(dim, doc_group[doc as usize], l)) else {
+                continue;
+            };
+            let cand = (score, first + i);
+            for &c in claims {
+                let best = &mut self.best[c];
+                let pos = best
+                    .iter()
+                    .position(|b| better(&cand, b))
+                    .unwrap_or(best.len());
+                if pos < CLAIM_EXAMPLES {
+                    best.insert(pos, cand);
+                    best.truncate(CLAIM_EXAMPLES);
+                }
+            }
+        }
+    }
+
+    /// Per claim, the paragraphs to quote, best first.
+    pub fn finish(self) -> Vec<Vec<usize>> {
+        self.best
+            .into_iter()
+            .map(|b| b.into_iter().map(|(_, i)| i).collect())
+            .collect()
+    }
+}
+
+/// Runs the statistics for every dimension from their sufficient statistics
+/// (`input.counts`; `dims` give names, label names and methods — their per-paragraph labels
+/// are not read). The claims come without their example paragraphs: the second value lists,
+/// per claim, which paragraphs to quote ([`ExamplePicker`]).
 #[allow(clippy::too_many_arguments)]
 pub fn compare_with(
-    input: CompareInput<'_>,
+    input: CompareInput,
     grouping: &Grouping,
     dims: &[ComparedDimension],
     vocab: &[String],
@@ -446,15 +559,14 @@ pub fn compare_with(
     group_params: &GroupParams,
     seed: u64,
     progress: &dyn crate::progress::Progress,
-) -> Result<(Comparison, Vec<Vec<usize>>), GroupError> {
+) -> Result<(Comparison, Vec<ExampleRequest>), GroupError> {
     let n_groups = grouping.group_names.len();
     // One unit per dimension's shares, then the divergence tests and the keyness.
     progress.set_total(dims.len() as u64 + 2);
     let mut warnings = Vec::new();
     // The sufficient statistics (4 bytes per document and dimension): labelled units of
     // 24 bytes per paragraph and dimension took 72 MB at 1M paragraphs.
-    let counts: Vec<compare::DimensionCounts> =
-        dims.iter().map(|d| d.counts(input.para_doc)).collect();
+    let counts = input.counts;
 
     let mut shares = Vec::new();
     for (c, labels) in counts.iter().zip(dims) {
@@ -533,7 +645,7 @@ pub fn compare_with(
 
     progress.inc(1);
     let groups = input.groups;
-    let (claims, wanted) = claims(input.para_doc, grouping, dims, &shares, &divergence);
+    let (claims, wanted) = claims(&counts, grouping, dims, &shares, &divergence);
     let dimension_info = dims
         .iter()
         .map(|d| DimensionInfo::from_tests(&d.name, d.method, &divergence))
@@ -566,19 +678,19 @@ pub fn compare_with(
 ///
 /// A dimension without tests (one group, or more than `groups.max_pairwise`) has no claims.
 fn claims(
-    para_doc: &[u32],
+    counts: &[compare::DimensionCounts],
     grouping: &Grouping,
     dims: &[ComparedDimension],
     shares: &[ShareRow],
     divergence: &[DivergenceRow],
-) -> (Vec<Claim>, Vec<Vec<usize>>) {
+) -> (Vec<Claim>, Vec<ExampleRequest>) {
     let n_groups = grouping.group_names.len();
     if n_groups < 2 {
         return (Vec::new(), Vec::new());
     }
     let mut out = Vec::new();
     let mut wanted = Vec::new();
-    for d in dims {
+    for (dim, (d, c)) in dims.iter().zip(counts).enumerate() {
         // the smallest adjusted p-value of each group's significant pairs
         let mut backed: BTreeMap<usize, f64> = BTreeMap::new();
         for r in divergence
@@ -594,17 +706,7 @@ fn claims(
             continue;
         }
         // label counts per group
-        let mut counts: BTreeMap<(usize, &str), u64> = BTreeMap::new();
-        let mut totals = vec![0u64; n_groups];
-        for (&doc, l) in para_doc.iter().zip(&d.labels) {
-            if let Some(l) = l {
-                let g = grouping.doc_group[doc as usize];
-                *counts
-                    .entry((g, d.names[*l as usize].as_str()))
-                    .or_default() += 1;
-                totals[g] += 1;
-            }
-        }
+        let (counts, totals) = c.group_label_counts(&grouping.doc_group, n_groups);
         let all: u64 = totals.iter().sum();
         for (&g, &p_adjusted) in &backed {
             let total_g = totals[g];
@@ -613,7 +715,7 @@ fn claims(
                 .filter(|r| r.dimension == d.name && r.group == g && r.count > 0)
                 .map(|r| {
                     let label_all: u64 = (0..n_groups)
-                        .map(|h| counts.get(&(h, r.label.as_str())).copied().unwrap_or(0))
+                        .map(|h| counts.get(&(h, r.label.clone())).copied().unwrap_or(0))
                         .sum();
                     let rest_n = all - total_g;
                     let rest = if rest_n == 0 {
@@ -631,19 +733,9 @@ fn claims(
                         .then_with(|| b.0.label.cmp(&a.0.label))
                 });
             let Some((row, rest)) = best else { continue };
-            let mut ex: Vec<(f32, usize)> = para_doc
-                .iter()
-                .enumerate()
-                .filter(|&(i, &doc)| {
-                    grouping.doc_group[doc as usize] == g && d.label(i) == Some(row.label.as_str())
-                })
-                .map(|(i, _)| (d.scores[i], i))
-                .collect();
-            ex.sort_by(|a, b| {
-                b.0.partial_cmp(&a.0)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.1.cmp(&b.1))
-            });
+            let Some(label) = d.names.iter().position(|n| *n == row.label) else {
+                continue;
+            };
             out.push(Claim {
                 dimension: d.name.clone(),
                 group: grouping.group_names[g].clone(),
@@ -655,7 +747,11 @@ fn claims(
                 p_adjusted: Some(p_adjusted),
                 examples: Vec::new(),
             });
-            wanted.push(ex.iter().take(2).map(|&(_, i)| i).collect());
+            wanted.push(ExampleRequest {
+                dim,
+                group: g,
+                label: label as u32,
+            });
         }
     }
     (out, wanted)
@@ -890,6 +986,68 @@ fn enum_name<T: Serialize>(v: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: the claims' examples are found in one pass over chunks of the paragraphs
+    /// (a streamed run reads them back from its spill file); they are the paragraphs a sort
+    /// of the whole corpus by score picks, however the paragraphs are cut.
+    #[test]
+    fn example_picker_finds_the_best_paragraphs_in_any_chunks() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let n = 500;
+        let doc_group: Vec<usize> = (0..60).map(|d| d % 3).collect();
+        let mut para_doc: Vec<u32> = (0..n).map(|_| rng.gen_range(0..60)).collect();
+        para_doc.sort();
+        // Coarse scores so that ties occur; ties go to the first paragraph.
+        let dims: Vec<(Vec<Option<u32>>, Vec<f32>)> = (0..2)
+            .map(|_| {
+                (0..n)
+                    .map(|_| {
+                        (
+                            rng.gen_bool(0.9).then(|| rng.gen_range(0..4)),
+                            rng.gen_range(0..5) as f32,
+                        )
+                    })
+                    .unzip()
+            })
+            .collect();
+        let requests: Vec<ExampleRequest> = [(0, 0, 1), (1, 2, 3), (0, 1, 0), (0, 0, 1)]
+            .iter()
+            .map(|&(dim, group, label)| ExampleRequest { dim, group, label })
+            .collect();
+        let expected: Vec<Vec<usize>> = requests
+            .iter()
+            .map(|r| {
+                let (labels, scores) = &dims[r.dim];
+                let mut ex: Vec<(f32, usize)> = (0..n)
+                    .filter(|&i| {
+                        doc_group[para_doc[i] as usize] == r.group && labels[i] == Some(r.label)
+                    })
+                    .map(|i| (scores[i], i))
+                    .collect();
+                ex.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap().then(a.1.cmp(&b.1)));
+                ex.iter().take(CLAIM_EXAMPLES).map(|&(_, i)| i).collect()
+            })
+            .collect();
+        assert!(expected.iter().all(|e| e.len() == CLAIM_EXAMPLES));
+        for chunk in [1, 7, 64, n] {
+            let mut picker = ExamplePicker::new(&requests);
+            for first in (0..n).step_by(chunk) {
+                let end = (first + chunk).min(n);
+                for (d, (labels, scores)) in dims.iter().enumerate() {
+                    picker.scan(
+                        d,
+                        first,
+                        &para_doc[first..end],
+                        &labels[first..end],
+                        &scores[first..end],
+                        &doc_group,
+                    );
+                }
+            }
+            assert_eq!(picker.finish(), expected, "chunks of {chunk}");
+        }
+    }
 
     #[test]
     fn excerpt_cuts_at_a_word() {
