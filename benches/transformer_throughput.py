@@ -10,7 +10,7 @@ Each contender runs in its own child process; its peak RSS comes from os.wait4's
 rhetor runs (native engine; with --with-candle also candle's BertModel) as the ignored test
 `embed::transformer::tests::real::throughput` of the release test
 binary (built here with `cargo test --release --lib --no-run`), under each kernel of
---kernels (RHETOR_KERNEL=avx512|avx2|portable; "auto" is the CPU's best). A bf16 run that
+--kernels (RHETOR_KERNEL=amx|avx512|avx2|portable; "auto" is the CPU's best). A bf16 run that
 reports precision F32 fell back (no AVX512-BF16, or its dot products measured slower than f32
 FMAs on this CPU). Cosines of every run's vectors to sentence-transformers' f32 are reported.
 
@@ -146,7 +146,7 @@ def main():
                     help="python with sentence-transformers (default: this one)")
     ap.add_argument("--kernels", default="auto",
                     help="comma-separated RHETOR_KERNEL values to run rhetor under: auto (the "
-                         "CPU's best), avx512, avx2, portable (portable is slow on x86: use a "
+                         "CPU's best), amx, avx512, avx2, portable (portable is slow on x86: use a "
                          "small --n)")
     ap.add_argument("--st-bf16", action="store_true",
                     help="also time sentence-transformers under torch's bf16 autocast")
@@ -181,7 +181,7 @@ def main():
     for kernel in kernels:
         suffix = "" if kernel == "auto" else f"_{kernel}"
         runs.append((f"rhetor_f32{suffix}", "f32", "native", kernel))
-        if kernel in ("auto", "avx512"):
+        if kernel in ("auto", "amx", "avx512"):
             runs.append((f"rhetor_bf16{suffix}", "bf16", "native", kernel))
     if args.with_candle:
         runs.append(("candle_f32", "f32", "candle", "auto"))
@@ -218,12 +218,13 @@ def main():
     print(json.dumps(report, indent=1))
     print()
     print(f"CPU: {cpu_model()}")
-    print(f"{'run':<22} {'ran':>5} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} "
+    print(f"{'run':<22} {'ran':>5} {'kernel':>13} {'texts/s':>9} {'vs ST':>7} {'peak RSS MiB':>13} "
           f"{'min cos to ST':>14} {'load':>5} {'tokens':>8}")
     for name, r in results.items():
         ratio = r.get("ratio_to_st", 1.0 if name == "st_f32" else float("nan"))
         cos = r.get("cosine_to_st_min", 1.0 if name == "st_f32" else float("nan"))
-        print(f"{name:<22} {r['precision']:>5} {r['texts_per_s']:>9.1f} {ratio:>7.2f} "
+        print(f"{name:<22} {r['precision']:>5} {r.get('kernel_ran', 'torch'):>13} "
+              f"{r['texts_per_s']:>9.1f} {ratio:>7.2f} "
               f"{r['peak_rss_mib']:>13.0f} {cos:>14.6f} {r['load_after']:>5.2f} "
               f"{r.get('n_tokens', ''):>8}")
 

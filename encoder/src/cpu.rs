@@ -5,8 +5,9 @@
 //! choice changes speed only, never results.
 //!
 //! The environment variable `RHETOR_KERNEL` caps the instruction sets used, for the whole
-//! process: `avx512` (the default where the CPU has AVX-512F; with BF16 and FP16 where
-//! present), `avx2` (AVX2 + FMA, as on a
+//! process: `amx` (the default where the CPU has AMX-BF16: AVX-512 kernels, and AMX tiles for
+//! the fast mode's products), `avx512` (the default where the CPU has AVX-512F but no AMX;
+//! with BF16 and FP16 where present), `avx2` (AVX2 + FMA, as on a
 //! CPU without AVX-512) or `portable` (no vector intrinsics; the compiler's baseline for the
 //! target). [`kernel_from_env`] reports an invalid value as a [`KernelError`]; the
 //! detection functions below then ignore it (with a warning) and use what the CPU has.
@@ -29,6 +30,9 @@ pub struct Features {
     pub avx512bf16: bool,
     /// AVX-512 FP16 (half-precision arithmetic).
     pub avx512fp16: bool,
+    /// AMX-TILE and AMX-BF16 (tile matrix products in bf16), with the tile state enabled by
+    /// the OS (XCR0). Linux must still grant each process the tile data ([`crate::amx`]).
+    pub amx_bf16: bool,
 }
 
 /// A family of kernels, from the widest vectors to none.
@@ -41,15 +45,19 @@ pub enum Kernel {
     Avx2,
     /// AVX-512F (and AVX512-BF16 where present), 16 floats per vector.
     Avx512,
+    /// AVX-512 as above, and AMX tiles for the fast mode's products (f32 runs the AVX-512
+    /// kernels: AMX has no f32 product).
+    Amx,
 }
 
 impl Kernel {
     /// Every kernel, in the order the environment variable lists them.
-    pub const ALL: [Kernel; 3] = [Kernel::Avx512, Kernel::Avx2, Kernel::Portable];
+    pub const ALL: [Kernel; 4] = [Kernel::Amx, Kernel::Avx512, Kernel::Avx2, Kernel::Portable];
 
-    /// The name `RHETOR_KERNEL` takes (`avx512`, `avx2`, `portable`).
+    /// The name `RHETOR_KERNEL` takes (`amx`, `avx512`, `avx2`, `portable`).
     pub fn name(self) -> &'static str {
         match self {
+            Kernel::Amx => "amx",
             Kernel::Avx512 => "avx512",
             Kernel::Avx2 => "avx2",
             Kernel::Portable => "portable",
@@ -77,7 +85,9 @@ impl std::fmt::Display for Kernel {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KernelError {
     /// Not one of the kernel names.
-    #[error("RHETOR_KERNEL={value:?} is not a kernel; allowed values: avx512, avx2, portable")]
+    #[error(
+        "RHETOR_KERNEL={value:?} is not a kernel; allowed values: amx, avx512, avx2, portable"
+    )]
     Unknown {
         /// The value found.
         value: String,
@@ -107,7 +117,39 @@ fn detect() -> Features {
         avx512fp16: std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512fp16"),
+        amx_bf16: std::arch::is_x86_feature_detected!("avx512bf16") && amx_bf16_enabled(),
     }
+}
+
+/// AMX-TILE and AMX-BF16 in CPUID (leaf 7, EDX bits 24 and 22), and the tile state (XCR0
+/// bits 17 and 18) enabled by the OS. (`is_x86_feature_detected!` does not know AMX on
+/// stable Rust.)
+#[cfg(target_arch = "x86_64")]
+fn amx_bf16_enabled() -> bool {
+    use std::arch::x86_64::{__cpuid, __cpuid_count};
+    // Leaf 7 is read only where leaf 0 lists it.
+    if __cpuid(0).eax < 7 {
+        return false;
+    }
+    let edx = __cpuid_count(7, 0).edx;
+    let cpu_has = edx & (1 << 24) != 0 && edx & (1 << 22) != 0;
+    if !cpu_has || !std::arch::is_x86_feature_detected!("xsave") {
+        return false;
+    }
+    // SAFETY: XSAVE (and so XGETBV) is present; the OS enabled it (the std detection above
+    // checks OSXSAVE for the AVX features it reports).
+    let xcr0 = unsafe { xgetbv0() };
+    xcr0 & (0b11 << 17) == 0b11 << 17
+}
+
+/// XCR0.
+///
+/// # Safety
+/// XSAVE must be present and enabled by the OS.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "xsave")]
+unsafe fn xgetbv0() -> u64 {
+    std::arch::x86_64::_xgetbv(0)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -123,7 +165,9 @@ pub fn detected() -> Features {
 
 /// The widest kernel family `f` supports.
 fn best(f: Features) -> Kernel {
-    if f.avx512f {
+    if f.avx512f && f.amx_bf16 {
+        Kernel::Amx
+    } else if f.avx512f {
         Kernel::Avx512
     } else if f.avx2 && f.fma {
         Kernel::Avx2
@@ -135,11 +179,16 @@ fn best(f: Features) -> Kernel {
 /// `f` capped at kernel family `k`.
 fn capped(f: Features, k: Kernel) -> Features {
     match k {
-        Kernel::Avx512 => f,
+        Kernel::Amx => f,
+        Kernel::Avx512 => Features {
+            amx_bf16: false,
+            ..f
+        },
         Kernel::Avx2 => Features {
             avx512f: false,
             avx512bf16: false,
             avx512fp16: false,
+            amx_bf16: false,
             ..f
         },
         Kernel::Portable => Features::default(),
@@ -252,6 +301,13 @@ pub fn avx512fp16() -> bool {
     features().avx512fp16
 }
 
+/// AVX-512 and AMX-BF16 are available and allowed (Linux's grant of the tile data is asked
+/// separately, by [`crate::amx`]).
+pub fn amx_bf16() -> bool {
+    let f = features();
+    f.avx512f && f.amx_bf16
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +317,7 @@ mod tests {
         let f = features();
         assert!(!f.avx512bf16 || f.avx512f);
         assert!(!f.avx512fp16 || f.avx512f);
+        assert!(!amx_bf16() || f.avx512bf16);
         assert_eq!(avx2_fma(), f.avx2 && f.fma);
     }
 
@@ -273,7 +330,7 @@ mod tests {
         let e = Kernel::parse("neon").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "RHETOR_KERNEL=\"neon\" is not a kernel; allowed values: avx512, avx2, portable"
+            "RHETOR_KERNEL=\"neon\" is not a kernel; allowed values: amx, avx512, avx2, portable"
         );
     }
 
@@ -301,10 +358,14 @@ mod tests {
             avx512f: true,
             avx512bf16: true,
             avx512fp16: true,
+            amx_bf16: true,
         };
+        assert_eq!(best(all), Kernel::Amx);
+        assert_eq!(best(capped(all, Kernel::Avx512)), Kernel::Avx512);
+        assert!(!capped(all, Kernel::Avx512).amx_bf16 && capped(all, Kernel::Avx512).avx512bf16);
         assert_eq!(best(capped(all, Kernel::Avx2)), Kernel::Avx2);
         assert_eq!(capped(all, Kernel::Portable), Features::default());
-        assert_eq!(capped(all, Kernel::Avx512), all);
+        assert_eq!(capped(all, Kernel::Amx), all);
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! [`cpu`] detects the instruction sets once for every kernel of rhetor (k-means and LSA
 //! use it too).
 
+mod amx;
 mod bert;
 pub mod config;
 pub mod cpu;

@@ -112,7 +112,7 @@ pub(crate) fn softmax_rows(s: &mut [f32], rows: usize, cols: usize, ld: usize, s
         let row = &mut s[r * ld..r * ld + cols];
         #[cfg(target_arch = "x86_64")]
         match kern {
-            crate::cpu::Kernel::Avx512 => {
+            crate::cpu::Kernel::Avx512 | crate::cpu::Kernel::Amx => {
                 // SAFETY: AVX-512F is present.
                 unsafe { softmax_avx512(row, scale) };
                 continue;
@@ -197,7 +197,7 @@ pub(crate) fn add_layer_norm(
     // The same code compiled for wider vectors (independent lanes: same bits).
     #[cfg(target_arch = "x86_64")]
     match super::gemm::kernel() {
-        crate::cpu::Kernel::Avx512 => {
+        crate::cpu::Kernel::Avx512 | crate::cpu::Kernel::Amx => {
             // SAFETY: AVX-512F is present.
             unsafe { add_layer_norm_avx512(x, y, h, gamma, beta, eps) };
             return;

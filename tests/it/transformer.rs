@@ -86,7 +86,7 @@ fn bad_kernel_variable_is_an_error() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("RHETOR_KERNEL=\"avx9000\"").and(
-            predicate::str::contains("allowed values: avx512, avx2, portable"),
+            predicate::str::contains("allowed values: amx, avx512, avx2, portable"),
         ));
     assert!(!out.exists());
 }

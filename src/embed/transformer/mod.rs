@@ -367,10 +367,10 @@ impl Embedder {
         self.precision
     }
 
-    /// The product kernel that runs the encoder: `avx512-f32`, `avx512-bf16`, `avx512-fp16`,
-    /// `avx2-f32` or `portable-f32` for the native engine (the CPU's best, or the one
-    /// `RHETOR_KERNEL` asks for), `candle` for the candle engine. f32 gives the same bits on
-    /// every kernel; the fast mode's bits depend on its format (bf16 or fp16).
+    /// The product kernel that runs the encoder: `avx512-f32`, `amx-bf16`, `avx512-bf16`,
+    /// `avx512-fp16`, `avx2-f32`, `portable-f32` or `neon-f32` for the native engine (the CPU's
+    /// best, or the one `RHETOR_KERNEL` asks for), `candle` for the candle engine. f32 gives the
+    /// same bits on every kernel; the fast mode's bits depend on its format (bf16 or fp16).
     pub fn kernel(&self) -> &'static str {
         match self.model {
             Encoder::Native(_) => native::kernel_name(self.precision == Precision::Bf16),

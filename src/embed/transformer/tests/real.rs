@@ -379,6 +379,8 @@ fn throughput() {
         serde_json::json!({
             "precision": format!("{:?}", e.precision()),
             "engine": format!("{engine:?}"),
+            "kernel_ran": e.kernel(),
+            "cpu": crate::cpu::cpu_model(),
             "texts": texts.len(), "seconds": secs, "load_seconds": load_s,
             "texts_per_s": texts.len() as f64 / secs,
             "n_truncated": stats.n_truncated, "n_tokens": stats.n_tokens,
