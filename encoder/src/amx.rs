@@ -27,6 +27,10 @@
 //!   `tdpbf16ps`. The sum tiles start from the bias (its 32 values loaded with a row stride
 //!   of 0) and are stored straight into C; tiles that stick out of C go through a 32 × 32
 //!   copy. The tile configuration is loaded once per block of rows.
+//! * **Attention** in the fast mode runs on the tiles too: each head's keys and values are
+//!   packed as AMX panels ([`crate::gemm::Packed::amx_from_rows`], `amx_from_kn`) and the
+//!   scores and probabilities go through bf16, as torch's bf16 autocast does (MiniLM's
+//!   vectors: cosine ≥ 0.99996 to rhetor's f32 ones).
 //! * **Determinism**: each output is its row of A against its column of B over the whole
 //!   depth in the same order whatever the block, thread or batch, so a text's vector does not
 //!   depend on the batch or the thread count (the fast mode's vectors differ from f32's by

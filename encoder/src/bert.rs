@@ -49,6 +49,15 @@ fn zeroed(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
     buf
 }
 
+/// `buf` as `n` values, whatever they hold: for buffers every value of which is written
+/// before it is read (the products' outputs), so they need no zeroing on each call.
+fn sized(buf: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if buf.len() < n {
+        buf.resize(n, 0.0);
+    }
+    &mut buf[..n]
+}
+
 /// A BERT encoder with packed weights.
 pub struct NativeBert {
     hidden: usize,
@@ -62,6 +71,8 @@ pub struct NativeBert {
     max_positions: usize,
     emb_ln: Norm,
     layers: Vec<Layer>,
+    /// Attention's products on AMX tiles too (the fast mode where its format is AMX).
+    attention_amx: bool,
 }
 
 /// Tensors of a safetensors file by name, with the `bert.` prefix some checkpoints use.
@@ -225,6 +236,7 @@ impl NativeBert {
             max_positions: cfg.max_position_embeddings,
             emb_ln,
             layers,
+            attention_amx: fmt == Format::Amx,
         })
     }
 
@@ -279,10 +291,10 @@ impl NativeBert {
                 );
             });
 
-        let qkv = zeroed(qkv, t * 3 * h);
-        let ctx = zeroed(ctx, t * h);
-        let tmp = zeroed(tmp, t * h);
-        let up = zeroed(up, t * self.inter);
+        let qkv = sized(qkv, t * 3 * h);
+        let ctx = sized(ctx, t * h);
+        let tmp = sized(tmp, t * h);
+        let up = sized(up, t * self.inter);
         for l in &self.layers {
             gemm(x, h, t, &l.qkv.w, qkv, 3 * h, Some(&l.qkv.b), true);
             self.attention(qkv, &starts, ctx);
@@ -327,14 +339,22 @@ impl NativeBert {
                     return;
                 }
                 let base = &qkv[r0 * 3 * h..];
-                let scores = zeroed(scores, len * len);
+                let scores = sized(scores, len * len);
                 for head in 0..self.heads {
                     let q = &base[head * dh..];
-                    let keys =
-                        Packed::from_rows(&base[h + head * dh..], len, dh, 3 * h, Format::F32);
+                    let (k, v) = (&base[h + head * dh..], &base[2 * h + head * dh..]);
+                    let keys = if self.attention_amx {
+                        Packed::amx_from_rows(k, len, dh, 3 * h)
+                    } else {
+                        Packed::from_rows(k, len, dh, 3 * h, Format::F32)
+                    };
                     gemm(q, 3 * h, len, &keys, scores, len, None, false);
                     ops::softmax_rows(scores, len, len, len, scale);
-                    let values = Packed::from_kn(&base[2 * h + head * dh..], len, dh, 3 * h);
+                    let values = if self.attention_amx {
+                        Packed::amx_from_kn(v, len, dh, 3 * h)
+                    } else {
+                        Packed::from_kn(v, len, dh, 3 * h)
+                    };
                     gemm(
                         scores,
                         len,

@@ -392,6 +392,51 @@ impl Packed {
         Packed::F32 { n, k, data: buf }
     }
 
+    /// As [`Packed::from_rows`] in [`Format::Amx`], row by row (attention packs each head's
+    /// keys this way in the fast mode).
+    pub(crate) fn amx_from_rows(w: &[f32], n: usize, k: usize, ldw: usize) -> Self {
+        let (kp, half) = (k.div_ceil(32) * 16, k.div_ceil(2));
+        let mut buf = Aligned::<u32>::zeroed(n.div_ceil(NR) * kp * NR);
+        let data = buf.as_mut_slice();
+        let mut pairs = vec![0u32; half];
+        for j in 0..n {
+            to_bf16_pairs(&w[j * ldw..][..k], &mut pairs);
+            let panel = &mut data[(j / NR) * kp * NR + j % NR..];
+            for (q, &v) in pairs.iter().enumerate() {
+                panel[q * NR] = v;
+            }
+        }
+        Packed::Amx {
+            n,
+            k,
+            kp,
+            data: buf,
+        }
+    }
+
+    /// `B` given as k × n row-major (as [`Packed::from_kn`]) in [`Format::Amx`] (attention's
+    /// values in the fast mode).
+    pub(crate) fn amx_from_kn(b: &[f32], k: usize, n: usize, ldb: usize) -> Self {
+        let kp = k.div_ceil(32) * 16;
+        let mut buf = Aligned::<u32>::zeroed(n.div_ceil(NR) * kp * NR);
+        let data = buf.as_mut_slice();
+        for q in 0..k.div_ceil(2) {
+            let lo = &b[2 * q * ldb..][..n];
+            let hi = (2 * q + 1 < k).then(|| &b[(2 * q + 1) * ldb..][..n]);
+            for j in 0..n {
+                let h = hi.map_or(0, |r| bf16_bits(r[j]));
+                data[(j / NR) * kp * NR + q * NR + j % NR] =
+                    u32::from(bf16_bits(lo[j])) | (u32::from(h) << 16);
+            }
+        }
+        Packed::Amx {
+            n,
+            k,
+            kp,
+            data: buf,
+        }
+    }
+
     fn pack(n: usize, k: usize, format: Format, at: impl Fn(usize, usize) -> f32) -> Self {
         let panels = n.div_ceil(NR);
         if format == Format::F16 {
@@ -1493,6 +1538,24 @@ mod tests {
                     assert_eq!(out[(t * kc + kk) * MR + r], want, "tile {t} k {kk} row {r}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn amx_packings_equal_the_generic_one() {
+        for &(n, k) in &[(1, 1), (33, 32), (70, 385), (5, 64)] {
+            let w = random(n * k, 23);
+            let rows = Packed::amx_from_rows(&w, n, k, k);
+            let generic = Packed::from_rows(&w, n, k, k, Format::Amx);
+            // B as k × n row-major is Wᵀ.
+            let bt: Vec<f32> = (0..k * n).map(|i| w[(i % n) * k + i / n]).collect();
+            let kn = Packed::amx_from_kn(&bt, k, n, n);
+            let data = |p: &Packed| match p {
+                Packed::Amx { kp, data, .. } => (*kp, data.as_slice().to_vec()),
+                _ => unreachable!(),
+            };
+            assert_eq!(data(&rows), data(&generic), "{n} x {k}: from rows");
+            assert_eq!(data(&kn), data(&generic), "{n} x {k}: from k x n");
         }
     }
 
