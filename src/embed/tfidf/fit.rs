@@ -37,6 +37,23 @@ impl TfidfValidParams {
         docs: &[&str],
         progress: &dyn crate::progress::Progress,
     ) -> Result<(FittedTfidf, CsMat<f64>), TfidfError> {
+        self.fit_rows(docs, true, progress)
+    }
+
+    /// Learn the vocabulary and idf from `docs` and return their raw term counts (as
+    /// [`FittedTfidf::counts`]), with a single tokenisation pass.
+    pub fn fit_counts(&self, docs: &[&str]) -> Result<(FittedTfidf, CsMat<f64>), TfidfError> {
+        self.fit_rows(docs, false, &crate::progress::NoProgress)
+    }
+
+    /// Fits, then turns the counts of the fitting pass into rows: TF-IDF when `weighted`,
+    /// else raw counts.
+    fn fit_rows(
+        &self,
+        docs: &[&str],
+        weighted: bool,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<(FittedTfidf, CsMat<f64>), TfidfError> {
         let (fitted, chunks) = self.fit_impl(docs, true, progress)?;
         let rows: Vec<RowBlock> = chunks
             .par_iter()
@@ -51,7 +68,7 @@ impl TfidfValidParams {
                             row.push((col, chunk.counts[k]));
                         }
                     }
-                    fitted.push_row(&mut row, &mut block, true);
+                    fitted.push_row(&mut row, &mut block, weighted);
                 }
                 block
             })

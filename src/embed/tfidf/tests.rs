@@ -76,6 +76,20 @@ fn matches_scikit_learn_fixture() {
         }
         // transform() after fit gives the same matrix as fit_transform().
         assert_eq!(fitted.transform(&docs), m, "{name}: transform");
+        // fit_counts() gives fit()'s vocabulary and counts() in one pass.
+        let (f2, counts) = case
+            .params
+            .clone()
+            .check()
+            .unwrap()
+            .fit_counts(&docs)
+            .unwrap();
+        assert_eq!(
+            f2.vocabulary(),
+            fitted.vocabulary(),
+            "{name}: fit_counts vocabulary"
+        );
+        assert_eq!(counts, fitted.counts(&docs), "{name}: fit_counts counts");
         for (doc, want) in docs.iter().zip(&case.analyzed) {
             assert_eq!(&fitted.analyze(doc), want, "{name}: analyze({doc:?})");
         }
