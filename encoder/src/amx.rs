@@ -114,12 +114,9 @@ pub(crate) fn gemm(
     bias: Option<&[f32]>,
     parallel: bool,
 ) {
-    use rayon::prelude::*;
     assert!(available(), "AMX kernel called where AMX is not available");
     assert!(kp.is_multiple_of(16) && kp * 2 >= k && data.len() >= n.div_ceil(32) * kp * 32);
-    let block = |(blk, c_rows): (usize, &mut [f32])| {
-        let i0 = blk * MCA;
-        let rows = MCA.min(m - i0);
+    crate::gemm::by_row_blocks(c, ldc, m, n, MCA, parallel, |i0, rows, c_rows| {
         row_block(
             &a[i0 * lda..],
             lda,
@@ -128,14 +125,8 @@ pub(crate) fn gemm(
             c_rows,
             ldc,
             bias,
-        );
-    };
-    let c = &mut c[..(m - 1) * ldc + n];
-    if parallel && m > MCA {
-        c.par_chunks_mut(MCA * ldc).enumerate().for_each(block);
-    } else {
-        c.chunks_mut(MCA * ldc).enumerate().for_each(block);
-    }
+        )
+    });
 }
 
 thread_local! {

@@ -567,18 +567,33 @@ pub(crate) fn gemm(
         return crate::amx::gemm(a, lda, m, data, c, ldc, bias, parallel);
     }
     let kern = kernel();
-    let block = |(blk, c_rows): (usize, &mut [f32])| {
-        let i0 = blk * MC;
-        let rows = MC.min(m - i0);
-        row_block(&a[i0 * lda..], lda, rows, b, c_rows, ldc, bias, kern);
+    by_row_blocks(c, ldc, m, n, MC, parallel, |i0, rows, c_rows| {
+        row_block(&a[i0 * lda..], lda, rows, b, c_rows, ldc, bias, kern)
+    });
+}
+
+/// Runs `block(i0, rows, c_rows)` on each block of `mc` rows of C (`m` rows of `n` values at
+/// stride `ldc`): rows `i0..i0 + rows`, `c_rows` starting at row `i0`; blocks in parallel when
+/// `parallel` and there are several. Each block owns its rows; the last one may be shorter
+/// and need not extend to a whole `ldc` (C may end right after the last valid column).
+pub(crate) fn by_row_blocks(
+    c: &mut [f32],
+    ldc: usize,
+    m: usize,
+    n: usize,
+    mc: usize,
+    parallel: bool,
+    block: impl Fn(usize, usize, &mut [f32]) + Send + Sync,
+) {
+    let run = |(blk, c_rows): (usize, &mut [f32])| {
+        let i0 = blk * mc;
+        block(i0, mc.min(m - i0), c_rows)
     };
-    // Each block owns rows [blk·MC, blk·MC + MC) of C; the last one may be shorter and need
-    // not extend to a whole `ldc` (C may end right after the last valid column).
     let c = &mut c[..(m - 1) * ldc + n];
-    if parallel && m > MC {
-        c.par_chunks_mut(MC * ldc).enumerate().for_each(block);
+    if parallel && m > mc {
+        c.par_chunks_mut(mc * ldc).enumerate().for_each(run);
     } else {
-        c.chunks_mut(MC * ldc).enumerate().for_each(block);
+        c.chunks_mut(mc * ldc).enumerate().for_each(run);
     }
 }
 
