@@ -32,13 +32,15 @@ use std::path::{Path, PathBuf};
 /// plus one chunk's working set, plus what glibc keeps of the chunks' freed blocks; the last
 /// part grows over the first chunks until it levels off, so a smaller chunk lowers the peak
 /// and how much it grows with the corpus. TF-IDF bundle, `--group-by outlet`, 2-core Intel
-/// Xeon (Sapphire Rapids class), peak RSS and wall time at 100k / 1M paragraphs:
-/// 50,000 rows 370 / 531 MiB (1.43×), 25.3 s at 1M; 20,000 rows 339 / 423 MiB (1.25×);
-/// 12,500 rows 315 / 386 MiB (1.23×); 10,000 rows 318 / 377 MiB (1.18×), 29.1 s at 1M.
+/// Xeon (Sapphire Rapids class), peak RSS at 100k / 1M paragraphs and the ratio, over
+/// repeated runs: 50,000 rows 1.44×; 20,000 rows 1.25×; 10,000 rows 1.19–1.23× (five runs);
+/// 8,000 rows 1.16–1.20×; 5,000 rows 1.13–1.17× (three runs: 304–316 / 352–362 MiB), at
+/// about 20% more wall time at 1M than 10,000 rows (32.5 against 27 s). 5,000 is the
+/// smallest that stays under the 1.2× we aim for in every run.
 /// (Trimming the heap after each chunk, `malloc_trim(0)`, changed nothing measurable.)
 /// The output does not depend on the chunk size: tables are written in row groups of
 /// [`ROW_GROUP_ROWS`] whatever it is.
-pub const CHUNK_ROWS: usize = 10_000;
+pub const CHUNK_ROWS: usize = 5_000;
 
 /// Rows of the corpus read per chunk: [`CHUNK_ROWS`], or `RHETOR_CHUNK_ROWS` when set
 /// (tests use small chunks to check that the run does not depend on them).
