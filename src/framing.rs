@@ -574,9 +574,11 @@ pub fn compare_with(
         let mut t = compare::shares_from_counts(c, grouping, params, seed)?;
         progress.inc(1);
         if labels.method == DimensionMethod::Topics {
-            // Labels sort as text ("10: …" before "2: …"); topics go by id.
+            // Labels sort as text ("10: …" before "2: …"); topics go by id. The key is parsed
+            // once per row: parsing it in every comparison took most of the compare stage
+            // with one group per document (20newsgroups: 220,000 rows, 0.25 s).
             t.rows
-                .sort_by_key(|r| (r.group, topic_id_of(&r.label).unwrap_or(usize::MAX)));
+                .sort_by_cached_key(|r| (r.group, topic_id_of(&r.label).unwrap_or(usize::MAX)));
         }
         for s in &t.skipped {
             warnings.push(format!(
@@ -821,24 +823,24 @@ pub fn shares_frame(
         Column::new(
             "group_id".into(),
             rows.iter()
-                .map(|r| r.group_name.clone())
-                .collect::<Vec<_>>(),
+                .map(|r| r.group_name.as_str())
+                .collect::<Vec<&str>>(),
         ),
         Column::new(
             "group_by".into(),
-            rows.iter()
-                .map(|_| group_by.to_string())
-                .collect::<Vec<_>>(),
+            rows.iter().map(|_| group_by).collect::<Vec<&str>>(),
         ),
         Column::new(
             "dimension".into(),
-            rows.iter().map(|r| r.dimension.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.dimension.as_str())
+                .collect::<Vec<&str>>(),
         ),
         Column::new(
             "label".into(),
             rows.iter()
-                .map(|r| topic(r).map_or_else(|| r.label.clone(), |t| t.1.to_string()))
-                .collect::<Vec<_>>(),
+                .map(|r| topic(r).map_or(r.label.as_str(), |t| t.1))
+                .collect::<Vec<&str>>(),
         ),
         Column::new(
             "topic_id".into(),

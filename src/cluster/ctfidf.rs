@@ -12,6 +12,7 @@
 //!   paragraph (BERTopic only builds rows for topics that occur);
 //! * `weight(t, c) = tf(t, c) · ln(1 + A / f(t))`.
 
+use rayon::prelude::*;
 use sprs::CsMat;
 
 /// The top terms of one topic.
@@ -48,33 +49,42 @@ pub fn class_tfidf(
         &owned
     };
     let n_terms = counts.cols();
-    // Per class: (term, count) in row order, merged after a stable sort by term.
-    let mut entries: Vec<Vec<(usize, f64)>> = vec![Vec::new(); k];
-    let mut present = vec![false; k];
-    for (row, &label) in counts.outer_iterator().zip(labels) {
-        if label >= k {
-            continue;
-        }
-        present[label] = true;
-        for (t, &v) in row.iter() {
-            if v.is_finite() && v > 0.0 && t < n_terms {
-                entries[label].push((t, v));
-            }
+    // Per class: its rows, in row order.
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (row, &label) in labels.iter().enumerate().take(counts.rows()) {
+        if label < k {
+            rows_of[label].push(row);
         }
     }
-    let classes: Vec<Vec<(usize, f64)>> = entries
-        .into_iter()
-        .map(|mut e| {
-            e.sort_by_key(|&(t, _)| t);
-            let mut merged: Vec<(usize, f64)> = Vec::new();
-            for (t, v) in e {
-                match merged.last_mut() {
-                    Some((lt, lv)) if *lt == t => *lv += v,
-                    _ => merged.push((t, v)),
+    let present: Vec<bool> = rows_of.iter().map(|r| !r.is_empty()).collect();
+    // Per class: (term, count) by term, each count summed in row order (the same sums, bit
+    // for bit, as a stable sort by term and a merge, which took 0.2 s of the topics stage
+    // on 20newsgroups: 2.6M entries). One dense accumulator per worker.
+    let classes: Vec<Vec<(usize, f64)>> = rows_of
+        .par_iter()
+        .map_init(
+            || (vec![0.0f64; n_terms], Vec::<usize>::new()),
+            |(acc, touched), rows| {
+                for &r in rows {
+                    let row = counts.outer_view(r).expect("row index within the matrix");
+                    for (t, &v) in row.iter() {
+                        if v.is_finite() && v > 0.0 && t < n_terms {
+                            if acc[t] == 0.0 {
+                                touched.push(t);
+                            }
+                            acc[t] += v;
+                        }
+                    }
                 }
-            }
-            merged
-        })
+                touched.sort_unstable();
+                let merged: Vec<(usize, f64)> = touched
+                    .iter()
+                    .map(|&t| (t, std::mem::take(&mut acc[t])))
+                    .collect();
+                touched.clear();
+                merged
+            },
+        )
         .collect();
 
     let mut freq = vec![0.0f64; n_terms];
@@ -107,7 +117,15 @@ pub fn class_tfidf(
                 })
                 .filter(|&(w, _)| w > 0.0 && w.is_finite())
                 .collect();
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            // The top terms only (terms are distinct, so the order is total and the
+            // selection is the head of the full sort).
+            let order =
+                |a: &(f64, &str), b: &(f64, &str)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1));
+            if scored.len() > top_n && top_n > 0 {
+                scored.select_nth_unstable_by(top_n - 1, order);
+                scored.truncate(top_n);
+            }
+            scored.sort_by(order);
             scored.truncate(top_n);
             TopicTerms {
                 terms: scored.iter().map(|&(_, t)| t.to_string()).collect(),
@@ -208,5 +226,84 @@ mod tests {
         let csc = class_tfidf(&x.to_csc(), &[0, 0, 1], 2, &vocab(&["a", "b", "c"]), 5);
         let csr = class_tfidf(&x, &[0, 0, 1], 2, &vocab(&["a", "b", "c"]), 5);
         assert_eq!(csc, csr);
+    }
+
+    /// The per-class sums as they were first written: every (term, count) of a class in row
+    /// order, stably sorted by term, then merged. The accumulator must give the same bits.
+    fn class_sums_by_sorting(x: &CsMat<f64>, labels: &[usize], k: usize) -> Vec<Vec<(usize, f64)>> {
+        let mut entries: Vec<Vec<(usize, f64)>> = vec![Vec::new(); k];
+        for (row, &label) in x.outer_iterator().zip(labels) {
+            for (t, &v) in row.iter() {
+                entries[label].push((t, v));
+            }
+        }
+        entries
+            .into_iter()
+            .map(|mut e| {
+                e.sort_by_key(|&(t, _)| t);
+                let mut merged: Vec<(usize, f64)> = Vec::new();
+                for (t, v) in e {
+                    match merged.last_mut() {
+                        Some((lt, lv)) if *lt == t => *lv += v,
+                        _ => merged.push((t, v)),
+                    }
+                }
+                merged
+            })
+            .collect()
+    }
+
+    #[test]
+    fn accumulated_sums_and_top_terms_match_the_sort_and_merge_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let (rows, cols, k) = (300, 60, 4);
+        let mut e = Vec::new();
+        for r in 0..rows {
+            for _ in 0..12 {
+                // Fractional counts, so that the order of the sums shows in the bits.
+                e.push((r, rng.gen_range(0..cols), rng.gen_range(0.01..3.0)));
+            }
+        }
+        let x = matrix(rows, cols, &e);
+        let labels: Vec<usize> = (0..rows).map(|_| rng.gen_range(0..k)).collect();
+        let words: Vec<String> = (0..cols).map(|c| format!("w{c:02}")).collect();
+        let sums = class_sums_by_sorting(&x, &labels, k);
+        // Reference weights from the sorted sums, fully sorted.
+        let mut freq = vec![0.0f64; cols];
+        let totals: Vec<f64> = sums
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|&(t, v)| {
+                        freq[t] += v;
+                        v
+                    })
+                    .sum()
+            })
+            .collect();
+        let avg = (totals.iter().sum::<f64>() / k as f64).trunc();
+        for top_n in [1, 5, cols] {
+            let got = class_tfidf(&x, &labels, k, &words, top_n);
+            for (c, class) in sums.iter().enumerate() {
+                let mut want: Vec<(f64, &str)> = class
+                    .iter()
+                    .map(|&(t, v)| {
+                        (
+                            v / totals[c] * (avg / freq[t] + 1.0).ln(),
+                            words[t].as_str(),
+                        )
+                    })
+                    .filter(|&(w, _)| w > 0.0)
+                    .collect();
+                want.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+                want.truncate(top_n);
+                let want_terms: Vec<&str> = want.iter().map(|w| w.1).collect();
+                let want_bits: Vec<u64> = want.iter().map(|w| w.0.to_bits()).collect();
+                let got_bits: Vec<u64> = got[c].scores.iter().map(|w| w.to_bits()).collect();
+                assert_eq!(got[c].terms, want_terms, "class {c}, top {top_n}");
+                assert_eq!(got_bits, want_bits, "class {c}, top {top_n}");
+            }
+        }
     }
 }
