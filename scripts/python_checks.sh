@@ -95,8 +95,9 @@ export RHETOR_BIN="$bin" RHETOR_REPO="$root"
 # --- 2. a fresh demo run ---------------------------------------------------------------
 run="$tmp/run"
 t0="$(now)"; status=0
-"$bin" run corpus --out "$run" --force -q || status=$?
-record "rhetor run corpus" "$t0" "$status"
+# --time-col date: the optional time_labels.parquet is checked by the contract tests too.
+"$bin" run corpus --time-col date --out "$run" --force -q || status=$?
+record "rhetor run corpus --time-col date" "$t0" "$status"
 if [[ "$status" != 0 || ! -f "$run/manifest.json" ]]; then
     printf '%s\n' "${summary[@]}"
     die "the demo run failed; nothing to test"

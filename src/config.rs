@@ -48,6 +48,8 @@ pub struct Config {
     pub groups: GroupParams,
     /// Statistics of the comparison (intervals, tests, keyness).
     pub compare: CompareParams,
+    /// Shares over time (`time_labels.parquet`).
+    pub time: crate::compare::time::TimeParams,
     /// Codebook labelling.
     pub label: crate::label::LabelParams,
     /// Supervised classifiers (`rhetor train` / `evaluate`).
@@ -85,6 +87,7 @@ impl Default for Config {
             topics: TopicsParams::default(),
             groups: GroupParams::default(),
             compare: CompareParams::default(),
+            time: crate::compare::time::TimeParams::default(),
             label: crate::label::LabelParams::default(),
             classify: crate::classify::ClassifierParams::default(),
             output: OutputParams::default(),
@@ -301,6 +304,10 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("compare.adjust", "Multiple-testing adjustment over the whole divergence table: `\"benjamini_hochberg\"` (also `\"bh\"`; false discovery rate) or `\"holm\"` (family-wise error rate)."),
     ("compare.keyness_prior", "α0, the total weight of the informative Dirichlet prior of the log-odds distinctive terms (Monroe, Colaresi & Quinn 2008; finite, > 0)."),
     ("compare.top_terms", "Distinctive terms kept per group (at least 1)."),
+    // [time]
+    ("time", "Label and topic shares per period (`time_labels.parquet`, a chart per dimension in the report), per group × period with `--group-by`, with the intervals of `doc_labels`, a permutation test of the change between consecutive periods and one of a monotone trend (Spearman's ρ of a document's period and its share), adjusted per dimension like the divergence tests. `--time-col` and `--period` override these keys."),
+    ("time.col", "The document column holding each document's time: `date` (the `date YYYY-MM-DD` line, front matter `date:`, or a table's `date` column) or any metadata column (e.g. `year`). Values are calendar days `YYYY-MM-DD` (a time of day after it is ignored), year-months `YYYY-MM` or years `YYYY`; other values, and values coarser than the period (a year with monthly periods), are counted and reported, never guessed. Not set = no time analysis."),
+    ("time.period", "Period length: `\"day\"`, `\"week\"` (ISO weeks, Monday to Sunday), `\"month\"`, `\"quarter\"` or `\"year\"`."),
     // [label]
     ("label", "Labelling paragraphs with codebook dimensions (stance, frames) and trained classifiers. `--codebook` and `--target` override `codebooks` and `target`."),
     ("label.codebooks", "Codebook files or shipped names (`policy_frames`, `collective_action`, `stance`); relative paths are resolved against the config file's folder. Empty = no codebook labels."),

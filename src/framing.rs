@@ -41,6 +41,24 @@ pub enum GroupError {
         /// How to give the value, for the columns rhetor fills itself.
         hint: String,
     },
+    /// The time column does not exist.
+    #[error("--time-col '{column}': the documents have no such column; they have: {available}")]
+    NoTimeColumn {
+        /// The column asked for.
+        column: String,
+        /// Columns that exist.
+        available: String,
+    },
+    /// No document has a time usable with the period.
+    #[error("--time-col '{column}': no document has a time usable with --period {period} ({detail}); times are calendar days YYYY-MM-DD, year-months YYYY-MM or years YYYY, and a period cannot be finer than the times (years need --period year)")]
+    NoTimes {
+        /// The column.
+        column: String,
+        /// The period.
+        period: String,
+        /// What the documents had instead.
+        detail: String,
+    },
     /// The statistics failed.
     #[error(transparent)]
     Compare(#[from] compare::CompareError),
@@ -881,6 +899,323 @@ pub fn shares_frame(
         ),
     ];
     export::frame("doc_labels.parquet", rows.len(), cols)
+}
+
+/// Shares over time ([`compare::time::over_time`]) of the dimensions' counts, the documents'
+/// times read from `values` (each document's value of the `[time] col` column, `""` = none).
+/// Documents without a usable time are left out and counted in a warning (pushed to
+/// `warnings`); none at all is [`GroupError::NoTimes`].
+pub fn over_time(
+    counts: &[compare::DimensionCounts],
+    values: &[String],
+    series: Option<&Grouping>,
+    time: &compare::time::TimeParams,
+    params: &CompareValidParams,
+    seed: u64,
+    warnings: &mut Vec<String>,
+) -> Result<compare::time::TimeTable, GroupError> {
+    use compare::time::{parse_time, TimeInput};
+    let col = time.col.as_deref().unwrap_or("date");
+    let mut missing = 0usize;
+    let mut bad: Vec<&str> = Vec::new();
+    let mut n_bad = 0usize;
+    let doc_time: Vec<_> = values
+        .iter()
+        .map(|v| {
+            if v.trim().is_empty() {
+                missing += 1;
+                return None;
+            }
+            let t = parse_time(v);
+            if t.is_none() {
+                n_bad += 1;
+                if bad.len() < MISSING_EXAMPLES {
+                    bad.push(v);
+                }
+            }
+            t
+        })
+        .collect();
+    let table = compare::time::over_time(
+        counts,
+        TimeInput {
+            series,
+            doc_time: &doc_time,
+        },
+        time.period,
+        params,
+        seed,
+    )?;
+    let quoted = bad
+        .iter()
+        .map(|b| format!("'{b}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let plural = |n: usize| {
+        if n == 1 {
+            "document has"
+        } else {
+            "documents have"
+        }
+    };
+    let mut notes = Vec::new();
+    if missing > 0 {
+        notes.push(format!("{missing} {} no value in '{col}'", plural(missing)));
+    }
+    if n_bad > 0 {
+        notes.push(format!(
+            "{n_bad} {} a value that is not a date, year-month or year (e.g. {quoted})",
+            plural(n_bad)
+        ));
+    }
+    if table.n_too_coarse > 0 {
+        notes.push(format!(
+            "{} {} a time coarser than the period '{}' (e.g. a year with monthly periods)",
+            table.n_too_coarse,
+            plural(table.n_too_coarse),
+            time.period.as_str()
+        ));
+    }
+    if table.n_periods == 0 {
+        return Err(GroupError::NoTimes {
+            column: col.to_string(),
+            period: time.period.as_str().to_string(),
+            detail: if notes.is_empty() {
+                "no documents".to_string()
+            } else {
+                notes.join("; ")
+            },
+        });
+    }
+    if !notes.is_empty() {
+        warnings.push(format!(
+            "time_labels: {} of {} documents are left out of the shares over time: {}",
+            table.n_undated + table.n_too_coarse,
+            values.len(),
+            notes.join("; ")
+        ));
+    }
+    Ok(table)
+}
+
+/// The report's view of the shares over time: the first `max_series` series (the groups in
+/// their order), topics named by their labels.
+pub fn time_report(
+    t: &compare::time::TimeTable,
+    column: &str,
+    max_series: usize,
+    topics: &[Topic],
+) -> crate::report::TimeReport {
+    let topic_label: HashMap<String, &str> = topics
+        .iter()
+        .map(|tp| (format!("{}: {}", tp.id, tp.label), tp.label.as_str()))
+        .collect();
+    let shown = t.series_names.len().min(max_series.max(1));
+    crate::report::TimeReport {
+        column: column.to_string(),
+        period: t.period.as_str().to_string(),
+        adjust: t.adjust.clone(),
+        n_perm: t.n_perm,
+        n_left_out: t.n_undated + t.n_too_coarse,
+        series: t.series_names[..shown].to_vec(),
+        series_not_shown: t.series_names.len() - shown,
+        rows: t
+            .rows
+            .iter()
+            .filter(|r| r.series < shown)
+            .map(|r| crate::report::TimeReportRow {
+                series: t.series_names[r.series].clone(),
+                dimension: r.dimension.clone(),
+                label: match (r.dimension == "topic", topic_label.get(&r.label)) {
+                    (true, Some(l)) => (*l).to_string(),
+                    _ => r.label.clone(),
+                },
+                period: r.period.clone(),
+                n: r.n,
+                share: r.share,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+                change: r.change,
+                p_change_adjusted: r.p_change_adjusted,
+                trend_rho: r.trend_rho,
+                p_trend_adjusted: r.p_trend_adjusted,
+            })
+            .collect(),
+    }
+}
+
+/// Each document's value in the time column `col` (`""` = none), or
+/// [`GroupError::NoTimeColumn`].
+pub fn time_values(
+    corpus: &Corpus,
+    seg: &Segmentation,
+    col: &str,
+) -> Result<Vec<String>, GroupError> {
+    group_values(corpus, seg, col).map_err(|e| match e {
+        GroupError::NoColumn { column, available } => {
+            GroupError::NoTimeColumn { column, available }
+        }
+        e => e,
+    })
+}
+
+/// `time_labels.parquet`: series × dimension × label × period. `group_by` is the group-by
+/// column (`None`: one series `all`).
+pub fn time_frame(
+    t: &compare::time::TimeTable,
+    group_by: Option<&str>,
+    topics: &[Topic],
+) -> Result<DataFrame, export::ExportError> {
+    let topic_of: BTreeMap<String, (i32, &str)> = topics
+        .iter()
+        .map(|t| {
+            (
+                format!("{}: {}", t.id, t.label),
+                (t.id as i32, t.label.as_str()),
+            )
+        })
+        .collect();
+    let mut rows: Vec<&compare::time::TimeRow> = t.rows.iter().collect();
+    let topic = |r: &compare::time::TimeRow| {
+        (r.dimension == "topic")
+            .then(|| topic_of.get(&r.label))
+            .flatten()
+            .copied()
+    };
+    // Topics by id (their labels sort as text, "10: …" before "2: …"), within each
+    // dimension and series; other labels keep their order.
+    let dim_order: Vec<&str> = {
+        let mut seen: Vec<&str> = Vec::new();
+        for r in &rows {
+            if !seen.contains(&r.dimension.as_str()) {
+                seen.push(&r.dimension);
+            }
+        }
+        seen
+    };
+    rows.sort_by_cached_key(|r| {
+        let d = dim_order
+            .iter()
+            .position(|&d| d == r.dimension)
+            .unwrap_or(0);
+        let by_id = topic(r).map_or(-1, |t| t.0);
+        (d, r.series, by_id, r.label.clone(), r.period_start)
+    });
+    let date = |name: &str, v: Vec<i32>| {
+        Column::new(name.into(), v)
+            .cast(&DataType::Date)
+            .map_err(|e| export::ExportError::Table {
+                path: "time_labels.parquet".into(),
+                message: e.to_string(),
+            })
+    };
+    let cols = vec![
+        Column::new(
+            "group_id".into(),
+            rows.iter()
+                .map(|r| t.series_names[r.series].as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "group_by".into(),
+            rows.iter().map(|_| group_by).collect::<Vec<Option<&str>>>(),
+        ),
+        Column::new(
+            "dimension".into(),
+            rows.iter()
+                .map(|r| r.dimension.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "label".into(),
+            rows.iter()
+                .map(|r| topic(r).map_or(r.label.as_str(), |t| t.1))
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            "topic_id".into(),
+            rows.iter()
+                .map(|r| topic(r).map(|t| t.0))
+                .collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            "period".into(),
+            rows.iter()
+                .map(|r| r.period.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        date(
+            "period_start",
+            rows.iter().map(|r| r.period_start).collect(),
+        )?,
+        date("period_end", rows.iter().map(|r| r.period_end).collect())?,
+        Column::new(
+            "count".into(),
+            rows.iter().map(|r| r.count).collect::<Vec<_>>(),
+        ),
+        Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<_>>()),
+        Column::new(
+            "n_unlabelled".into(),
+            rows.iter().map(|r| r.n_unlabelled).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_docs".into(),
+            rows.iter().map(|r| r.n_docs as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share".into(),
+            rows.iter().map(|r| r.share).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_low".into(),
+            rows.iter().map(|r| r.ci_low).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_high".into(),
+            rows.iter().map(|r| r.ci_high).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "method".into(),
+            rows.iter()
+                .map(|r| enum_name(&r.method))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "change".into(),
+            rows.iter().map(|r| r.change).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "p_change".into(),
+            rows.iter().map(|r| r.p_change).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "p_change_adjusted".into(),
+            rows.iter().map(|r| r.p_change_adjusted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "trend_rho".into(),
+            rows.iter().map(|r| r.trend_rho).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "p_trend".into(),
+            rows.iter().map(|r| r.p_trend).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "p_trend_adjusted".into(),
+            rows.iter().map(|r| r.p_trend_adjusted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_perm".into(),
+            rows.iter().map(|_| t.n_perm as u64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "adjust".into(),
+            rows.iter()
+                .map(|_| t.adjust.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+    ];
+    export::frame("time_labels.parquet", rows.len(), cols)
 }
 
 /// `divergence.parquet`: pair × dimension.

@@ -88,6 +88,9 @@ pub struct TableSpec {
     pub columns: &'static [ColumnSpec],
     /// What may follow the listed columns.
     pub extra_columns: &'static str,
+    /// Written only when asked for (`time_labels.parquet`: runs with `--time-col`); every
+    /// other table is in every run that reaches its stage.
+    pub optional: bool,
 }
 
 const fn c(name: &'static str, ty: Type, nullable: bool, meaning: &'static str) -> ColumnSpec {
@@ -118,6 +121,7 @@ pub const TABLES: &[TableSpec] = &[
             c("n_dropped", T::UInt32, false, "Boilerplate lines dropped (link lists, share/subscribe footers)."),
         ],
         extra_columns: "User metadata: every other input column (text files: front-matter keys as strings), with its type (string, int64, float64 or bool). Columns whose names clash with the ones above are prefixed `meta_`.",
+        optional: false,
     },
     TableSpec {
         file: "paragraphs.parquet",
@@ -137,6 +141,7 @@ pub const TABLES: &[TableSpec] = &[
             c("topic_distance", T::Float32, false, "Euclidean distance of the paragraph's embedding to its topic's centroid. With `rhetor apply`, paragraphs far from every centroid still get the nearest topic: sort by this column to find the ones the fitted model describes poorly (compare with the distances of the fit corpus, where most paragraphs lie). Written by cluster/run/apply."),
         ],
         extra_columns: "Per codebook dimension D (runs with codebooks): `D` (string, nullable: the chosen label, null when unsure; multi-label dimensions join labels with `;`), `D_score` (float32, score of the chosen label, 0 when unsure) and `D__L` (float32) for every label L of the dimension, in codebook order. Then, with --doc-col, the input columns that vary within a document (e.g. a per-row id or speaker), prefixed `meta_` when they clash. Topic columns are absent in runs of `rhetor segment` and `rhetor embed`.",
+        optional: false,
     },
     TableSpec {
         file: "embeddings.parquet",
@@ -148,6 +153,7 @@ pub const TABLES: &[TableSpec] = &[
             c("vector", T::ListFloat32, false, "The reduced (LSA) vector used for clustering, l2-normalised; all zeros for a paragraph without any term of the vocabulary."),
         ],
         extra_columns: "none",
+        optional: false,
     },
     TableSpec {
         file: "topics.parquet",
@@ -164,6 +170,7 @@ pub const TABLES: &[TableSpec] = &[
             c("representative_para_ids", T::ListUInt32, false, "Their paragraph ids (pairs with representative_doc_ids)."),
         ],
         extra_columns: "none",
+        optional: false,
     },
     TableSpec {
         file: "doc_labels.parquet",
@@ -185,6 +192,7 @@ pub const TABLES: &[TableSpec] = &[
             c("method", T::String, false, "Interval method: `cluster_bootstrap_t_docs` (groups of several documents: studentized bootstrap over documents), `cluster_clopper_pearson_docs` (a label fewer than 10 of the group's documents carry, or a group of fewer than 10 documents: Korn–Graubard interval), `goodman_multinomial` (a single document), `goodman_multinomial_pooled` (older runs)."),
         ],
         extra_columns: "none",
+        optional: false,
     },
     TableSpec {
         file: "divergence.parquet",
@@ -207,6 +215,7 @@ pub const TABLES: &[TableSpec] = &[
             c("n_perm", T::UInt64, false, "Number of permutations."),
         ],
         extra_columns: "none",
+        optional: false,
     },
     TableSpec {
         file: "keyness.parquet",
@@ -222,6 +231,40 @@ pub const TABLES: &[TableSpec] = &[
             c("z", T::Float64, false, "δ / √variance."),
         ],
         extra_columns: "none",
+        optional: false,
+    },
+    TableSpec {
+        file: "time_labels.parquet",
+        row: "group × dimension × label × period",
+        written_by: "compare, with --time-col (config `[time] col`)",
+        columns: &[
+            c("group_id", T::String, false, "The series: a value of the --group-by column (a doc_labels.group_id), or `all` without --group-by (every document)."),
+            c("group_by", T::String, true, "The --group-by column; null without it."),
+            c("dimension", T::String, false, "Labelling dimension, e.g. `topic`."),
+            c("label", T::String, false, "Label within the dimension (for `topic`, topics.label). Rows are ordered by dimension, group, label (topics by topic_id), then period; a label has a row in every period in which its group has labelled paragraphs."),
+            c("topic_id", T::Int32, true, "For the `topic` dimension, the topic (joins topics.topic_id); null otherwise."),
+            c("period", T::String, false, "The period: `2024-03-05` (day), `2024-W10` (ISO week), `2024-03` (month), `2024-Q1` (quarter) or `2024` (year)."),
+            c("period_start", T::Date, false, "First day of the period."),
+            c("period_end", T::Date, false, "Last day of the period."),
+            c("count", T::UInt64, false, "Paragraphs of the group in the period with this label."),
+            c("n", T::UInt64, false, "Labelled paragraphs of the group in the period (the share's denominator)."),
+            c("n_unlabelled", T::UInt64, false, "Paragraphs of the group in the period without a label (unsure)."),
+            c("n_docs", T::UInt64, false, "Documents of the group in the period with a labelled paragraph."),
+            c("share", T::Float64, false, "count / n."),
+            c("ci_low", T::Float64, false, "Lower end of the 95% interval (the methods of doc_labels)."),
+            c("ci_high", T::Float64, false, "Upper end of the 95% interval."),
+            c("method", T::String, false, "Interval method, as doc_labels.method."),
+            c("change", T::Float64, true, "share minus the share in the group's previous period with labelled paragraphs; null in the first."),
+            c("p_change", T::Float64, true, "Two-sided permutation p-value of the change: the documents of the two periods shuffled between them (sizes kept), (1 + #{|Δ_perm| ≥ |Δ|}) / (1 + n_perm); null in the first period."),
+            c("p_change_adjusted", T::Float64, true, "p_change adjusted over the dimension's change tests (`adjust`)."),
+            c("trend_rho", T::Float64, true, "Spearman's ρ between a document's period and its share of the label, over the group's documents of every period (ties at their mean rank); the same on every row of the group and label; null with fewer than 3 periods."),
+            c("p_trend", T::Float64, true, "Two-sided permutation p-value of trend_rho: documents shuffled over the group's periods (sizes kept)."),
+            c("p_trend_adjusted", T::Float64, true, "p_trend adjusted over the dimension's trend tests (`adjust`)."),
+            c("n_perm", T::UInt64, false, "Permutations per test (`[compare] n_perm`)."),
+            c("adjust", T::String, false, "`benjamini_hochberg` or `holm`."),
+        ],
+        extra_columns: "none",
+        optional: true,
     },
 ];
 
@@ -254,8 +297,7 @@ pub fn to_markdown() -> String {
          Types are logical types. `string` is UTF-8 text (Arrow `large_string`; pandas, pyarrow,\n\
          polars and DuckDB read it as text without casting). Integers and floats have the\n\
          widths shown; `list<…>` is an Arrow (large) list. Columns marked *no* under *nullable* never hold\n\
-         nulls. `documents.date` is text holding only valid ISO dates (`CAST(date AS DATE)` in SQL,\n\
-         `pd.to_datetime`, `str.to_date()` in polars). No column name is an SQL reserved word, so queries need no quoting.\n\n\
+         nulls. `documents.date`, `time_labels.period_start` and `period_end` are Parquet DATEs. No column name is an SQL reserved word, so queries need no quoting.\n\n\
          Joins: tables join on `doc_id` (and `para_id` for paragraphs); `doc_labels.topic_id`,\n\
          `paragraphs.topic_id` and `topics.topic_id` are the same ids (and `doc_labels.label` of a topic\n\
          row equals `topics.label`); `doc_labels.group_id`, `keyness.group_id` and\n\

@@ -328,6 +328,12 @@ pub struct GroupFlags {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// Shares over time: the document column holding each document's date or year (e.g. `date`, `year`); writes time_labels.parquet and a chart per dimension in the report.
+    #[arg(long, value_name = "COL")]
+    pub time_col: Option<String>,
+    /// Period of the shares over time [default: year, or the config's `[time] period`].
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
     /// A hand-coded sample of this corpus's paragraphs (`rhetor sample` of an earlier run with the same settings, label columns filled in): validates the labels and writes shares corrected for classifier error (corrected_shares.parquet) beside rhetor's, as `rhetor validate` does.
     #[arg(long)]
     pub coded: Option<PathBuf>,
@@ -430,6 +436,12 @@ pub struct ApplyArgs {
     /// Compare groups of documents sharing this metadata column's value (default: each document).
     #[arg(long)]
     pub group_by: Option<String>,
+    /// Shares over time: the document column holding each document's date or year (e.g. `date`, `year`); writes time_labels.parquet and a chart per dimension in the report.
+    #[arg(long, value_name = "COL")]
+    pub time_col: Option<String>,
+    /// Period of the shares over time [default: year, or the config's `[time] period`].
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
     /// A hand-coded sample of this run's paragraphs (`rhetor sample` of an earlier apply with the same bundle and corpus): validates the labels and writes corrected shares, as `rhetor validate` does.
     #[arg(long)]
     pub coded: Option<PathBuf>,
@@ -553,7 +565,7 @@ pub fn first_stage_with(flag: &str) -> Option<&'static str> {
         "--seed" | "--embed" | "--model" | "--precision" | "--no-cache" => Some("embed"),
         "--k" => Some("cluster"),
         "--codebook" | "--classifier" | "--target" => Some("label"),
-        "--group-by" => Some("compare"),
+        "--group-by" | "--time-col" | "--period" => Some("compare"),
         _ => None,
     }
 }
@@ -592,6 +604,34 @@ pub struct SchemaArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: SchemaFormat,
+}
+
+/// Period of the shares over time.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PeriodArg {
+    /// Calendar days.
+    Day,
+    /// ISO weeks (Monday to Sunday).
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+    /// Calendar years.
+    Year,
+}
+
+impl From<PeriodArg> for rhetor::compare::time::Period {
+    fn from(p: PeriodArg) -> Self {
+        use rhetor::compare::time::Period as P;
+        match p {
+            PeriodArg::Day => P::Day,
+            PeriodArg::Week => P::Week,
+            PeriodArg::Month => P::Month,
+            PeriodArg::Quarter => P::Quarter,
+            PeriodArg::Year => P::Year,
+        }
+    }
 }
 
 /// Extra table formats.

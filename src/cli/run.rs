@@ -41,8 +41,11 @@ pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
             cfg.label.classifiers = l.classifiers.clone();
         }
     }
-    if let Some(g) = f.group.and_then(|g| g.group_by.as_ref()) {
-        cfg.groups.by = Some(g.clone());
+    if let Some(g) = f.group {
+        if let Some(by) = &g.group_by {
+            cfg.groups.by = Some(by.clone());
+        }
+        time_flags(&mut cfg, &g.time_col, g.period);
     }
     Ok((cfg, path))
 }
@@ -53,6 +56,16 @@ fn config_file(config: &Option<PathBuf>, corpus: &std::path::Path) -> Option<Pat
         let p = corpus.join("rhetor.toml");
         (corpus.is_dir() && p.is_file()).then_some(p)
     })
+}
+
+/// `--time-col` and `--period`.
+fn time_flags(cfg: &mut Config, col: &Option<String>, period: Option<super::args::PeriodArg>) {
+    if let Some(c) = col {
+        cfg.time.col = Some(c.clone());
+    }
+    if let Some(p) = period {
+        cfg.time.period = p.into();
+    }
 }
 
 /// The flags that read a table and choose output formats.
@@ -204,6 +217,7 @@ pub fn apply(a: &super::args::ApplyArgs, cli: &Cli) -> Result<i32> {
     if let Some(g) = &a.group_by {
         cfg.groups.by = Some(g.clone());
     }
+    time_flags(&mut cfg, &a.time_col, a.period);
     let bars = Bars::new(cli.quiet);
     let opts = pipeline::RunOptions {
         force: a.force,

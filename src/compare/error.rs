@@ -16,6 +16,14 @@ pub enum CompareError {
         /// How many group names there are.
         n_groups: usize,
     },
+    /// The series of a time analysis do not cover its documents.
+    #[error("time analysis: {docs} documents have a time, but the grouping has {grouped}")]
+    TimeDocs {
+        /// Documents with a (possibly missing) time.
+        docs: usize,
+        /// Documents in the grouping.
+        grouped: usize,
+    },
     /// A labelled unit refers to a document the grouping does not know.
     #[error("dimension '{dimension}': unit {unit} refers to document {doc}, but the grouping has {n_docs} documents")]
     DocOutOfRange {

@@ -217,6 +217,7 @@ mod keyness;
 mod params;
 mod sample;
 mod shares;
+pub mod time;
 
 pub use counts::DimensionCounts;
 pub use divergence::{

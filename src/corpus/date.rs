@@ -31,6 +31,12 @@ pub fn parse_date(raw: &str) -> Option<i32> {
         std::str::from_utf8(d).ok()?.parse().ok()
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    days_from_civil(y, m, d)
+}
+
+/// Days since 1970-01-01 of the calendar day `y-m-d` (Howard Hinnant's days_from_civil);
+/// `None` for an impossible day.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i32> {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days_in_month = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -42,7 +48,6 @@ pub fn parse_date(raw: &str) -> Option<i32> {
     if d < 1 || d > days_in_month {
         return None;
     }
-    // Howard Hinnant's days_from_civil.
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -52,9 +57,9 @@ pub fn parse_date(raw: &str) -> Option<i32> {
     i32::try_from(era * 146_097 + doe - 719_468).ok()
 }
 
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days): the
-/// inverse of [`parse_date`] on calendar days.
-pub fn format_date(days: i32) -> String {
+/// The calendar day `(year, month, day)` of a day count since 1970-01-01 (Howard Hinnant's
+/// civil_from_days).
+pub fn civil_from_days(days: i32) -> (i64, i64, i64) {
     let z = i64::from(days) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -63,7 +68,13 @@ pub fn format_date(days: i32) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (Howard Hinnant's civil_from_days): the
+/// inverse of [`parse_date`] on calendar days.
+pub fn format_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -33,7 +33,9 @@ mod table;
 pub use table::{chunks, read_columns, TableChunks};
 mod text;
 
-pub use date::{bad_dates_warning, date_warning, format_date, parse_date};
+pub use date::{
+    bad_dates_warning, civil_from_days, date_warning, days_from_civil, format_date, parse_date,
+};
 pub use error::CorpusError;
 pub use meta::{MetaColumn, MetaValues};
 pub(crate) use reader::read_parquet_file;

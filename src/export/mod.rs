@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 /// Version of the table schemas (columns, types, meanings). Bumped on every change of the
 /// public table contract; recorded in every Parquet file and in `manifest.json`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Extra formats a run can write beside Parquet, for tools that do not read Parquet.
 #[derive(

@@ -108,6 +108,54 @@ fn differ(s: &mut String, d: &ReportData, info: &DimensionInfo) {
 }
 
 /// "Validation": the validated dimensions and the corrected shares.
+/// *Over time*: each series' labels with a trend significant after adjustment, their
+/// shares in the first and last period.
+fn time(s: &mut String, t: &super::TimeReport, alpha: f64) {
+    let _ = writeln!(
+        s,
+        "\n## Over time\n\nShares per {} of `{}` (every period, label and group with its 95% interval and tests: `time_labels.parquet`; charts: report.html). A trend is Spearman's ρ between a document's period and its share of the label, tested by permuting documents over the periods ({} permutations, adjusted per dimension: {}).\n",
+        t.period, t.column, t.n_perm, t.adjust
+    );
+    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+    for r in &t.rows {
+        let k = (r.dimension.as_str(), r.series.as_str(), r.label.as_str());
+        if r.p_trend_adjusted.is_some_and(|p| p < alpha) && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    if keys.is_empty() {
+        let _ = writeln!(s, "No trend is significant after adjustment (α = {alpha}).");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "| dimension | group | label | first period | last period | ρ | adjusted p |\n|---|---|---|---|---|---:|---:|"
+    );
+    for (dim, series, label) in keys {
+        let rows: Vec<&super::TimeReportRow> = t
+            .rows
+            .iter()
+            .filter(|r| r.dimension == dim && r.series == series && r.label == label)
+            .collect();
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {}: {} | {}: {} | {} | {} |",
+            cell(dim),
+            cell(series),
+            cell(label),
+            cell(&first.period),
+            pct(first.share),
+            cell(&last.period),
+            pct(last.share),
+            num(last.trend_rho.unwrap_or(f64::NAN), 2),
+            p_value(last.p_trend_adjusted.unwrap_or(f64::NAN))
+        );
+    }
+}
+
 fn validation(s: &mut String, v: &super::ReportValidation) {
     let _ = writeln!(s, "\n## Validation\n");
     let _ = writeln!(
@@ -308,6 +356,9 @@ pub fn render(d: &ReportData) -> String {
         }
     }
 
+    if let Some(t) = &d.time {
+        time(&mut s, t, d.alpha);
+    }
     let m = &d.methods;
     if let Some(v) = &d.validation {
         validation(&mut s, v);

@@ -292,6 +292,59 @@ pub struct ReportData {
     /// A hand-coded validation, attached by `rhetor report RUN --validation DIR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<ReportValidation>,
+    /// Shares over time (runs with `--time-col`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeReport>,
+}
+
+/// Shares over time, as the report shows them (`time_labels.parquet` has every row).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeReport {
+    /// The document column of the times.
+    pub column: String,
+    /// The period length (`year`, `month`, …).
+    pub period: String,
+    /// The p-value adjustment.
+    pub adjust: String,
+    /// Permutations per test.
+    pub n_perm: usize,
+    /// Documents left out (no time, not a date, or coarser than the period).
+    pub n_left_out: usize,
+    /// The series shown (groups, or `all`), at most `groups.max_in_report`.
+    pub series: Vec<String>,
+    /// Series not shown (the table has them).
+    pub series_not_shown: usize,
+    /// Rows of the series shown: series × dimension × label × period.
+    pub rows: Vec<TimeReportRow>,
+}
+
+/// One label's share in one period of one series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeReportRow {
+    /// The series (group, or `all`).
+    pub series: String,
+    /// The dimension.
+    pub dimension: String,
+    /// The label (a topic's label for the topic dimension).
+    pub label: String,
+    /// The period's name.
+    pub period: String,
+    /// Labelled paragraphs of the series in the period.
+    pub n: u64,
+    /// The share.
+    pub share: f64,
+    /// Lower end of its interval.
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+    /// Change from the previous period.
+    pub change: Option<f64>,
+    /// Its adjusted p-value.
+    pub p_change_adjusted: Option<f64>,
+    /// Spearman's ρ of the series' trend (same on every row of the series and label).
+    pub trend_rho: Option<f64>,
+    /// Its adjusted p-value.
+    pub p_trend_adjusted: Option<f64>,
 }
 
 fn default_alpha() -> f64 {
@@ -596,6 +649,7 @@ mod tests {
             methods: Methods::default(),
             warnings: vec![],
             validation: None,
+            time: None,
         }
     }
 

@@ -739,7 +739,19 @@ fn finish(
         ctx.timer.lap("compare");
         ctx.warnings.extend(cmp.warnings.iter().cloned());
         write_comparison(&mut write, &cmp, c, &t.topics)?;
-        let data = report_data::report_data(
+        let time = match c.time.col.as_deref() {
+            Some(col) => {
+                let values = framing::time_values(corpus, seg, col)?;
+                let para_doc: Vec<u32> = seg.paragraphs.iter().map(|p| p.doc as u32).collect();
+                let counts: Vec<_> = dims.iter().map(|d| d.counts(&para_doc)).collect();
+                let series = c.groups.by.is_some().then_some(&grouping);
+                Some(write_time(
+                    &mut write, &counts, &values, series, cfg, &t.topics, &mut ctx,
+                )?)
+            }
+            None => None,
+        };
+        let mut data = report_data::report_data(
             f.corpus_path,
             &counts(&loaded),
             cfg,
@@ -750,6 +762,7 @@ fn finish(
             &ctx.details,
             f.applied.as_ref(),
         );
+        data.time = time;
         dir.write_json("report.json", &data)?;
         if f.stages >= Stages::All {
             for (name, text) in report::render_all(&data) {
@@ -848,6 +861,44 @@ fn write_comparison(
         "keyness.parquet",
         &mut framing::keyness_frame(&cmp.keyness_rows)?,
     )
+}
+
+/// The shares over time (`[time] col` set): writes `time_labels.parquet` and returns the
+/// report's view of it.
+fn write_time(
+    write: &mut impl FnMut(&str, &mut DataFrame) -> Result<(), Error>,
+    counts: &[crate::compare::DimensionCounts],
+    values: &[String],
+    series: Option<&crate::compare::Grouping>,
+    cfg: &CheckedConfig,
+    topics: &[crate::topics::Topic],
+    ctx: &mut Ctx<'_>,
+) -> Result<crate::report::TimeReport, Error> {
+    let c = &cfg.config;
+    let col = c.time.col.as_deref().unwrap_or("date");
+    ctx.progress.start("time", 0);
+    ctx.progress.message("shares over time");
+    let table = framing::over_time(
+        counts,
+        values,
+        series,
+        &c.time,
+        &cfg.compare,
+        c.seed,
+        &mut ctx.warnings,
+    )?;
+    ctx.progress.finish();
+    write(
+        "time_labels.parquet",
+        &mut framing::time_frame(&table, c.groups.by.as_deref(), topics)?,
+    )?;
+    ctx.timer.lap("time");
+    Ok(framing::time_report(
+        &table,
+        col,
+        c.groups.max_in_report,
+        topics,
+    ))
 }
 
 /// Writes the codebooks as used (target filled in) into the run.

@@ -124,6 +124,7 @@ pub(super) fn report_data(
         methods,
         warnings: warnings.to_vec(),
         validation: None,
+        time: None,
     };
     // With many groups the report shows a bounded selection (the tables keep every group).
     report::summarise(&mut data, c.groups.max_in_report);

@@ -126,6 +126,9 @@ struct GroupAcc<'a> {
     /// values than can be compared.
     terms: Option<Vec<Vec<f64>>>,
     n_terms: usize,
+    /// The `[time] col` column, and each document's value of it so far.
+    time_col: Option<&'a str>,
+    times: Vec<String>,
 }
 
 impl<'a> GroupAcc<'a> {
@@ -142,6 +145,8 @@ impl<'a> GroupAcc<'a> {
             titles: Vec::new(),
             terms: Some(Vec::new()),
             n_terms,
+            time_col: None,
+            times: Vec::new(),
         }
     }
 
@@ -156,6 +161,9 @@ impl<'a> GroupAcc<'a> {
             None => corpus.documents.iter().map(|d| d.id.clone()).collect(),
             Some(col) => framing::group_values(corpus, seg, col)?,
         };
+        if let Some(col) = self.time_col {
+            self.times.extend(framing::time_values(corpus, seg, col)?);
+        }
         self.push(corpus, seg, term_counts, values);
         Ok(())
     }
@@ -535,6 +543,7 @@ pub(super) fn apply_streaming(
         c.groups.max_pairwise,
         b.term_vectorizer.vocabulary().len(),
     );
+    groups.time_col = c.time.col.as_deref();
     let is_tfidf = matches!(c.embed, crate::embed::EmbedConfig::Tfidf(_));
     let n_rows = chunks.n_rows() as u64;
     let mut rows_done = 0u64;
@@ -716,6 +725,7 @@ pub(super) fn apply_streaming(
         .collect();
 
     // compare
+    let times = std::mem::take(&mut groups.times);
     let (grouping, group_infos, group_terms) = groups.finish(&mut ctx.warnings)?;
     // The dimensions' names and methods; their labels are in the counts.
     let mut dims = vec![ComparedDimension {
@@ -748,6 +758,8 @@ pub(super) fn apply_streaming(
         });
         counts.push(c);
     }
+    // The shares over time need the counts the comparison consumes.
+    let time_counts = c.time.col.is_some().then(|| counts.clone());
     progress.start("compare", 0);
     let (mut cmp, wanted) = framing::compare_with(
         CompareInput {
@@ -808,8 +820,17 @@ pub(super) fn apply_streaming(
         })?,
     )?;
     write_comparison(&mut write, &cmp, c, &topics)?;
+    let time = match &time_counts {
+        Some(tc) => {
+            let series = c.groups.by.is_some().then_some(&grouping);
+            Some(super::write_time(
+                &mut write, tc, &times, series, cfg, &topics, &mut ctx,
+            )?)
+        }
+        None => None,
+    };
     let topic_infos = framing::topic_infos_with(&topics, example);
-    let data = super::report_data::report_data(
+    let mut data = super::report_data::report_data(
         a.corpus_path,
         &acc.counts,
         cfg,
@@ -820,6 +841,7 @@ pub(super) fn apply_streaming(
         &ctx.details,
         Some(&a.applied),
     );
+    data.time = time;
     dir.write_json("report.json", &data)?;
     for (name, text) in report::render_all(&data) {
         dir.write_text(name, &text)?;

@@ -15,6 +15,7 @@ mod shard;
 mod stream;
 mod supervised;
 mod tabular;
+mod time;
 mod topics;
 mod transformer;
 mod validate;

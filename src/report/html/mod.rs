@@ -8,7 +8,8 @@
 //! Sections, in order: header with the corpus summary and the groups; *How the groups
 //! differ* (the claims with their example paragraphs); per dimension a share chart (95%
 //! intervals as whiskers) with its table and a Jensen–Shannon divergence heat map with the
-//! table of pairs; topics; distinctive terms per group; methods; warnings.
+//! table of pairs; *Over time* (runs with `--time-col`: a line chart per dimension and group
+//! with interval bands); topics; distinctive terms per group; methods; warnings.
 //!
 //! Charts are bounded so the file stays readable with many groups or labels: at most
 //! [`MAX_CHART_GROUPS`] groups per chart (the largest ones; the tables list all of them) and
@@ -38,6 +39,7 @@ mod sections;
 mod shares;
 #[cfg(test)]
 mod tests;
+mod time;
 
 use claims::*;
 use divergence::*;
@@ -45,6 +47,7 @@ use format::*;
 use head::*;
 use sections::*;
 use shares::*;
+use time::*;
 
 /// At most this many groups are drawn in a chart or heat map; the tables list all groups.
 pub const MAX_CHART_GROUPS: usize = 30;
@@ -119,6 +122,7 @@ pub fn render(data: &ReportData) -> String {
     for (i, dim) in dims.iter().enumerate() {
         dimension_section(&mut out, data, i, dim, data.caveat(dim));
     }
+    time_section(&mut out, data);
     validation_section(&mut out, data);
     topics_section(&mut out, &data.topics);
     keyness_section(&mut out, &data.keyness);

@@ -144,6 +144,7 @@ fn sample() -> ReportData {
         },
         warnings: vec!["group 'x' has <no> labels".into()],
         validation: None,
+        time: None,
     }
 }
 
@@ -168,6 +169,7 @@ fn empty() -> ReportData {
         methods: Methods::default(),
         warnings: vec![],
         validation: None,
+        time: None,
     }
 }
 
