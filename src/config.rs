@@ -277,7 +277,7 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("reduce.n_iter", "Power iterations of the randomized SVD."),
     ("reduce.n_oversamples", "Extra random directions sampled beyond `n_components`, for accuracy."),
     // [cluster]
-    ("cluster", "k-means topics (k-means++ init, Lloyd iterations), seeded. `--k` overrides `k`."),
+    ("cluster", "k-means topics (k-means++ init, Lloyd iterations), seeded. `--k` overrides `k`, `--stability` `stability_runs`."),
     ("cluster.k", "Number of topics (at least 1); not set = chosen automatically in `k_min..=k_max` (capped at √(n/2) paragraphs) by the highest mean silhouette."),
     ("cluster.k_min", "Smallest number of topics tried by the automatic choice (at least 2)."),
     ("cluster.k_max", "Largest number of topics tried by the automatic choice (at least `k_min`)."),
@@ -285,6 +285,9 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("cluster.max_iter", "Maximum Lloyd iterations per restart (at least 1)."),
     ("cluster.tol", "Convergence tolerance on the summed squared centroid shift, relative to the mean per-column variance of the data (as scikit-learn; finite, at least 0)."),
     ("cluster.silhouette_sample", "Largest number of paragraphs (a seeded random sample) on which each candidate k's silhouette is computed; cost grows with its square (at least 2)."),
+    ("cluster.stability_runs", "Re-fits per k for the topics' stability (also `--stability N`; 0 = not measured): each has its own seed (derived from `seed`) and a random `stability_sample` of the paragraphs, and is matched to the run's topics by the Hungarian algorithm on the Jaccard overlap of their members. A topic's stability (topics.stability) is its mean overlap with its matched topics; the stability of k, the mean over its topics, is computed for every k tried (manifest `stages.cluster.stability_by_k`, the report's curve). Costs `stability_runs` k-means fits per k (Greene, O'Callaghan & Cunningham 2014)."),
+    ("cluster.stability_sample", "Fraction of the paragraphs each stability re-fit sees, in `(0, 1]` (Greene et al. use 0.8; 1.0 changes only the seed)."),
+    ("cluster.choose_k", "Criterion of the automatic k: `\"silhouette\"` (the highest mean silhouette) or `\"stability\"` (the highest stability; needs `stability_runs` of at least 2). Either warns when the chosen k is `k_max` and the criterion still rises there."),
     // [topics]
     ("topics", "Topic descriptions: class-based TF-IDF terms (as BERTopic), a label, representative paragraphs."),
     ("topics.top_n", "Terms listed per topic (at least 1)."),

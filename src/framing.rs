@@ -812,6 +812,7 @@ pub fn topic_infos_with(
                 .zip(t.scores.iter().copied())
                 .collect(),
             examples: t.representatives.iter().map(|&i| example(i)).collect(),
+            stability: t.stability,
         })
         .collect()
 }

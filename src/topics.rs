@@ -98,6 +98,9 @@ pub struct Topic {
     pub scores: Vec<f64>,
     /// Indices (into the paragraph list) of the paragraphs closest to the centroid.
     pub representatives: Vec<usize>,
+    /// Stability across seeds and subsamples (mean Jaccard overlap of its members with the
+    /// matched topic of each re-fit); `None` when not measured.
+    pub stability: Option<f64>,
 }
 
 fn words(t: &str) -> Vec<&str> {
@@ -225,6 +228,11 @@ pub fn describe(
             terms: t.terms,
             scores: t.scores,
             representatives: r,
+            stability: clustering
+                .topic_stability
+                .get(id)
+                .copied()
+                .filter(|s| s.is_finite()),
         })
         .collect()
 }

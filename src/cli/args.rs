@@ -306,6 +306,9 @@ pub struct ClusterFlags {
     /// Number of topics [default: chosen automatically by silhouette].
     #[arg(long)]
     pub k: Option<usize>,
+    /// Measure each topic's stability with N re-fits (own seeds, 80% samples): topics.stability, the report, and the stability of every k tried ([cluster] stability_runs).
+    #[arg(long, value_name = "N")]
+    pub stability: Option<usize>,
 }
 
 /// Flags of the labelling stage (`label` and later stages).
@@ -563,7 +566,7 @@ pub fn first_stage_with(flag: &str) -> Option<&'static str> {
     let name = flag.split('=').next().unwrap_or(flag);
     match name {
         "--seed" | "--embed" | "--model" | "--precision" | "--no-cache" => Some("embed"),
-        "--k" => Some("cluster"),
+        "--k" | "--stability" => Some("cluster"),
         "--codebook" | "--classifier" | "--target" => Some("label"),
         "--group-by" | "--time-col" | "--period" => Some("compare"),
         _ => None,

@@ -30,6 +30,9 @@ pub fn resolve_config(f: StageFlags<'_>) -> Result<(Config, Option<PathBuf>)> {
     if let Some(k) = f.cluster.and_then(|c| c.k) {
         cfg.cluster.k = Some(k);
     }
+    if let Some(n) = f.cluster.and_then(|c| c.stability) {
+        cfg.cluster.stability_runs = n;
+    }
     if let Some(l) = f.label {
         if !l.codebooks.is_empty() {
             cfg.label.codebooks = l.codebooks.clone();

@@ -33,6 +33,12 @@ pub enum ClusterParamsError {
     /// `silhouette_sample < 2`.
     #[error("silhouette_sample must be at least 2 paragraphs (got {0})")]
     SilhouetteSampleTooSmall(usize),
+    /// `stability_sample` outside `(0, 1]`.
+    #[error("stability_sample must be a fraction in (0, 1] of the paragraphs (got {0})")]
+    StabilitySample(f64),
+    /// `choose_k = "stability"` without stability runs to measure it.
+    #[error("choose_k = \"stability\" needs stability_runs of at least 2 (got {0}); set [cluster] stability_runs (e.g. 10) or pass --stability 10")]
+    ChooseKNeedsRuns(usize),
 }
 
 /// A clustering input that cannot be clustered.

@@ -21,4 +21,4 @@ pub mod params;
 pub use ctfidf::{class_tfidf, TopicTerms};
 pub use error::{ClusterError, ClusterParamsError};
 pub use kmeans::{assign_nearest, representatives, Assignment, Clustering};
-pub use params::{ClusterParams, ClusterValidParams, SeededClusterParams, DEFAULT_SEED};
+pub use params::{ChooseK, ClusterParams, ClusterValidParams, SeededClusterParams, DEFAULT_SEED};

@@ -28,6 +28,38 @@ pub struct ClusterParams {
     /// Largest number of rows (a seeded random sample) on which the silhouette of each
     /// candidate `k` is computed (default 2,000; cost grows with its square).
     pub silhouette_sample: usize,
+    /// Re-fits per k for the stability of the topics (default 0: not measured). Each re-fit
+    /// has its own seed and a random `stability_sample` fraction of the paragraphs; a topic's
+    /// stability is the mean Jaccard overlap of its members with its Hungarian-matched topic
+    /// of each re-fit (Greene, O'Callaghan & Cunningham 2014).
+    pub stability_runs: usize,
+    /// Fraction of the paragraphs each stability re-fit sees (default 0.8, in `(0, 1]`; 1.0
+    /// changes only the seed).
+    pub stability_sample: f64,
+    /// How the automatic k is chosen: by the mean silhouette (default) or by the stability
+    /// (needs `stability_runs ≥ 2`).
+    pub choose_k: ChooseK,
+}
+
+/// The criterion of the automatic choice of k.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChooseK {
+    /// The highest mean silhouette.
+    #[default]
+    Silhouette,
+    /// The highest stability across re-fits.
+    Stability,
+}
+
+impl ChooseK {
+    /// Its name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChooseK::Silhouette => "silhouette",
+            ChooseK::Stability => "stability",
+        }
+    }
 }
 
 impl Default for ClusterParams {
@@ -40,6 +72,9 @@ impl Default for ClusterParams {
             max_iter: 300,
             tol: 1e-4,
             silhouette_sample: 2000,
+            stability_runs: 0,
+            stability_sample: 0.8,
+            choose_k: ChooseK::Silhouette,
         }
     }
 }
@@ -123,6 +158,12 @@ impl ClusterParams {
             return Err(ClusterParamsError::SilhouetteSampleTooSmall(
                 self.silhouette_sample,
             ));
+        }
+        if !(self.stability_sample > 0.0 && self.stability_sample <= 1.0) {
+            return Err(ClusterParamsError::StabilitySample(self.stability_sample));
+        }
+        if self.choose_k == ChooseK::Stability && self.stability_runs < 2 {
+            return Err(ClusterParamsError::ChooseKNeedsRuns(self.stability_runs));
         }
         Ok(())
     }
@@ -397,6 +438,24 @@ mod linfa_tests {
             },
             ClusterParams {
                 silhouette_sample: 1,
+                ..Default::default()
+            },
+            ClusterParams {
+                stability_sample: 0.0,
+                ..Default::default()
+            },
+            ClusterParams {
+                stability_sample: 1.5,
+                ..Default::default()
+            },
+            ClusterParams {
+                choose_k: ChooseK::Stability,
+                stability_runs: 1,
+                ..Default::default()
+            },
+            ClusterParams {
+                choose_k: ChooseK::Stability,
+                stability_runs: 2,
                 ..Default::default()
             },
         ];

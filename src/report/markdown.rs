@@ -324,15 +324,32 @@ pub fn render(d: &ReportData) -> String {
 
     if !d.topics.is_empty() {
         let _ = writeln!(s, "\n## Topics\n");
+        if let Some(kc) = d.k_choice.as_ref().filter(|k| !k.stability_by_k.is_empty()) {
+            let curve: Vec<String> = kc
+                .stability_by_k
+                .iter()
+                .map(|(k, st)| format!("{k}: {}", num(*st, 3)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "Stability of k over {} re-fits on {:.0}% samples (mean Jaccard overlap of matched topics' members): {}.\n",
+                kc.stability_runs,
+                kc.stability_sample * 100.0,
+                curve.join(", ")
+            );
+        }
         for t in &d.topics {
             let terms: Vec<String> = t.terms.iter().map(|(w, _)| w.clone()).collect();
             let _ = writeln!(
                 s,
-                "### Topic {}: {}\n\n{} paragraphs ({}). Terms: {}.\n",
+                "### Topic {}: {}\n\n{} paragraphs ({}{}). Terms: {}.\n",
                 t.id,
                 t.label,
                 t.size,
                 pct(t.share),
+                t.stability
+                    .map(|st| format!(", stability {}", num(st, 2)))
+                    .unwrap_or_default(),
                 terms.join(", ")
             );
             for e in &t.examples {

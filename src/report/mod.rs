@@ -39,6 +39,28 @@ pub struct TopicInfo {
     pub terms: Vec<(String, f64)>,
     /// Representative paragraphs (closest to the centroid).
     pub examples: Vec<Example>,
+    /// Stability across re-fits (`--stability`), when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<f64>,
+}
+
+/// How k was chosen: the criteria of every k tried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KChoice {
+    /// The number of topics.
+    pub k: usize,
+    /// Whether k was chosen automatically (else given).
+    pub automatic: bool,
+    /// The criterion of the automatic choice (`silhouette` or `stability`).
+    pub criterion: String,
+    /// `(k, mean silhouette)` of every k tried.
+    pub silhouette_by_k: Vec<(usize, f64)>,
+    /// `(k, stability)` of every k tried (or the given k).
+    pub stability_by_k: Vec<(usize, f64)>,
+    /// Re-fits per k behind the stability.
+    pub stability_runs: usize,
+    /// Fraction of the paragraphs each re-fit saw.
+    pub stability_sample: f64,
 }
 
 /// One compared group (a document, or the documents sharing a metadata value).
@@ -292,6 +314,9 @@ pub struct ReportData {
     /// A hand-coded validation, attached by `rhetor report RUN --validation DIR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<ReportValidation>,
+    /// How k was chosen, with the stability of every k tried (runs with `--stability`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_choice: Option<KChoice>,
     /// Shares over time (runs with `--time-col`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<TimeReport>,
@@ -649,6 +674,7 @@ mod tests {
             methods: Methods::default(),
             warnings: vec![],
             validation: None,
+            k_choice: None,
             time: None,
         }
     }

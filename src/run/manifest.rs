@@ -148,6 +148,10 @@ pub struct ReduceDetails {
     pub explained_variance: Option<f64>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The clustering of a run.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ClusterDetails {
@@ -159,6 +163,14 @@ pub struct ClusterDetails {
     pub k_chosen_automatically: bool,
     /// `(k, mean silhouette)` of every k compared.
     pub silhouette_by_k: Vec<(usize, f64)>,
+    /// The criterion of the automatic k (`silhouette` or `stability`).
+    pub choose_k: String,
+    /// `(k, stability)` of every k compared (or the given k) with `stability_runs > 0`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stability_by_k: Vec<(usize, f64)>,
+    /// Re-fits per k behind `stability_by_k` (0: not measured).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stability_runs: usize,
     /// Inertia of the fit (on the fit corpus).
     pub inertia: f64,
     /// Lloyd iterations of the fit.

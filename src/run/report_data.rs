@@ -40,14 +40,26 @@ pub(super) fn report_data(
         }) => (*dimension, Some(*precision)),
         _ => (0, None),
     };
-    let k_how = if c.cluster.k.is_some() {
+    let mut k_how = if c.cluster.k.is_some() {
         "k was given".to_string()
+    } else if c.cluster.choose_k == crate::cluster::ChooseK::Stability {
+        format!(
+            "k was chosen automatically as the k in {}..={} (capped at √(n/2)) with the highest stability",
+            c.cluster.k_min, c.cluster.k_max
+        )
     } else {
         format!(
             "k was chosen automatically as the k in {}..={} (capped at √(n/2)) with the highest mean silhouette on a seeded sample of at most {} paragraphs",
             c.cluster.k_min, c.cluster.k_max, c.cluster.silhouette_sample
         )
     };
+    if c.cluster.stability_runs > 0 && applied.is_none() {
+        k_how.push_str(&format!(
+            "; stability: {} re-fits per k, each with its own seed on a random {:.0}% of the paragraphs, matched to the topics by the Hungarian algorithm on the Jaccard overlap of their members; a topic's stability is its mean overlap with its matched topics, the stability of k the mean over its topics (after Greene, O'Callaghan & Cunningham 2014)",
+            c.cluster.stability_runs,
+            c.cluster.stability_sample * 100.0
+        ));
+    }
     let methods = Methods {
         segmentation: format!(
             "Documents were split into paragraphs by rhetor's line-based segmenter: blank-line and one-paragraph-per-line layouts, hard-wrapped lines joined, paragraphs broken by a stray blank line rejoined, short title-like lines (at most {} words without final punctuation, or title case up to {} words) treated as section headings, and link lists and share/subscribe footers dropped. Unit of analysis: {}.",
@@ -124,6 +136,15 @@ pub(super) fn report_data(
         methods,
         warnings: warnings.to_vec(),
         validation: None,
+        k_choice: details.cluster.as_ref().map(|d| report::KChoice {
+            k: d.k,
+            automatic: d.k_chosen_automatically,
+            criterion: d.choose_k.clone(),
+            silhouette_by_k: d.silhouette_by_k.clone(),
+            stability_by_k: d.stability_by_k.clone(),
+            stability_runs: d.stability_runs,
+            stability_sample: c.cluster.stability_sample,
+        }),
         time: None,
     };
     // With many groups the report shows a bounded selection (the tables keep every group).

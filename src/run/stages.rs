@@ -312,6 +312,9 @@ pub(super) fn applied_cluster_details(bundle: &Bundle) -> ClusterDetails {
         k: c.k,
         k_chosen_automatically: c.k_chosen_automatically,
         silhouette_by_k: c.silhouette_by_k.clone(),
+        choose_k: "silhouette".into(),
+        stability_by_k: Vec::new(),
+        stability_runs: 0,
         inertia: c.inertia,
         n_iter: 0,
     }
@@ -347,6 +350,7 @@ fn describe_assigned(
             terms,
             scores,
             representatives: r,
+            stability: None,
         })
         .collect()
 }
@@ -371,6 +375,9 @@ pub(super) fn topics_fit(
         k: clustering.k,
         k_chosen_automatically: cfg.config.cluster.k.is_none(),
         silhouette_by_k: clustering.k_scores.clone(),
+        choose_k: cfg.config.cluster.choose_k.as_str().into(),
+        stability_by_k: clustering.stability_by_k.clone(),
+        stability_runs: cfg.config.cluster.stability_runs,
         inertia: clustering.inertia,
         n_iter: clustering.n_iter,
     };

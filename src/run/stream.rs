@@ -515,6 +515,7 @@ pub(super) fn apply_streaming(
             terms: t.terms.clone(),
             scores: t.scores.clone(),
             representatives: Vec::new(),
+            stability: None,
         })
         .collect();
     let mut documents = dir.table_writer("documents.parquet", &kv)?;

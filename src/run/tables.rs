@@ -271,6 +271,10 @@ pub fn topics_frame_with(
                 })
                 .collect::<Vec<_>>(),
         ),
+        Column::new(
+            "stability".into(),
+            topics.iter().map(|t| t.stability).collect::<Vec<_>>(),
+        ),
     ];
     Ok(export::frame("topics.parquet", topics.len(), cols)?)
 }

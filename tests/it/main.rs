@@ -12,6 +12,7 @@ mod label;
 mod run_dir;
 mod schema;
 mod shard;
+mod stability;
 mod stream;
 mod supervised;
 mod tabular;

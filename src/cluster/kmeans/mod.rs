@@ -45,6 +45,7 @@ mod init;
 mod kernels;
 mod lloyd;
 mod silhouette;
+mod stability;
 #[cfg(test)]
 mod tests;
 
@@ -54,12 +55,13 @@ use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 
 use super::error::ClusterError;
-use super::params::ClusterParams;
+use super::params::{ChooseK, ClusterParams};
 use crate::progress::{NoProgress, Progress};
 use init::kmeans_plusplus;
 use kernels::{assign, dot, transpose_rows, LANES};
 use lloyd::lloyd;
 use silhouette::{sample_rows, silhouettes};
+use stability::{stability, Stability};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rows per parallel block (fixed: the reduction order must not depend on the threads).
@@ -96,6 +98,12 @@ pub struct Clustering {
     /// `(k, mean silhouette)` for every `k` tried by the automatic choice, in increasing
     /// `k`; empty when `k` was given (or when the corpus was too small to compare any).
     pub k_scores: Vec<(usize, f64)>,
+    /// `(k, stability)` for every k tried (or the given k) when `stability_runs > 0`: the
+    /// mean over topics of their stability (see [`ClusterParams::stability_runs`]).
+    pub stability_by_k: Vec<(usize, f64)>,
+    /// Per topic, its stability (mean Jaccard overlap of its members with the matched topic
+    /// of each re-fit); empty when `stability_runs = 0`.
+    pub topic_stability: Vec<f64>,
     /// Human-readable notes (range narrowed, single topic, empty topics…).
     pub warnings: Vec<String>,
 }
@@ -181,6 +189,23 @@ impl Points {
             d,
             sq,
         })
+    }
+
+    /// The rows `rows` (indices into these points) as points of their own.
+    fn subset(&self, rows: &[usize]) -> Points {
+        let d = self.d;
+        let mut x = Vec::with_capacity(rows.len() * d);
+        for &r in rows {
+            x.extend_from_slice(self.row(r));
+        }
+        let xt = transpose_rows(&x, rows.len(), d);
+        Points {
+            x,
+            xt,
+            n: rows.len(),
+            d,
+            sq: rows.iter().map(|&r| self.sq[r]).collect(),
+        }
     }
 
     #[inline]
@@ -340,19 +365,29 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A warning when the automatic k is `k_max`, the last k tried, and the mean silhouette
-/// still rises there: the corpus may have more topics than the search allowed.
-fn k_max_warning(k_scores: &[(usize, f64)], best: usize, k_max: usize) -> Option<String> {
+/// A warning when the automatic k is `k_max`, the last k tried, and the criterion (mean
+/// silhouette or stability) still rises there: the corpus may have more topics than the
+/// search allowed.
+fn k_max_warning(
+    k_scores: &[(usize, f64)],
+    best: usize,
+    k_max: usize,
+    by: ChooseK,
+) -> Option<String> {
     let n = k_scores.len();
     if n < 2 || best != n - 1 || k_scores[n - 1].0 != k_max {
         return None;
     }
     let (k0, s0) = k_scores[n - 2];
     let (k1, s1) = k_scores[n - 1];
+    let what = match by {
+        ChooseK::Silhouette => "mean silhouette",
+        ChooseK::Stability => "stability",
+    };
     (s1 > s0).then(|| {
         format!(
             "the automatic k = {k1} is the largest k tried ([cluster] k_max = {k_max}) and the \
-             mean silhouette still rises there ({s0:.3} at k = {k0}, {s1:.3} at k = {k1}): the \
+             {what} still rises there ({s0:.3} at k = {k0}, {s1:.3} at k = {k1}): the \
              corpus may have more topics; raise [cluster] k_max in the config, or set the \
              number of topics with --k"
         )
@@ -494,6 +529,9 @@ pub(crate) fn fit(
     let n = p.n;
     let mut warnings = Vec::new();
     let mut k_scores = Vec::new();
+    let mut stability_by_k: Vec<(usize, f64)> = Vec::new();
+    let mut stabilities: Vec<Stability> = Vec::new();
+    let mut chosen_stability: Option<Stability> = None;
     let run_k;
     let run = match params.k {
         Some(k) => {
@@ -543,16 +581,37 @@ pub(crate) fn fit(
             progress.start("silhouette", sample.len() as u64);
             progress.message(&format!("{} values of k", runs.len()));
             let scores = silhouettes(&p, &sample, &labelings, progress);
-            let mut best = 0;
-            for (i, &s) in scores.iter().enumerate() {
-                if s > scores[best] {
+            let mut best;
+            k_scores = runs.iter().map(|(k, _)| *k).zip(scores).collect();
+            if params.stability_runs > 0 {
+                progress.start("stability", runs.len() as u64);
+                for (k, r) in &runs {
+                    progress.message(&format!(
+                        "k = {k}: {} re-fits on {:.0}% samples",
+                        params.stability_runs,
+                        params.stability_sample * 100.0
+                    ));
+                    let (labels, _, _) = canonical(r, *k, p.d);
+                    let st = stability(&p, *k, &labels, params, seed);
+                    stability_by_k.push((*k, st.score));
+                    stabilities.push(st);
+                    progress.inc(1);
+                }
+            }
+            let criterion = match params.choose_k {
+                ChooseK::Silhouette => &k_scores,
+                ChooseK::Stability => &stability_by_k,
+            };
+            best = 0;
+            for (i, &(_, s)) in criterion.iter().enumerate() {
+                if s > criterion[best].1 || (criterion[best].1.is_nan() && !s.is_nan()) {
                     best = i;
                 }
             }
-            k_scores = runs.iter().map(|(k, _)| *k).zip(scores).collect();
-            if let Some(w) = k_max_warning(&k_scores, best, params.k_max) {
+            if let Some(w) = k_max_warning(criterion, best, params.k_max, params.choose_k) {
                 warnings.push(w);
             }
+            chosen_stability = stabilities.get(best).cloned();
             let (k, r) = runs
                 .into_iter()
                 .nth(best)
@@ -571,6 +630,17 @@ pub(crate) fn fit(
             k - empty
         ));
     }
+    if params.stability_runs > 0 && chosen_stability.is_none() {
+        progress.start("stability", 1);
+        progress.message(&format!(
+            "k = {k}: {} re-fits on {:.0}% samples",
+            params.stability_runs,
+            params.stability_sample * 100.0
+        ));
+        let st = stability(&p, k, &labels, params, seed);
+        stability_by_k = vec![(k, st.score)];
+        chosen_stability = Some(st);
+    }
     let (prob, distance) = soft_membership(&p, &cent, k, &labels);
     let centroids = Array2::from_shape_vec((k, d), cent).unwrap_or_else(|_| Array2::zeros((k, d)));
     Ok(Clustering {
@@ -582,6 +652,8 @@ pub(crate) fn fit(
         inertia: run.inertia,
         n_iter: run.n_iter,
         k_scores,
+        stability_by_k,
+        topic_stability: chosen_stability.map(|s| s.per_topic).unwrap_or_default(),
         warnings,
     })
 }

@@ -77,13 +77,27 @@ fn params(k: Option<usize>) -> ClusterParams {
 #[test]
 fn k_max_warning_only_when_the_silhouette_still_rises_at_k_max() {
     let rising = [(2, 0.1), (3, 0.2), (4, 0.3)];
-    let w = k_max_warning(&rising, 2, 4).unwrap();
+    let w = k_max_warning(&rising, 2, 4, ChooseK::Silhouette).unwrap();
     assert!(w.contains("k_max = 4") && w.contains("--k"), "{w}");
-    assert_eq!(k_max_warning(&rising, 2, 5), None, "k_max was not reached");
-    assert_eq!(k_max_warning(&rising, 1, 4), None, "a smaller k won");
-    assert_eq!(k_max_warning(&[(4, 0.3)], 0, 4), None, "nothing to compare");
+    assert_eq!(
+        k_max_warning(&rising, 2, 5, ChooseK::Silhouette),
+        None,
+        "k_max was not reached"
+    );
+    assert_eq!(
+        k_max_warning(&rising, 1, 4, ChooseK::Silhouette),
+        None,
+        "a smaller k won"
+    );
+    assert_eq!(
+        k_max_warning(&[(4, 0.3)], 0, 4, ChooseK::Silhouette),
+        None,
+        "nothing to compare"
+    );
     let flat = [(2, 0.1), (3, 0.3), (4, 0.3)];
-    assert_eq!(k_max_warning(&flat, 2, 4), None);
+    assert_eq!(k_max_warning(&flat, 2, 4, ChooseK::Silhouette), None);
+    let w = k_max_warning(&rising, 2, 4, ChooseK::Stability).unwrap();
+    assert!(w.contains("the stability still rises"), "{w}");
 }
 
 #[test]
@@ -481,4 +495,63 @@ fn linfa_fit_is_the_inherent_fit_and_predict_gives_the_fitted_labels() {
         e,
         ClusterError::Params(crate::cluster::ClusterParamsError::ZeroK)
     );
+}
+
+/// Four well-separated blobs: the topics of k = 4 are the blobs in every re-fit (stability
+/// 1), while k = 3 or 6 must split or merge them differently from seed to seed; choosing k
+/// by stability finds 4, and the result is the same on 1 and 3 threads.
+#[test]
+fn stability_finds_the_blobs_and_repeats_for_a_seed() {
+    let mut rng = Xoshiro256Plus::seed_from_u64(11);
+    let centres: Vec<Vec<f32>> = (0..4)
+        .map(|_| (0..10).map(|_| 4.0 * normal(&mut rng)).collect())
+        .collect();
+    let (x, truth) = blobs(&centres, 60, 0.5, 2);
+    let p = ClusterParams {
+        k_min: 3,
+        k_max: 6,
+        n_init: 3,
+        stability_runs: 6,
+        choose_k: ChooseK::Stability,
+        ..Default::default()
+    }
+    .check()
+    .unwrap();
+    let fit = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| p.fit(x.view(), 5).unwrap())
+    };
+    let c = fit(1);
+    assert_eq!(c.k, 4, "{:?}", c.stability_by_k);
+    let at = |k: usize| c.stability_by_k.iter().find(|s| s.0 == k).unwrap().1;
+    assert!((at(4) - 1.0).abs() < 1e-12, "{:?}", c.stability_by_k);
+    assert!(at(6) < 0.95, "{:?}", c.stability_by_k);
+    assert_eq!(c.topic_stability.len(), 4);
+    assert!(c.topic_stability.iter().all(|&s| (s - 1.0).abs() < 1e-12));
+    // The blobs are the topics.
+    let mut pairs: Vec<(usize, usize)> = truth
+        .iter()
+        .copied()
+        .zip(c.labels.iter().copied())
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    assert_eq!(pairs.len(), 4);
+    assert_eq!(c, fit(3));
+    // At a given k, only that k's stability.
+    let given = ClusterParams {
+        k: Some(6),
+        n_init: 3,
+        stability_runs: 4,
+        ..Default::default()
+    }
+    .check()
+    .unwrap()
+    .fit(x.view(), 5)
+    .unwrap();
+    assert_eq!(given.stability_by_k.len(), 1);
+    assert_eq!(given.topic_stability.len(), 6);
 }

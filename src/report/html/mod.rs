@@ -17,8 +17,8 @@
 //! chart only). Numbers that are not finite are shown as "–" and never drawn.
 
 use super::{
-    Caveat, Claim, CorrectedShare, DimensionInfo, Example, GroupInfo, GroupTerms, ReportData,
-    TopicInfo,
+    Caveat, Claim, CorrectedShare, DimensionInfo, Example, GroupInfo, GroupTerms, KChoice,
+    ReportData, TopicInfo,
 };
 use crate::compare::{DivergenceRow, ShareRow};
 use std::collections::{BTreeSet, HashMap};
@@ -124,7 +124,7 @@ pub fn render(data: &ReportData) -> String {
     }
     time_section(&mut out, data);
     validation_section(&mut out, data);
-    topics_section(&mut out, &data.topics);
+    topics_section(&mut out, &data.topics, data.k_choice.as_ref());
     keyness_section(&mut out, &data.keyness);
     methods_section(&mut out, data);
     warnings_section(&mut out, &data.warnings);

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Each topic: label, size and share, weighted top terms, example paragraphs.
-pub(super) fn topics_section(out: &mut String, topics: &[TopicInfo]) {
+pub(super) fn topics_section(out: &mut String, topics: &[TopicInfo], kc: Option<&KChoice>) {
     out.push_str("<section id=\"topics\">\n<h2>Topics</h2>\n");
     if topics.is_empty() {
         out.push_str("<p class=\"empty\">No topics.</p>\n</section>\n");
@@ -17,6 +17,9 @@ pub(super) fn topics_section(out: &mut String, topics: &[TopicInfo]) {
         topics.len(),
         if topics.len() == 1 { " was" } else { "s were" }
     );
+    if let Some(kc) = kc {
+        k_choice(out, kc);
+    }
     for t in topics {
         w!(
             out,
@@ -26,7 +29,10 @@ pub(super) fn topics_section(out: &mut String, topics: &[TopicInfo]) {
             t.id,
             escape(&t.label),
             t.size,
-            pct(t.share)
+            match t.stability {
+                Some(st) => format!("{} · stability {}", pct(t.share), fixed(st, 2)),
+                None => pct(t.share),
+            }
         );
         let max = t
             .terms
@@ -214,4 +220,130 @@ pub(super) fn warnings_section(out: &mut String, warnings: &[String]) {
         w!(out, "<li>{}</li>\n", escape(wn));
     }
     out.push_str("</ul>\n</section>\n");
+}
+
+/// A criterion over k: its name, `(k, value)` points and colour.
+type Curve<'a> = (&'a str, &'a [(usize, f64)], &'a str);
+
+/// How k was chosen: the mean silhouette and the stability of every k tried, as lines over
+/// k with the chosen k marked, and what the stability means.
+fn k_choice(out: &mut String, kc: &KChoice) {
+    if kc.stability_runs > 0 {
+        w!(
+            out,
+            "<p>Stability: each topic's members were compared with those of its best-matching \
+             topic in {} re-fits, each with its own seed on a random {:.0}% of the paragraphs \
+             (mean Jaccard overlap; 1 = the same members every time, near 0 = an accident of the \
+             seed). {}</p>\n",
+            kc.stability_runs,
+            kc.stability_sample * 100.0,
+            match kc.stability_by_k.iter().find(|(k, _)| *k == kc.k) {
+                Some((_, s)) => format!("k = {}: stability {}.", kc.k, fixed(*s, 3)),
+                None => String::new(),
+            }
+        );
+    }
+    let series: Vec<Curve<'_>> = [
+        ("mean silhouette", kc.silhouette_by_k.as_slice(), PALETTE[0]),
+        ("stability", kc.stability_by_k.as_slice(), PALETTE[1]),
+    ]
+    .into_iter()
+    .filter(|(_, v, _)| v.len() >= 2)
+    .collect();
+    if series.is_empty() {
+        return;
+    }
+    let ks: Vec<usize> = series
+        .iter()
+        .flat_map(|(_, v, _)| v.iter().map(|(k, _)| *k))
+        .collect();
+    let (k_lo, k_hi) = (
+        *ks.iter().min().unwrap_or(&0),
+        *ks.iter().max().unwrap_or(&1),
+    );
+    let (w, h, left, right, top, bottom) = (520.0, 170.0, 40.0, 12.0, 10.0, 30.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let x = |k: usize| left + pw * (k - k_lo) as f64 / (k_hi - k_lo).max(1) as f64;
+    w!(
+        out,
+        "<figure class=\"k-chart\">\n<svg viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" \
+         role=\"img\" aria-label=\"criteria of the number of topics k\">\n\
+         <line x1=\"{left:.0}\" x2=\"{:.0}\" y1=\"{:.0}\" y2=\"{:.0}\" stroke=\"#d0d7de\"/>\n",
+        w - right,
+        top + ph,
+        top + ph
+    );
+    let step = (k_hi - k_lo).div_ceil(10).max(1);
+    for k in (k_lo..=k_hi).step_by(step) {
+        w!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"middle\">{k}</text>\n",
+            x(k),
+            h - bottom + 14.0
+        );
+    }
+    if (k_lo..=k_hi).contains(&kc.k) {
+        w!(
+            out,
+            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top:.0}\" y2=\"{1:.0}\" stroke=\"#3a3f45\" \
+             stroke-dasharray=\"3 2\"><title>chosen k = {2}</title></line>\n",
+            x(kc.k),
+            top + ph,
+            kc.k
+        );
+    }
+    for (name, v, colour) in &series {
+        // Each criterion on its own scale, from its minimum to its maximum.
+        let finite: Vec<f64> = v.iter().map(|p| p.1).filter(|s| s.is_finite()).collect();
+        let (lo, hi) = (
+            finite.iter().copied().fold(f64::INFINITY, f64::min),
+            finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+        let y = |s: f64| {
+            let t = if hi > lo { (s - lo) / (hi - lo) } else { 0.5 };
+            top + ph * (1.0 - t)
+        };
+        let pts: Vec<String> = v
+            .iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(k, s)| format!("{:.1},{:.1}", x(k), y(s)))
+            .collect();
+        w!(
+            out,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"><title>{}</title></polyline>\n",
+            pts.join(" "),
+            name
+        );
+        for &(k, s) in v.iter().filter(|p| p.1.is_finite()) {
+            w!(
+                out,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{colour}\"><title>k = {k}: {name} {}</title></circle>\n",
+                x(k),
+                y(s),
+                fixed(s, 3)
+            );
+        }
+    }
+    out.push_str("</svg>\n<figcaption>Criteria of the number of topics k, each scaled from its minimum to its maximum:");
+    for (name, v, colour) in &series {
+        let finite = v.iter().filter(|p| p.1.is_finite());
+        let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
+        w!(
+            out,
+            " <span class=\"key\"><svg width=\"14\" height=\"10\"><rect width=\"14\" height=\"10\" fill=\"{colour}\"/></svg> {name} ({}–{})</span>",
+            fixed(min, 3),
+            fixed(max, 3)
+        );
+    }
+    w!(
+        out,
+        "; the dashed line is the k used ({}).</figcaption>\n</figure>\n",
+        if kc.automatic {
+            format!("chosen by {}", escape(&kc.criterion))
+        } else {
+            "given".to_string()
+        }
+    );
 }

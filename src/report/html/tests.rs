@@ -112,6 +112,7 @@ fn sample() -> ReportData {
                 3,
                 "We <script>alert(1)</script> secure borders.",
             )],
+            stability: Some(0.87),
         }],
         dimensions: vec!["topic".into(), "stance".into()],
         shares,
@@ -144,6 +145,7 @@ fn sample() -> ReportData {
         },
         warnings: vec!["group 'x' has <no> labels".into()],
         validation: None,
+        k_choice: None,
         time: None,
     }
 }
@@ -169,6 +171,7 @@ fn empty() -> ReportData {
         methods: Methods::default(),
         warnings: vec![],
         validation: None,
+        k_choice: None,
         time: None,
     }
 }
