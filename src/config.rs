@@ -294,6 +294,9 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("topics.label_terms", "Top terms joined into the topic label (between 1 and `top_n`)."),
     ("topics.representatives", "Representative paragraphs per topic, those closest to the centroid (at least 1)."),
     ("topics.ngram_max", "Longest n-gram among topic terms."),
+    ("topics.seeds", "Guided topics (as BERTopic's seed_topic_list, keyATM's keyword topics): a table `{ \"border security\" = [\"border\", \"wall\", \"patrol*\"], … }`. Each topic's words (lowercase match; a trailing `*` matches any ending; several words a phrase) select the paragraphs holding any of them; their mean embedding is one of the first k-means centres of every restart (the others are drawn by k-means++), and the topic that grows from it is labelled with the name (`topics.label_from = \"seed\"`). k must be at least the number of seeds; a seed matching no paragraph is an error. Empty = no guided topics."),
+    ("topics.names", "Topic labels after fitting, by fitted topic id: `{ 3 = \"border security\" }` (`label_from = \"names\"`); the report, the tables and a bundle of `rhetor fit` use them. Ids are those of the fit with these settings and seed (topics.parquet of a run without `names` and `merge`)."),
+    ("topics.merge", "Topics merged after fitting: lists of fitted topic ids, e.g. `[[1, 4]]`; each list becomes one topic whose centroid is the mean of its members (what `apply` assigns new paragraphs to), its terms recomputed, and topics renumbered by size (0 = largest; manifest `stages.cluster.merged` gives the fitted ids of each). A merged topic's stability is not measured (null)."),
     // [groups]
     ("groups", "How documents are grouped for the comparison. `--group-by` overrides `by`."),
     ("groups.by", "Metadata column whose values are the groups (e.g. `party`); not set = each document is its own group."),

@@ -169,6 +169,7 @@ pub const TABLES: &[TableSpec] = &[
             c("representative_doc_ids", T::ListString, false, "Documents of the paragraphs closest to the centroid."),
             c("representative_para_ids", T::ListUInt32, false, "Their paragraph ids (pairs with representative_doc_ids)."),
             c("stability", T::Float64, true, "With `--stability N` ([cluster] stability_runs): the mean Jaccard overlap of the topic's members with its matched topic (Hungarian matching) in each of N re-fits with their own seeds on a random 80% of the paragraphs ([cluster] stability_sample); 1 = the same members every time. Null when not measured (and in `rhetor apply` runs)."),
+            c("label_from", T::String, false, "How `label` was given: `terms` (the top distinct c-TF-IDF terms), `seed` (the name of the guided topic it grew from, `[topics] seeds`) or `names` (`[topics] names`)."),
         ],
         extra_columns: "none",
         optional: false,

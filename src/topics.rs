@@ -21,6 +21,14 @@ pub struct TopicsParams {
     pub representatives: usize,
     /// Longest n-gram among topic terms.
     pub ngram_max: usize,
+    /// Guided topics: name → seed words (a trailing `*` matches any ending, several words a
+    /// phrase). The mean embedding of the paragraphs holding any of a topic's words starts
+    /// one k-means centre; the topic it becomes carries the name.
+    pub seeds: std::collections::BTreeMap<String, Vec<String>>,
+    /// Topic names after fitting: fitted topic id (as a string key, `3 = "…"`) → label.
+    pub names: std::collections::BTreeMap<String, String>,
+    /// Topics merged after fitting: lists of fitted topic ids, each becoming one topic.
+    pub merge: Vec<Vec<usize>>,
 }
 
 impl Default for TopicsParams {
@@ -30,6 +38,9 @@ impl Default for TopicsParams {
             label_terms: 4,
             representatives: 3,
             ngram_max: 2,
+            seeds: Default::default(),
+            names: Default::default(),
+            merge: Vec::new(),
         }
     }
 }
@@ -51,6 +62,15 @@ pub enum TopicsParamsError {
     /// `ngram_max` out of range.
     #[error("topics.ngram_max must be 1, 2 or 3 (ngram_max = {0})")]
     NgramMax(usize),
+    /// A seed topic without a name or without words.
+    #[error("topics.seeds: the seed topic '{0}' needs a name and at least one non-empty word")]
+    EmptySeed(String),
+    /// A `names` key that is not a topic id.
+    #[error("topics.names: '{0}' is not a topic id (write names = {{ 3 = \"border security\" }})")]
+    NameKey(String),
+    /// A merge group of fewer than two topics, or a topic in two groups.
+    #[error("topics.merge: {0}")]
+    Merge(String),
 }
 
 /// Checked [`TopicsParams`].
@@ -79,8 +99,89 @@ impl TopicsParams {
         if !(1..=3).contains(&self.ngram_max) {
             return Err(TopicsParamsError::NgramMax(self.ngram_max));
         }
+        for (name, words) in &self.seeds {
+            if name.trim().is_empty()
+                || !words
+                    .iter()
+                    .any(|w| !w.trim().trim_end_matches('*').is_empty())
+            {
+                return Err(TopicsParamsError::EmptySeed(name.clone()));
+            }
+        }
+        for key in self.names.keys() {
+            if key.trim().parse::<usize>().is_err() {
+                return Err(TopicsParamsError::NameKey(key.clone()));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for g in &self.merge {
+            if g.len() < 2 {
+                return Err(TopicsParamsError::Merge(format!(
+                    "each list merges at least two topic ids (got {g:?})"
+                )));
+            }
+            for &id in g {
+                if !seen.insert(id) {
+                    return Err(TopicsParamsError::Merge(format!(
+                        "topic {id} is in two lists (or twice in one)"
+                    )));
+                }
+            }
+        }
         Ok(TopicsValidParams(self.clone()))
     }
+}
+
+/// Lowercase words of a text (runs of letters, digits and apostrophes).
+fn lower_words(t: &str) -> Vec<String> {
+    t.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `words` (a text's lowercase words) hold the seed `seed`: one or more words, the
+/// last matching any ending when it ends in `*`.
+fn holds(words: &[String], seed: &[String], prefix: bool) -> bool {
+    if seed.is_empty() || words.len() < seed.len() {
+        return false;
+    }
+    words.windows(seed.len()).any(|w| {
+        w.iter().zip(seed).enumerate().all(|(i, (a, b))| {
+            if prefix && i + 1 == seed.len() {
+                a.starts_with(b.as_str())
+            } else {
+                a == b
+            }
+        })
+    })
+}
+
+/// For each guided topic (in the order of `[topics] seeds`), its name and the indices of the
+/// texts holding any of its seed words.
+pub fn seed_members(texts: &[&str], p: &TopicsValidParams) -> Vec<(String, Vec<usize>)> {
+    let words: Vec<Vec<String>> = texts.iter().map(|t| lower_words(t)).collect();
+    p.0.seeds
+        .iter()
+        .map(|(name, seeds)| {
+            let seeds: Vec<(Vec<String>, bool)> = seeds
+                .iter()
+                .map(|s| {
+                    let s = s.trim();
+                    let prefix = s.ends_with('*');
+                    (lower_words(s.trim_end_matches('*')), prefix)
+                })
+                .filter(|(w, _)| !w.is_empty())
+                .collect();
+            let rows = words
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| seeds.iter().any(|(s, pre)| holds(w, s, *pre)))
+                .map(|(i, _)| i)
+                .collect();
+            (name.clone(), rows)
+        })
+        .collect()
 }
 
 /// One topic.
@@ -101,6 +202,9 @@ pub struct Topic {
     /// Stability across seeds and subsamples (mean Jaccard overlap of its members with the
     /// matched topic of each re-fit); `None` when not measured.
     pub stability: Option<f64>,
+    /// How the label was given: [`label_from::TERMS`], [`label_from::SEED`] or
+    /// [`label_from::NAMES`].
+    pub label_from: &'static str,
 }
 
 fn words(t: &str) -> Vec<&str> {
@@ -233,6 +337,7 @@ pub fn describe(
                 .get(id)
                 .copied()
                 .filter(|s| s.is_finite()),
+            label_from: label_from::TERMS,
         })
         .collect()
 }
@@ -293,4 +398,139 @@ mod tests {
         };
         assert_eq!(p.check(), Err(TopicsParamsError::NgramMax(4)));
     }
+}
+
+/// How a topic got its label.
+pub mod label_from {
+    /// The top c-TF-IDF terms.
+    pub const TERMS: &str = "terms";
+    /// The name of the guided topic it grew from (`[topics] seeds`).
+    pub const SEED: &str = "seed";
+    /// `[topics] names`.
+    pub const NAMES: &str = "names";
+
+    /// The constant of a recorded value (a bundle's); anything else is [`TERMS`].
+    pub fn of(s: &str) -> &'static str {
+        match s {
+            SEED => SEED,
+            NAMES => NAMES,
+            _ => TERMS,
+        }
+    }
+}
+
+/// `clustering` with the fitted topics of each `groups` list merged into one (see
+/// `[topics] merge`): labels remapped, each merged centroid the mean of its members' rows of
+/// `x` (so nearest-centroid assignment of new text uses it), memberships and distances
+/// recomputed, topics renumbered canonically (0 = largest, ties by first member). Returns it
+/// with, per new topic, the fitted ids it holds.
+pub fn merge_topics(
+    c: &Clustering,
+    groups: &[Vec<usize>],
+    x: ArrayView2<f32>,
+) -> Result<(Clustering, Vec<Vec<usize>>), crate::cluster::ClusterError> {
+    let k = c.k;
+    for &id in groups.iter().flatten() {
+        if id >= k {
+            return Err(crate::cluster::ClusterError::NoSuchTopic {
+                key: "merge".into(),
+                id,
+                k,
+            });
+        }
+    }
+    // Provisional group of each fitted topic: its merge list's first id, else itself.
+    let mut rep: Vec<usize> = (0..k).collect();
+    for g in groups {
+        let first = *g.iter().min().unwrap_or(&0);
+        for &id in g {
+            rep[id] = first;
+        }
+    }
+    let mut size = vec![0usize; k];
+    let mut first = vec![usize::MAX; k];
+    for (i, &l) in c.labels.iter().enumerate() {
+        let r = rep[l];
+        size[r] += 1;
+        first[r] = first[r].min(i);
+    }
+    let mut reps: Vec<usize> = (0..k).filter(|&t| rep[t] == t).collect();
+    reps.sort_by(|&a, &b| {
+        size[b]
+            .cmp(&size[a])
+            .then(first[a].cmp(&first[b]))
+            .then(a.cmp(&b))
+    });
+    let mut new_of_rep = vec![0usize; k];
+    for (n, &r) in reps.iter().enumerate() {
+        new_of_rep[r] = n;
+    }
+    let new_id: Vec<usize> = (0..k).map(|t| new_of_rep[rep[t]]).collect();
+    let k2 = reps.len();
+    let d = x.ncols();
+    let labels: Vec<usize> = c.labels.iter().map(|&l| new_id[l]).collect();
+    let mut sums = vec![vec![0.0f64; d]; k2];
+    let mut counts = vec![0usize; k2];
+    for (row, &l) in x.rows().into_iter().zip(&labels) {
+        counts[l] += 1;
+        for (s, &v) in sums[l].iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    let mut centroids = ndarray::Array2::<f32>::zeros((k2, d));
+    for (t, &n) in new_id.iter().enumerate() {
+        if counts[n] == 0 {
+            // No member: the fitted centroid (of the first such topic).
+            if centroids.row(n).iter().all(|&v| v == 0.0) {
+                centroids.row_mut(n).assign(&c.centroids.row(t));
+            }
+        }
+    }
+    for n in 0..k2 {
+        if counts[n] > 0 {
+            for (o, s) in centroids.row_mut(n).iter_mut().zip(&sums[n]) {
+                *o = (s / counts[n] as f64) as f32;
+            }
+        }
+    }
+    let mut merged = c.clone();
+    merged.k = k2;
+    merged.labels = labels;
+    merged.centroids = centroids;
+    let u = merged.membership(x);
+    let mut prob = Vec::with_capacity(merged.labels.len());
+    let mut distance = Vec::with_capacity(merged.labels.len());
+    for (i, (row, &l)) in x.rows().into_iter().zip(&merged.labels).enumerate() {
+        prob.push(u[[i, l]]);
+        let d2: f64 = row
+            .iter()
+            .zip(merged.centroids.row(l))
+            .map(|(&a, &b)| {
+                let t = f64::from(a) - f64::from(b);
+                t * t
+            })
+            .sum();
+        distance.push(d2.sqrt() as f32);
+    }
+    merged.prob = prob;
+    merged.distance = distance;
+    let mut held = vec![Vec::new(); k2];
+    for (t, &n) in new_id.iter().enumerate() {
+        held[n].push(t);
+    }
+    // A merged topic's stability is not measured; the others keep theirs.
+    if !c.topic_stability.is_empty() {
+        merged.topic_stability = held
+            .iter()
+            .map(|h| {
+                if h.len() == 1 {
+                    c.topic_stability[h[0]]
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+    }
+    merged.seeded = c.seeded.iter().map(|&t| new_id[t]).collect();
+    Ok((merged, held))
 }

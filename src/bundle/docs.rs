@@ -159,6 +159,7 @@ mod tests {
                 label: "a".into(),
                 terms: vec!["a".into()],
                 scores: vec![1.0],
+                label_from: "terms".into(),
             }],
             codebooks: vec!["codebook.x.toml".into()],
             classifiers: vec![ClassifierRef {

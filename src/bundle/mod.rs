@@ -158,6 +158,17 @@ pub struct TopicInfo {
     pub terms: Vec<String>,
     /// Their weights.
     pub scores: Vec<f64>,
+    /// How the label was given (`terms`, `seed` or `names`; absent = `terms`).
+    #[serde(default = "terms_label", skip_serializing_if = "is_terms_label")]
+    pub label_from: String,
+}
+
+fn terms_label() -> String {
+    crate::topics::label_from::TERMS.to_string()
+}
+
+fn is_terms_label(s: &String) -> bool {
+    s == crate::topics::label_from::TERMS
 }
 
 /// A classifier of a bundle.

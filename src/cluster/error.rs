@@ -44,6 +44,40 @@ pub enum ClusterParamsError {
 /// A clustering input that cannot be clustered.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ClusterError {
+    /// More guided (seeded) topics than topics.
+    #[error("{seeds} guided topics ([topics] seeds) need k of at least {seeds}, but k = {k}; raise --k or give fewer seed topics")]
+    TooManySeeds {
+        /// Number of topics.
+        k: usize,
+        /// Number of seed topics.
+        seeds: usize,
+    },
+    /// A guided topic whose seed words occur in no paragraph.
+    #[error("[topics] seeds '{name}': none of its words ({words}) occurs in any paragraph, so it cannot start a topic; change its words or remove it")]
+    SeedMatchesNothing {
+        /// The seed topic.
+        name: String,
+        /// Its words.
+        words: String,
+    },
+    /// A merge or name refers to a topic id the fit does not have.
+    #[error("[topics] {key}: topic {id} does not exist (the fit has topics 0..{k})")]
+    NoSuchTopic {
+        /// `merge` or `names`.
+        key: String,
+        /// The id.
+        id: usize,
+        /// Number of fitted topics.
+        k: usize,
+    },
+    /// Seed centres of another dimension than the rows, or not finite.
+    #[error("the guided topics' seed centres are {seed_dims}-dimensional with non-finite values or another width than the {dims}-dimensional paragraph embeddings")]
+    BadSeeds {
+        /// Width of the seeds.
+        seed_dims: usize,
+        /// Width of the rows.
+        dims: usize,
+    },
     /// No rows.
     #[error("the corpus has no paragraphs to cluster")]
     NoRows,

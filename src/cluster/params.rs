@@ -209,7 +209,7 @@ impl ClusterValidParams {
     /// row index among the members (empty topics, possible only with duplicate rows, come
     /// last and are reported in a warning).
     pub fn fit(&self, x: ArrayView2<f32>, seed: u64) -> Result<Clustering, ClusterError> {
-        kmeans::fit(&self.params, x, seed, &crate::progress::NoProgress)
+        kmeans::fit(&self.params, x, seed, None, &crate::progress::NoProgress)
     }
 
     /// [`fit`](Self::fit), reporting to `progress`: one unit per k-means restart (message
@@ -221,7 +221,23 @@ impl ClusterValidParams {
         seed: u64,
         progress: &dyn crate::progress::Progress,
     ) -> Result<Clustering, ClusterError> {
-        kmeans::fit(&self.params, x, seed, progress)
+        kmeans::fit(&self.params, x, seed, None, progress)
+    }
+
+    /// [`fit_with_progress`](Self::fit_with_progress) with guided topics: the rows of
+    /// `seeds` (seed centres, e.g. the mean embedding of the paragraphs holding a topic's seed
+    /// words) are the first k-means centres of every restart, the others drawn by k-means++
+    /// given them; Lloyd iterations then move all of them. [`Clustering::seeded`] gives the
+    /// topic each seed became. k must be at least the number of seeds (the automatic search
+    /// starts there).
+    pub fn fit_seeded(
+        &self,
+        x: ArrayView2<f32>,
+        seed: u64,
+        seeds: ArrayView2<f32>,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<Clustering, ClusterError> {
+        kmeans::fit(&self.params, x, seed, Some(seeds), progress)
     }
 }
 
@@ -268,6 +284,7 @@ where
             &self.params,
             dataset.records().view(),
             DEFAULT_SEED,
+            None,
             &crate::progress::NoProgress,
         )
     }
@@ -289,6 +306,7 @@ where
             &self.params.params,
             dataset.records().view(),
             self.seed,
+            None,
             &crate::progress::NoProgress,
         )
     }

@@ -44,6 +44,109 @@ pub struct TopicInfo {
     pub stability: Option<f64>,
 }
 
+/// The topics' cosine similarities and a 2-D map of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicMap {
+    /// Cosine similarity of every pair of topic centroids (topic id order).
+    pub similarity: Vec<Vec<f64>>,
+    /// Classical multidimensional scaling (Torgerson) of the distances `√(2 − 2·cos)`:
+    /// each topic's two coordinates.
+    pub coords: Vec<(f64, f64)>,
+}
+
+/// The [`TopicMap`] of the centroids (one row per topic). Deterministic: the eigenvectors
+/// come from power iteration from a fixed start, their signs fixed so that the largest
+/// coordinate is positive.
+pub fn topic_map(centroids: ndarray::ArrayView2<f32>) -> TopicMap {
+    let k = centroids.nrows();
+    let norms: Vec<f64> = centroids
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    let mut sim = vec![vec![0.0f64; k]; k];
+    for i in 0..k {
+        for j in 0..k {
+            let dot: f64 = centroids
+                .row(i)
+                .iter()
+                .zip(centroids.row(j))
+                .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                .sum();
+            let n = norms[i] * norms[j];
+            sim[i][j] = if n > 0.0 {
+                (dot / n).clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+        }
+    }
+    // B = −½ J D² J with D² = 2 − 2·cos.
+    let d2: Vec<Vec<f64>> = sim
+        .iter()
+        .map(|r| r.iter().map(|c| 2.0 - 2.0 * c).collect())
+        .collect();
+    let kf = k.max(1) as f64;
+    let row_mean: Vec<f64> = d2.iter().map(|r| r.iter().sum::<f64>() / kf).collect();
+    let all_mean = row_mean.iter().sum::<f64>() / kf;
+    let mut b: Vec<Vec<f64>> = (0..k)
+        .map(|i| {
+            (0..k)
+                .map(|j| -0.5 * (d2[i][j] - row_mean[i] - row_mean[j] + all_mean))
+                .collect()
+        })
+        .collect();
+    let mut axes: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..2 {
+        let mut v: Vec<f64> = (0..k)
+            .map(|i| 1.0 + (i as f64 * 0.618_033_988_7).fract())
+            .collect();
+        let mut lambda = 0.0;
+        for _ in 0..500 {
+            let w: Vec<f64> = (0..k)
+                .map(|i| (0..k).map(|j| b[i][j] * v[j]).sum())
+                .collect();
+            let n = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if n <= 1e-12 {
+                lambda = 0.0;
+                break;
+            }
+            lambda = n;
+            v = w.iter().map(|x| x / n).collect();
+        }
+        // Rayleigh quotient for the sign of the eigenvalue.
+        let bv: Vec<f64> = (0..k)
+            .map(|i| (0..k).map(|j| b[i][j] * v[j]).sum())
+            .collect();
+        let rq: f64 = bv.iter().zip(&v).map(|(a, c)| a * c).sum();
+        if rq <= 1e-12 {
+            lambda = 0.0;
+        }
+        let big = v
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        if big < 0.0 {
+            v.iter_mut().for_each(|x| *x = -*x);
+        }
+        for i in 0..k {
+            for j in 0..k {
+                b[i][j] -= lambda * v[i] * v[j];
+            }
+        }
+        axes.push(v.iter().map(|x| x * lambda.sqrt()).collect());
+    }
+    TopicMap {
+        similarity: sim,
+        coords: (0..k).map(|i| (axes[0][i], axes[1][i])).collect(),
+    }
+}
+
 /// How k was chosen: the criteria of every k tried.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KChoice {
@@ -317,6 +420,9 @@ pub struct ReportData {
     /// How k was chosen, with the stability of every k tried (runs with `--stability`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k_choice: Option<KChoice>,
+    /// The topics' similarity and 2-D map (from their centroids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_map: Option<TopicMap>,
     /// Shares over time (runs with `--time-col`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<TimeReport>,
@@ -675,6 +781,7 @@ mod tests {
             warnings: vec![],
             validation: None,
             k_choice: None,
+            topic_map: None,
             time: None,
         }
     }
@@ -748,5 +855,27 @@ mod tests {
         assert_eq!(infos[0].method, DimensionMethod::Topics);
         assert_eq!(infos[1].method, DimensionMethod::Unknown);
         assert_eq!(infos[1].n_significant, 3);
+    }
+}
+
+#[cfg(test)]
+mod topic_map_tests {
+    use super::topic_map;
+
+    #[test]
+    fn map_of_known_centroids() {
+        // Topics 0 and 1 identical, 2 orthogonal to them.
+        let c = ndarray::arr2(&[[1.0f32, 0.0], [2.0, 0.0], [0.0, 1.0]]);
+        let m = topic_map(c.view());
+        assert!((m.similarity[0][1] - 1.0).abs() < 1e-12 && m.similarity[0][2].abs() < 1e-12);
+        let d = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        assert!(d(m.coords[0], m.coords[1]) < 1e-6, "{:?}", m.coords);
+        // MDS keeps the distance √2 between the orthogonal ones.
+        assert!(
+            (d(m.coords[0], m.coords[2]) - 2f64.sqrt()).abs() < 1e-6,
+            "{:?}",
+            m.coords
+        );
+        assert_eq!(m, topic_map(c.view()));
     }
 }

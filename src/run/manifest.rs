@@ -171,6 +171,12 @@ pub struct ClusterDetails {
     /// Re-fits per k behind `stability_by_k` (0: not measured).
     #[serde(skip_serializing_if = "is_zero")]
     pub stability_runs: usize,
+    /// Guided topics: each seed name and the topic id it became.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seeded: Vec<(String, usize)>,
+    /// Merged topics: the topic id and the fitted ids it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<(usize, Vec<usize>)>,
     /// Inertia of the fit (on the fit corpus).
     pub inertia: f64,
     /// Lloyd iterations of the fit.

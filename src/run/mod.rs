@@ -340,6 +340,7 @@ pub fn fit(
                     label: t.label.clone(),
                     terms: t.terms.clone(),
                     scores: t.scores.clone(),
+                    label_from: t.label_from.to_string(),
                 })
                 .collect(),
             codebooks: Vec::new(),
@@ -763,6 +764,7 @@ fn finish(
             f.applied.as_ref(),
         );
         data.time = time;
+        data.topic_map = Some(crate::report::topic_map(t.centroids.view()));
         dir.write_json("report.json", &data)?;
         if f.stages >= Stages::All {
             for (name, text) in report::render_all(&data) {

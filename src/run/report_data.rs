@@ -145,6 +145,7 @@ pub(super) fn report_data(
             stability_runs: d.stability_runs,
             stability_sample: c.cluster.stability_sample,
         }),
+        topic_map: None,
         time: None,
     };
     // With many groups the report shows a bounded selection (the tables keep every group).

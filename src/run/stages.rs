@@ -315,6 +315,8 @@ pub(super) fn applied_cluster_details(bundle: &Bundle) -> ClusterDetails {
         choose_k: "silhouette".into(),
         stability_by_k: Vec::new(),
         stability_runs: 0,
+        seeded: Vec::new(),
+        merged: Vec::new(),
         inertia: c.inertia,
         n_iter: 0,
     }
@@ -351,6 +353,7 @@ fn describe_assigned(
             scores,
             representatives: r,
             stability: None,
+            label_from: crate::topics::label_from::TERMS,
         })
         .collect()
 }
@@ -364,9 +367,82 @@ pub(super) fn topics_fit(
 ) -> Result<(TopicModel, ClusterDetails), Error> {
     let progress = ctx.progress;
     progress.start("cluster", 0);
-    let clustering =
+    let tp = cfg.topics.params();
+    // Guided topics: each seed's centre is the mean embedding of the paragraphs holding its
+    // words.
+    let guided = crate::topics::seed_members(texts, &cfg.topics);
+    let mut clustering = if guided.is_empty() {
         cfg.cluster
-            .fit_with_progress(v.embedding.view(), cfg.config.seed, progress)?;
+            .fit_with_progress(v.embedding.view(), cfg.config.seed, progress)?
+    } else {
+        let d = v.embedding.ncols();
+        let mut centres = ndarray::Array2::<f32>::zeros((guided.len(), d));
+        for (j, (name, rows)) in guided.iter().enumerate() {
+            if rows.is_empty() {
+                return Err(crate::cluster::ClusterError::SeedMatchesNothing {
+                    name: name.clone(),
+                    words: tp.seeds[name].join(", "),
+                }
+                .into());
+            }
+            let mut sum = vec![0.0f64; d];
+            for &r in rows {
+                for (s, &x) in sum.iter_mut().zip(v.embedding.row(r)) {
+                    *s += f64::from(x);
+                }
+            }
+            for (o, s) in centres.row_mut(j).iter_mut().zip(&sum) {
+                *o = (s / rows.len() as f64) as f32;
+            }
+        }
+        cfg.cluster.fit_seeded(
+            v.embedding.view(),
+            cfg.config.seed,
+            centres.view(),
+            progress,
+        )?
+    };
+    // Merged topics ([topics] merge), then renumbered.
+    let fitted_k = clustering.k;
+    let mut held: Vec<Vec<usize>> = (0..fitted_k).map(|t| vec![t]).collect();
+    if !tp.merge.is_empty() {
+        let (merged, h) = crate::topics::merge_topics(&clustering, &tp.merge, v.embedding.view())?;
+        clustering = merged;
+        held = h;
+    }
+    // Names: a guided topic's seed name, then [topics] names (by fitted id), which win.
+    let mut names: Vec<Option<(String, &'static str)>> = vec![None; clustering.k];
+    for ((name, _), &t) in guided.iter().zip(&clustering.seeded) {
+        names[t].get_or_insert((name.clone(), crate::topics::label_from::SEED));
+    }
+    for (key, name) in &tp.names {
+        let id: usize = key.trim().parse().unwrap_or(usize::MAX);
+        let Some(t) = held.iter().position(|h| h.contains(&id)) else {
+            return Err(crate::cluster::ClusterError::NoSuchTopic {
+                key: "names".into(),
+                id,
+                k: fitted_k,
+            }
+            .into());
+        };
+        if names[t]
+            .as_ref()
+            .is_none_or(|n| n.1 != crate::topics::label_from::NAMES)
+        {
+            names[t] = Some((name.clone(), crate::topics::label_from::NAMES));
+        }
+    }
+    let merged: Vec<(usize, Vec<usize>)> = held
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.len() > 1)
+        .map(|(t, h)| (t, h.clone()))
+        .collect();
+    let seeded: Vec<(String, usize)> = guided
+        .iter()
+        .zip(&clustering.seeded)
+        .map(|((name, _), &t)| (name.clone(), t))
+        .collect();
     progress.finish();
     ctx.timer.lap("cluster");
     ctx.warnings.extend(clustering.warnings.iter().cloned());
@@ -378,6 +454,8 @@ pub(super) fn topics_fit(
         choose_k: cfg.config.cluster.choose_k.as_str().into(),
         stability_by_k: clustering.stability_by_k.clone(),
         stability_runs: cfg.config.cluster.stability_runs,
+        seeded,
+        merged,
         inertia: clustering.inertia,
         n_iter: clustering.n_iter,
     };
@@ -385,8 +463,14 @@ pub(super) fn topics_fit(
     progress.start("topics", 0);
     progress.message("topic terms and representative paragraphs");
     let term_counts = crate::topics::TermCounts::new(texts, &cfg.topics)?;
-    let topics =
+    let mut topics =
         crate::topics::describe(&term_counts, &clustering, v.embedding.view(), &cfg.topics);
+    for (t, name) in topics.iter_mut().zip(names) {
+        if let Some((name, from)) = name {
+            t.label = name;
+            t.label_from = from;
+        }
+    }
     progress.finish();
     ctx.timer.lap("topics");
     let model = TopicModel {
@@ -422,7 +506,7 @@ pub(super) fn topics_apply(
     progress.message("fitted topic terms, representative paragraphs");
     let term_vectorizer = bundle.term_vectorizer.clone();
     let term_counts = term_vectorizer.counts(texts);
-    let topics = describe_assigned(
+    let mut topics = describe_assigned(
         &assignment,
         &bundle.centroids,
         &v.embedding,
@@ -433,6 +517,9 @@ pub(super) fn topics_apply(
             .map(|t| (t.label.clone(), t.terms.clone(), t.scores.clone())),
         p,
     );
+    for (t, b) in topics.iter_mut().zip(&bundle.manifest.topics) {
+        t.label_from = crate::topics::label_from::of(&b.label_from);
+    }
     progress.finish();
     ctx.timer.lap("topics");
     Ok(TopicModel {

@@ -516,6 +516,7 @@ pub(super) fn apply_streaming(
             scores: t.scores.clone(),
             representatives: Vec::new(),
             stability: None,
+            label_from: crate::topics::label_from::of(&t.label_from),
         })
         .collect();
     let mut documents = dir.table_writer("documents.parquet", &kv)?;
@@ -843,6 +844,7 @@ pub(super) fn apply_streaming(
         Some(&a.applied),
     );
     data.time = time;
+    data.topic_map = Some(report::topic_map(b.centroids.view()));
     dir.write_json("report.json", &data)?;
     for (name, text) in report::render_all(&data) {
         dir.write_text(name, &text)?;

@@ -275,6 +275,10 @@ pub fn topics_frame_with(
             "stability".into(),
             topics.iter().map(|t| t.stability).collect::<Vec<_>>(),
         ),
+        Column::new(
+            "label_from".into(),
+            topics.iter().map(|t| t.label_from).collect::<Vec<&str>>(),
+        ),
     ];
     Ok(export::frame("topics.parquet", topics.len(), cols)?)
 }

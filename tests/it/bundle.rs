@@ -371,39 +371,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Normalised mutual information (arithmetic mean of the entropies, scikit-learn's default).
-fn nmi(a: &[String], b: &[u64]) -> f64 {
-    let n = a.len() as f64;
-    let mut joint: BTreeMap<(&str, u64), f64> = BTreeMap::new();
-    let mut pa: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut pb: BTreeMap<u64, f64> = BTreeMap::new();
-    for (x, &y) in a.iter().zip(b) {
-        *joint.entry((x.as_str(), y)).or_default() += 1.0;
-        *pa.entry(x.as_str()).or_default() += 1.0;
-        *pb.entry(y).or_default() += 1.0;
-    }
-    let h = |m: &mut dyn Iterator<Item = f64>| -> f64 {
-        m.map(|c| {
-            let p = c / n;
-            -p * p.ln()
-        })
-        .sum()
-    };
-    let (ha, hb) = (h(&mut pa.values().copied()), h(&mut pb.values().copied()));
-    let mi: f64 = joint
-        .iter()
-        .map(|((x, y), &c)| {
-            let p = c / n;
-            p * (p / ((pa[x] / n) * (pb[y] / n))).ln()
-        })
-        .sum();
-    if ha + hb == 0.0 {
-        1.0
-    } else {
-        mi / ((ha + hb) / 2.0)
-    }
-}
-
 /// Issue 15's quality bar: a bundle fitted on 80% of 20newsgroups (split by document, seeded)
 /// and applied to the other 20% assigns every document, with NMI against the newsgroups
 /// within 0.01 of a `run` fitted on that 20% alone (k = 20). Skips without the data.
@@ -462,7 +429,7 @@ fn issue15_20newsgroups_fit_on_80_apply_to_20_matches_a_run_on_the_20() {
             .iter()
             .map(|i| labels[i.as_deref().unwrap()].clone())
             .collect();
-        (p.height(), nmi(&truth, &topics))
+        (p.height(), crate::common::nmi(&truth, &topics))
     };
     let (n_applied, nmi_applied) = score(&applied);
     let (n_run, nmi_run) = score(&run);

@@ -119,3 +119,36 @@ pub fn apply(bundle: &Path, corpus: &Path, out: &Path, extra: &[&str], threads: 
         .assert()
         .code(0);
 }
+
+/// Normalised mutual information (arithmetic mean of the entropies, scikit-learn's default).
+pub fn nmi(a: &[String], b: &[u64]) -> f64 {
+    let n = a.len() as f64;
+    let mut joint: std::collections::BTreeMap<(&str, u64), f64> = std::collections::BTreeMap::new();
+    let mut pa: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    let mut pb: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+    for (x, &y) in a.iter().zip(b) {
+        *joint.entry((x.as_str(), y)).or_default() += 1.0;
+        *pa.entry(x.as_str()).or_default() += 1.0;
+        *pb.entry(y).or_default() += 1.0;
+    }
+    let h = |m: &mut dyn Iterator<Item = f64>| -> f64 {
+        m.map(|c| {
+            let p = c / n;
+            -p * p.ln()
+        })
+        .sum()
+    };
+    let (ha, hb) = (h(&mut pa.values().copied()), h(&mut pb.values().copied()));
+    let mi: f64 = joint
+        .iter()
+        .map(|((x, y), &c)| {
+            let p = c / n;
+            p * (p / ((pa[x] / n) * (pb[y] / n))).ln()
+        })
+        .sum();
+    if ha + hb == 0.0 {
+        1.0
+    } else {
+        mi / ((ha + hb) / 2.0)
+    }
+}

@@ -8,6 +8,7 @@ mod compare;
 mod demo;
 mod docs;
 mod fuzz_parquet;
+mod guided;
 mod label;
 mod run_dir;
 mod schema;

@@ -104,6 +104,9 @@ pub struct Clustering {
     /// Per topic, its stability (mean Jaccard overlap of its members with the matched topic
     /// of each re-fit); empty when `stability_runs = 0`.
     pub topic_stability: Vec<f64>,
+    /// Guided topics: the topic id that grew from each seed centre, in the seeds' order
+    /// (empty without seeds).
+    pub seeded: Vec<usize>,
     /// Human-readable notes (range narrowed, single topic, empty topics…).
     pub warnings: Vec<String>,
 }
@@ -286,6 +289,19 @@ fn fit_k(
     progress: &dyn Progress,
     what: &str,
 ) -> Run {
+    fit_k_from(p, k, &[], params, seed, progress, what)
+}
+
+/// [`fit_k`] with `fixed` initial centres (guided topics; see [`kmeans_plusplus`]).
+fn fit_k_from(
+    p: &Points,
+    k: usize,
+    fixed: &[f32],
+    params: &ClusterParams,
+    seed: u64,
+    progress: &dyn Progress,
+    what: &str,
+) -> Run {
     let done = AtomicUsize::new(0);
     progress.message(&format!("{what}, restart 0/{}", params.n_init));
     let tol = params.tol * p.mean_variance();
@@ -300,7 +316,7 @@ fn fit_k(
     let runs: Vec<Run> = rngs
         .into_par_iter()
         .map(|mut rng| {
-            let centers = kmeans_plusplus(p, k, &mut rng);
+            let centers = kmeans_plusplus(p, k, fixed, &mut rng);
             let run = lloyd(p, centers, k, params.max_iter, tol);
             let i = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress.inc(1);
@@ -327,6 +343,12 @@ fn fit_k(
 /// last, ordered by their centroid values. Returns the new labels and centroids and the
 /// number of empty clusters.
 fn canonical(run: &Run, k: usize, d: usize) -> (Vec<usize>, Vec<f32>, usize) {
+    let (labels, centroids, empty, _) = canonical_ids(run, k, d);
+    (labels, centroids, empty)
+}
+
+/// [`canonical`], and each run cluster's new id.
+fn canonical_ids(run: &Run, k: usize, d: usize) -> (Vec<usize>, Vec<f32>, usize, Vec<usize>) {
     let mut size = vec![0usize; k];
     let mut first = vec![usize::MAX; k];
     for (i, &l) in run.labels.iter().enumerate() {
@@ -358,7 +380,7 @@ fn canonical(run: &Run, k: usize, d: usize) -> (Vec<usize>, Vec<f32>, usize) {
     }
     let labels = run.labels.iter().map(|&l| new_id[l as usize]).collect();
     let empty = size.iter().filter(|&&s| s == 0).count();
-    (labels, centroids, empty)
+    (labels, centroids, empty, new_id)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -523,10 +545,26 @@ pub(crate) fn fit(
     params: &ClusterParams,
     x: ArrayView2<f32>,
     seed: u64,
+    fixed: Option<ArrayView2<f32>>,
     progress: &dyn Progress,
 ) -> Result<Clustering, ClusterError> {
     let p = Points::new(x)?;
     let n = p.n;
+    // Guided topics: their seed centres start the first k-means centres of every fit.
+    let fixed: Vec<f32> = match fixed {
+        Some(f) if f.nrows() > 0 => {
+            if f.ncols() != p.d || f.iter().any(|v| !v.is_finite()) {
+                return Err(ClusterError::BadSeeds {
+                    seed_dims: f.ncols(),
+                    dims: p.d,
+                });
+            }
+            f.iter().copied().collect()
+        }
+        _ => Vec::new(),
+    };
+    let n_seeds = fixed.len() / p.d;
+    let fixed = fixed.as_slice();
     let mut warnings = Vec::new();
     let mut k_scores = Vec::new();
     let mut stability_by_k: Vec<(usize, f64)> = Vec::new();
@@ -538,9 +576,12 @@ pub(crate) fn fit(
             if k > n {
                 return Err(ClusterError::TooFewRows { k, rows: n });
             }
+            if k < n_seeds {
+                return Err(ClusterError::TooManySeeds { k, seeds: n_seeds });
+            }
             run_k = k;
             progress.set_total(params.n_init as u64);
-            fit_k(&p, k, params, seed, progress, &format!("k = {k}"))
+            fit_k_from(&p, k, fixed, params, seed, progress, &format!("k = {k}"))
         }
         None if n < 3 => {
             warnings.push(format!(
@@ -553,7 +594,7 @@ pub(crate) fn fit(
             fit_k(&p, 1, params, seed, progress, "k = 1")
         }
         None => {
-            let lo = params.k_min.min(n - 1);
+            let lo = params.k_min.max(n_seeds).min(n - 1);
             // Rule of thumb k ≈ √(n/2): the default ceiling, not worth a warning.
             let cap = lo.max(((n as f64) / 2.0).sqrt() as usize);
             let hi = params.k_max.min(n - 1).min(cap);
@@ -570,7 +611,7 @@ pub(crate) fn fit(
             let runs: Vec<(usize, Run)> = (lo..=hi)
                 .map(|k| {
                     let what = format!("k {k} of {lo}..={hi}");
-                    (k, fit_k(&p, k, params, seed, progress, &what))
+                    (k, fit_k_from(&p, k, fixed, params, seed, progress, &what))
                 })
                 .collect();
             let sample = sample_rows(n, params.silhouette_sample, seed);
@@ -592,7 +633,7 @@ pub(crate) fn fit(
                         params.stability_sample * 100.0
                     ));
                     let (labels, _, _) = canonical(r, *k, p.d);
-                    let st = stability(&p, *k, &labels, params, seed);
+                    let st = stability(&p, *k, &labels, fixed, params, seed);
                     stability_by_k.push((*k, st.score));
                     stabilities.push(st);
                     progress.inc(1);
@@ -622,7 +663,9 @@ pub(crate) fn fit(
     };
     let k = run_k;
     let d = p.d;
-    let (labels, cent, empty) = canonical(&run, k, d);
+    let (labels, cent, empty, new_id) = canonical_ids(&run, k, d);
+    // Topic of each seed: the cluster that started from its centre.
+    let seeded: Vec<usize> = (0..n_seeds.min(k)).map(|j| new_id[j]).collect();
     if empty > 0 {
         warnings.push(format!(
             "k-means left {empty} of the {k} topics empty (too few distinct paragraphs); \
@@ -637,7 +680,7 @@ pub(crate) fn fit(
             params.stability_runs,
             params.stability_sample * 100.0
         ));
-        let st = stability(&p, k, &labels, params, seed);
+        let st = stability(&p, k, &labels, fixed, params, seed);
         stability_by_k = vec![(k, st.score)];
         chosen_stability = Some(st);
     }
@@ -654,6 +697,7 @@ pub(crate) fn fit(
         k_scores,
         stability_by_k,
         topic_stability: chosen_stability.map(|s| s.per_topic).unwrap_or_default(),
+        seeded,
         warnings,
     })
 }

@@ -15,7 +15,7 @@
 //! tens, solved in well under a millisecond by the 50 lines of [`max_assignment`]
 //! (`pathfinding`'s Kuhn–Munkres needs integer weights, and would be a dependency for it).
 
-use super::{fit_k, Points, Run};
+use super::{fit_k_from, Points, Run};
 use crate::cluster::params::ClusterParams;
 use crate::progress::NoProgress;
 use rand::SeedableRng;
@@ -58,6 +58,7 @@ pub(crate) fn stability(
     p: &Points,
     k: usize,
     labels: &[usize],
+    fixed: &[f32],
     params: &ClusterParams,
     seed: u64,
 ) -> Stability {
@@ -69,7 +70,7 @@ pub(crate) fn stability(
         let mut rng = Xoshiro256Plus::seed_from_u64(s);
         let rows = subsample(p.n, params.stability_sample, k, &mut rng);
         let sub = p.subset(&rows);
-        let run: Run = fit_k(&sub, k, params, s, &NoProgress, "stability");
+        let run: Run = fit_k_from(&sub, k, fixed, params, s, &NoProgress, "stability");
         // Contingency of reference topics × run topics over the subsample.
         let mut c = vec![vec![0usize; k]; k];
         for (m, &row) in rows.iter().enumerate() {

@@ -18,7 +18,7 @@
 
 use super::{
     Caveat, Claim, CorrectedShare, DimensionInfo, Example, GroupInfo, GroupTerms, KChoice,
-    ReportData, TopicInfo,
+    ReportData, TopicInfo, TopicMap,
 };
 use crate::compare::{DivergenceRow, ShareRow};
 use std::collections::{BTreeSet, HashMap};
@@ -125,6 +125,7 @@ pub fn render(data: &ReportData) -> String {
     time_section(&mut out, data);
     validation_section(&mut out, data);
     topics_section(&mut out, &data.topics, data.k_choice.as_ref());
+    topic_map_section(&mut out, &data.topics, data.topic_map.as_ref());
     keyness_section(&mut out, &data.keyness);
     methods_section(&mut out, data);
     warnings_section(&mut out, &data.warnings);

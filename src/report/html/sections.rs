@@ -347,3 +347,89 @@ fn k_choice(out: &mut String, kc: &KChoice) {
         }
     );
 }
+
+/// The topic map (classical MDS of the centroids' cosine distances, circle areas ∝ sizes)
+/// and the heat map of the centroids' cosine similarities.
+pub(super) fn topic_map_section(out: &mut String, topics: &[TopicInfo], map: Option<&TopicMap>) {
+    let Some(m) = map else {
+        return;
+    };
+    let k = m.coords.len();
+    if k < 2 || topics.len() != k {
+        return;
+    }
+    out.push_str(
+        "<section id=\"topic-map\">\n<h2>Topic map</h2>\n<p>Left: topics placed by classical \
+         multidimensional scaling of the distances between their centroids (√(2 − 2·cos)); \
+         circle areas are sizes, so topics close together share vocabulary or meaning. Right: \
+         the cosine similarity of every pair of centroids.</p>\n<div class=\"time-charts\">\n",
+    );
+    // The map.
+    let (w, h, pad) = (360.0, 300.0, 30.0);
+    let xs: Vec<f64> = m.coords.iter().map(|c| c.0).collect();
+    let ys: Vec<f64> = m.coords.iter().map(|c| c.1).collect();
+    let span = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, if hi > lo { hi } else { lo + 1.0 })
+    };
+    let ((x0, x1), (y0, y1)) = (span(&xs), span(&ys));
+    let max_size = topics.iter().map(|t| t.size).max().unwrap_or(1).max(1) as f64;
+    w!(
+        out,
+        "<figure>\n<svg viewBox=\"0 0 {w:.0} {h:.0}\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" \
+         aria-label=\"topic map\">\n"
+    );
+    for (t, &(x, y)) in topics.iter().zip(&m.coords) {
+        let cx = pad + (w - 2.0 * pad) * (x - x0) / (x1 - x0);
+        let cy = pad + (h - 2.0 * pad) * (1.0 - (y - y0) / (y1 - y0));
+        let r = 4.0 + 22.0 * (t.size as f64 / max_size).sqrt();
+        w!(
+            out,
+            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r:.1}\" fill=\"{}\" fill-opacity=\"0.35\" \
+             stroke=\"{}\"><title>Topic {} · {}: {} paragraphs</title></circle>\
+             <text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{}</text>\n",
+            PALETTE[t.id as usize % PALETTE.len()],
+            PALETTE[t.id as usize % PALETTE.len()],
+            t.id,
+            escape(&t.label),
+            t.size,
+            cy + 3.5,
+            t.id
+        );
+    }
+    out.push_str("</svg>\n<figcaption>Topic ids as in the topics above.</figcaption>\n</figure>\n");
+    // The heat map.
+    let cell = (300.0 / k as f64).clamp(8.0, 28.0);
+    let side = 24.0 + cell * k as f64;
+    w!(
+        out,
+        "<figure>\n<svg viewBox=\"0 0 {side:.0} {side:.0}\" width=\"{side:.0}\" height=\"{side:.0}\" \
+         role=\"img\" aria-label=\"topic similarity heat map\">\n"
+    );
+    for i in 0..k {
+        w!(
+            out,
+            "<text x=\"20\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"end\">{i}</text>\
+             <text x=\"{:.1}\" y=\"18\" font-size=\"9\" text-anchor=\"middle\">{i}</text>\n",
+            24.0 + cell * (i as f64 + 0.5) + 3.0,
+            24.0 + cell * (i as f64 + 0.5)
+        );
+        for j in 0..k {
+            let s = m.similarity[i][j];
+            w!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{cell:.1}\" height=\"{cell:.1}\" fill=\"{}\">\
+                 <title>topics {i} and {j}: cosine {}</title></rect>\n",
+                24.0 + cell * j as f64,
+                24.0 + cell * i as f64,
+                hex(sequential(s.clamp(0.0, 1.0))),
+                fixed(s, 2)
+            );
+        }
+    }
+    out.push_str(
+        "</svg>\n<figcaption>Cosine similarity of the topic centroids (darker = more similar; \
+         the diagonal is 1).</figcaption>\n</figure>\n</div>\n</section>\n",
+    );
+}

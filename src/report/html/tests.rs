@@ -146,6 +146,7 @@ fn sample() -> ReportData {
         warnings: vec!["group 'x' has <no> labels".into()],
         validation: None,
         k_choice: None,
+        topic_map: None,
         time: None,
     }
 }
@@ -172,6 +173,7 @@ fn empty() -> ReportData {
         warnings: vec![],
         validation: None,
         k_choice: None,
+        topic_map: None,
         time: None,
     }
 }
