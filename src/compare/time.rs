@@ -550,17 +550,7 @@ fn change_test(
         let s = cell_shares(docs, of, sizes, k);
         (0..k).map(|l| s[1][l] - s[0][l]).collect()
     };
-    let mut of = docs.of.clone();
-    let observed = diff(&of);
-    let mut at_least = vec![0usize; k];
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-    for _ in 0..n_perm {
-        of.shuffle(&mut rng);
-        for (a, (p, o)) in at_least.iter_mut().zip(diff(&of).iter().zip(&observed)) {
-            *a += usize::from(p.abs() >= o.abs() - TIE_TOLERANCE);
-        }
-    }
-    (observed, p_values(&at_least, n_perm))
+    permuted(docs, k, n_perm, seed, diff)
 }
 
 /// Per label, Spearman's ρ between a document's period (its cell's position) and the
@@ -615,25 +605,34 @@ fn trend_test(
             })
             .collect()
     };
+    permuted(docs, k, n_perm, seed, rho)
+}
+
+/// The statistic per label of the documents' order `docs.of`, and its two-sided permutation
+/// p-value per label, `(1 + #{|perm| ≥ |observed|}) / (1 + n_perm)`, the documents shuffled
+/// `n_perm` times (cell sizes stay, since cells are runs of positions).
+fn permuted(
+    docs: &Typed<'_>,
+    k: usize,
+    n_perm: usize,
+    seed: u64,
+    stat: impl Fn(&[u32]) -> Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
     let mut of = docs.of.clone();
-    let observed = rho(&of);
+    let observed = stat(&of);
     let mut at_least = vec![0usize; k];
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);
     for _ in 0..n_perm {
         of.shuffle(&mut rng);
-        for (a, (p, o)) in at_least.iter_mut().zip(rho(&of).iter().zip(&observed)) {
+        for (a, (p, o)) in at_least.iter_mut().zip(stat(&of).iter().zip(&observed)) {
             *a += usize::from(p.abs() >= o.abs() - TIE_TOLERANCE);
         }
     }
-    (observed, p_values(&at_least, n_perm))
-}
-
-/// `(1 + #{as extreme}) / (1 + n_perm)`.
-fn p_values(at_least: &[usize], n_perm: usize) -> Vec<f64> {
-    at_least
+    let p = at_least
         .iter()
         .map(|&a| (1 + a) as f64 / (1 + n_perm) as f64)
-        .collect()
+        .collect();
+    (observed, p)
 }
 
 #[cfg(test)]

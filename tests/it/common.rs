@@ -152,3 +152,38 @@ pub fn nmi(a: &[String], b: &[u64]) -> f64 {
         mi / ((ha + hb) / 2.0)
     }
 }
+
+/// A labelled dataset of ../shared/data as a table (`id`, `text`) in `dir`, only the `split`
+/// rows when given, empty texts left out; with each document's label by id. `None` (and a
+/// "skipped" line) when the dataset is absent.
+pub fn dataset_table(
+    dir: &Path,
+    name: &str,
+    split: Option<&str>,
+) -> Option<(PathBuf, std::collections::BTreeMap<String, String>)> {
+    use std::io::Write;
+    let src = shared_data(name)?;
+    let out = dir.join(format!("{name}.jsonl"));
+    let mut f = std::fs::File::create(&out).unwrap();
+    let mut labels = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(src).unwrap().lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        if split.is_some_and(|s| r["split"] != s) {
+            continue;
+        }
+        let text = r["text"].as_str().unwrap_or_default();
+        if text.trim().is_empty() {
+            continue;
+        }
+        let id = match &r["id"] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        labels.insert(
+            id.clone(),
+            r["label"].as_str().unwrap_or_default().to_string(),
+        );
+        writeln!(f, "{}", serde_json::json!({"id": id, "text": text})).unwrap();
+    }
+    Some((out, labels))
+}

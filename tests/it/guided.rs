@@ -1,37 +1,15 @@
 //! Issue 19, part 3: guided (seeded) topics, names and merges after fitting, the topic map.
 
-use crate::common::{nmi, read, rhetor, shared_data, strings};
+use crate::common::{nmi, read, rhetor, strings};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// A labelled dataset as a table (id, text) and its labels by id.
 fn table(
     dir: &Path,
     name: &str,
     split: Option<&str>,
 ) -> Option<(PathBuf, BTreeMap<String, String>)> {
-    let src = shared_data(name)?;
-    let out = dir.join(format!("{name}.jsonl"));
-    let mut f = std::fs::File::create(&out).unwrap();
-    let mut labels = BTreeMap::new();
-    for line in std::fs::read_to_string(src).unwrap().lines() {
-        let r: serde_json::Value = serde_json::from_str(line).unwrap();
-        if split.is_some_and(|s| r["split"] != s) {
-            continue;
-        }
-        let text = r["text"].as_str().unwrap_or_default();
-        if text.trim().is_empty() {
-            continue;
-        }
-        let id = match &r["id"] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        labels.insert(id.clone(), r["label"].as_str().unwrap().to_string());
-        writeln!(f, "{}", serde_json::json!({"id": id, "text": text})).unwrap();
-    }
-    Some((out, labels))
+    crate::common::dataset_table(dir, name, split)
 }
 
 const BASE: &str =

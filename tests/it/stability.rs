@@ -1,30 +1,10 @@
 //! Issue 19, part 2: stability of the topics across seeds, and choosing k with it.
 
-use crate::common::{read, rhetor, shared_data};
-use std::io::Write;
+use crate::common::{read, rhetor};
 use std::path::{Path, PathBuf};
 
-/// A labelled dataset's texts as a table (id, text), only `split` rows when given.
 fn table(dir: &Path, name: &str, split: Option<&str>) -> Option<PathBuf> {
-    let src = shared_data(name)?;
-    let out = dir.join(format!("{name}.jsonl"));
-    let mut f = std::fs::File::create(&out).unwrap();
-    for line in std::fs::read_to_string(src).unwrap().lines() {
-        let r: serde_json::Value = serde_json::from_str(line).unwrap();
-        if split.is_some_and(|s| r["split"] != s) {
-            continue;
-        }
-        let text = r["text"].as_str().unwrap_or_default();
-        if text.trim().is_empty() {
-            continue;
-        }
-        let id = match &r["id"] {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        writeln!(f, "{}", serde_json::json!({"id": id, "text": text})).unwrap();
-    }
-    Some(out)
+    crate::common::dataset_table(dir, name, split).map(|t| t.0)
 }
 
 fn config(dir: &Path, name: &str, body: &str) -> PathBuf {
