@@ -211,6 +211,9 @@ impl Config {
             .map_err(|e| inv("label", &e))?;
         let classifiers = crate::label::load_classifiers(&self.label, base)
             .map_err(|e| ConfigError::Invalid(format!("[label] classifiers: {e}")))?;
+        let topics = topics
+            .with_codebook_seeds(&codebooks)
+            .map_err(|e| inv("topics", &e))?;
         Ok(CheckedConfig {
             config: self.clone(),
             codebooks,
@@ -295,6 +298,7 @@ pub const CONFIG_DOCS: &[(&str, &str)] = &[
     ("topics.representatives", "Representative paragraphs per topic, those closest to the centroid (at least 1)."),
     ("topics.ngram_max", "Longest n-gram among topic terms."),
     ("topics.seeds", "Guided topics (as BERTopic's seed_topic_list, keyATM's keyword topics): a table `{ \"border security\" = [\"border\", \"wall\", \"patrol*\"], … }`. Each topic's words (lowercase match; a trailing `*` matches any ending; several words a phrase) select the paragraphs holding any of them; their mean embedding is one of the first k-means centres of every restart (the others are drawn by k-means++), and the topic that grows from it is labelled with the name (`topics.label_from = \"seed\"`). k must be at least the number of seeds; a seed matching no paragraph is an error. Empty = no guided topics."),
+    ("topics.seed_dimension", "Guided topics from a codebook: the name of a dimension of `[label] codebooks` (e.g. `\"frame\"` of `policy_frames`); each of its labels with keywords seeds a topic named after the label, its keywords as seed words (a `seeds` entry of the same name wins). Not set = none."),
     ("topics.names", "Topic labels after fitting, by fitted topic id: `{ 3 = \"border security\" }` (`label_from = \"names\"`); the report, the tables and a bundle of `rhetor fit` use them. Ids are those of the fit with these settings and seed (topics.parquet of a run without `names` and `merge`)."),
     ("topics.merge", "Topics merged after fitting: lists of fitted topic ids, e.g. `[[1, 4]]`; each list becomes one topic whose centroid is the mean of its members (what `apply` assigns new paragraphs to), its terms recomputed, and topics renumbered by size (0 = largest; manifest `stages.cluster.merged` gives the fitted ids of each). A merged topic's stability is not measured (null)."),
     // [groups]

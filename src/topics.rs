@@ -25,6 +25,10 @@ pub struct TopicsParams {
     /// phrase). The mean embedding of the paragraphs holding any of a topic's words starts
     /// one k-means centre; the topic it becomes carries the name.
     pub seeds: std::collections::BTreeMap<String, Vec<String>>,
+    /// Guided topics from a codebook dimension of `[label] codebooks`: each of its labels
+    /// with keywords seeds a topic named after it (keywords as seed words). `seeds` entries
+    /// of the same name win.
+    pub seed_dimension: Option<String>,
     /// Topic names after fitting: fitted topic id (as a string key, `3 = "…"`) → label.
     pub names: std::collections::BTreeMap<String, String>,
     /// Topics merged after fitting: lists of fitted topic ids, each becoming one topic.
@@ -39,6 +43,7 @@ impl Default for TopicsParams {
             representatives: 3,
             ngram_max: 2,
             seeds: Default::default(),
+            seed_dimension: None,
             names: Default::default(),
             merge: Vec::new(),
         }
@@ -81,6 +86,44 @@ impl TopicsValidParams {
     /// The checked parameters.
     pub fn params(&self) -> &TopicsParams {
         &self.0
+    }
+
+    /// These parameters with the guided topics of `seed_dimension` added from the loaded
+    /// codebooks (labels without keywords are skipped); an error names the dimensions there
+    /// are when none has that name.
+    pub fn with_codebook_seeds(
+        mut self,
+        codebooks: &[crate::label::Codebook],
+    ) -> Result<TopicsValidParams, String> {
+        let Some(dim) = self.0.seed_dimension.clone() else {
+            return Ok(self);
+        };
+        let spec = codebooks
+            .iter()
+            .flat_map(|c| &c.dimension)
+            .find(|d| d.name == dim)
+            .ok_or_else(|| {
+                let have: Vec<&str> = codebooks
+                    .iter()
+                    .flat_map(|c| &c.dimension)
+                    .map(|d| d.name.as_str())
+                    .collect();
+                format!(
+                    "seed_dimension '{dim}': no codebook of [label] codebooks has this dimension ({})",
+                    if have.is_empty() {
+                        "there are no codebooks".to_string()
+                    } else {
+                        format!("they have: {}", have.join(", "))
+                    }
+                )
+            })?;
+        for l in spec.label.iter().filter(|l| !l.keywords.is_empty()) {
+            self.0
+                .seeds
+                .entry(l.name.clone())
+                .or_insert_with(|| l.keywords.clone());
+        }
+        Ok(self)
     }
 }
 

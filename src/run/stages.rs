@@ -370,7 +370,18 @@ pub(super) fn topics_fit(
     let tp = cfg.topics.params();
     // Guided topics: each seed's centre is the mean embedding of the paragraphs holding its
     // words.
-    let guided = crate::topics::seed_members(texts, &cfg.topics);
+    let mut guided = crate::topics::seed_members(texts, &cfg.topics);
+    // A codebook label (`seed_dimension`) whose keywords occur nowhere seeds nothing: a
+    // warning; a `seeds` entry that matches nothing is an error (below).
+    guided.retain(|(name, rows)| {
+        let from_table = cfg.config.topics.seeds.contains_key(name);
+        if rows.is_empty() && !from_table {
+            ctx.warnings.push(format!(
+                "[topics] seed_dimension: no paragraph holds a keyword of '{name}', so it seeds no topic"
+            ));
+        }
+        from_table || !rows.is_empty()
+    });
     let mut clustering = if guided.is_empty() {
         cfg.cluster
             .fit_with_progress(v.embedding.view(), cfg.config.seed, progress)?

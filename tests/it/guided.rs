@@ -272,3 +272,53 @@ fn issue19_bad_guidance_is_refused() {
         assert!(!out.exists(), "case {i}: no half-written run");
     }
 }
+
+/// `seed_dimension` seeds one topic per label of a codebook dimension (its keywords as
+/// seed words): on the demo essays with the shipped policy frames, every topic is a frame.
+#[test]
+fn issue19_codebook_labels_seed_topics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("frames.toml");
+    std::fs::write(
+        &cfg,
+        "[label]\ncodebooks = [\"policy_frames\"]\n\n[topics]\nseed_dimension = \"frame\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    rhetor()
+        .args(["-q", "cluster"])
+        .arg(crate::common::demo_corpus())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let t = read(&out.join("topics.parquet"));
+    let labels: Vec<String> = strings(&t, "label").into_iter().flatten().collect();
+    assert!(labels.len() >= 10, "{labels:?}");
+    assert!(labels.contains(&"economic".to_string()), "{labels:?}");
+    assert!(strings(&t, "label_from")
+        .iter()
+        .all(|l| l.as_deref() == Some("seed")));
+    // A dimension no codebook has is refused before any work.
+    std::fs::write(
+        &cfg,
+        "[label]\ncodebooks = [\"policy_frames\"]\n\n[topics]\nseed_dimension = \"mood\"\n",
+    )
+    .unwrap();
+    let a = rhetor()
+        .args(["cluster"])
+        .arg(crate::common::demo_corpus())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("seed_dimension 'mood'") && stderr.contains("frame"),
+        "{stderr}"
+    );
+}

@@ -594,7 +594,7 @@ pub(crate) fn fit(
             fit_k(&p, 1, params, seed, progress, "k = 1")
         }
         None => {
-            let lo = params.k_min.max(n_seeds).min(n - 1);
+            let lo = params.k_min.min(n - 1);
             // Rule of thumb k ≈ √(n/2): the default ceiling, not worth a warning.
             let cap = lo.max(((n as f64) / 2.0).sqrt() as usize);
             let hi = params.k_max.min(n - 1).min(cap);
@@ -607,6 +607,19 @@ pub(crate) fn fit(
                     plural(n, "paragraph", "paragraphs")
                 ));
             }
+            // Guided topics: at least one topic per seed (and the seeds plus one free topic
+            // when the range allowed more).
+            let (lo, hi) = if n_seeds > lo {
+                let s = n_seeds.min(n - 1);
+                let h = hi.max(s);
+                warnings.push(format!(
+                    "automatic k searched {s}..={h}: {n_seeds} guided topics ([topics] seeds) need \
+                     k of at least {n_seeds}"
+                ));
+                (s, h)
+            } else {
+                (lo, hi)
+            };
             progress.set_total(((hi + 1).saturating_sub(lo) * params.n_init) as u64);
             let runs: Vec<(usize, Run)> = (lo..=hi)
                 .map(|k| {
