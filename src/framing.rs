@@ -867,38 +867,10 @@ pub fn shares_frame(
                 .map(|r| topic(r).map(|t| t.0))
                 .collect::<Vec<Option<i32>>>(),
         ),
-        Column::new(
-            "count".into(),
-            rows.iter().map(|r| r.count).collect::<Vec<_>>(),
-        ),
-        Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<_>>()),
-        Column::new(
-            "n_unlabelled".into(),
-            rows.iter().map(|r| r.n_unlabelled).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "n_docs".into(),
-            rows.iter().map(|r| r.n_docs as u64).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "share".into(),
-            rows.iter().map(|r| r.share).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "ci_low".into(),
-            rows.iter().map(|r| r.ci_low).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "ci_high".into(),
-            rows.iter().map(|r| r.ci_high).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "method".into(),
-            rows.iter()
-                .map(|r| enum_name(&r.method))
-                .collect::<Vec<_>>(),
-        ),
-    ];
+    ]
+    .into_iter()
+    .chain(share_columns(rows.iter().map(ShareCells::of_share)))
+    .collect();
     export::frame("doc_labels.parquet", rows.len(), cols)
 }
 
@@ -1150,37 +1122,10 @@ pub fn time_frame(
             rows.iter().map(|r| r.period_start).collect(),
         )?,
         date("period_end", rows.iter().map(|r| r.period_end).collect())?,
-        Column::new(
-            "count".into(),
-            rows.iter().map(|r| r.count).collect::<Vec<_>>(),
-        ),
-        Column::new("n".into(), rows.iter().map(|r| r.n).collect::<Vec<_>>()),
-        Column::new(
-            "n_unlabelled".into(),
-            rows.iter().map(|r| r.n_unlabelled).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "n_docs".into(),
-            rows.iter().map(|r| r.n_docs as u64).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "share".into(),
-            rows.iter().map(|r| r.share).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "ci_low".into(),
-            rows.iter().map(|r| r.ci_low).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "ci_high".into(),
-            rows.iter().map(|r| r.ci_high).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "method".into(),
-            rows.iter()
-                .map(|r| enum_name(&r.method))
-                .collect::<Vec<_>>(),
-        ),
+    ]
+    .into_iter()
+    .chain(share_columns(rows.iter().map(|r| ShareCells::of_time(r))))
+    .chain([
         Column::new(
             "change".into(),
             rows.iter().map(|r| r.change).collect::<Vec<_>>(),
@@ -1215,8 +1160,86 @@ pub fn time_frame(
                 .map(|_| t.adjust.as_str())
                 .collect::<Vec<&str>>(),
         ),
-    ];
+    ])
+    .collect();
     export::frame("time_labels.parquet", rows.len(), cols)
+}
+
+/// The cells of a share row that `doc_labels` and `time_labels` both have.
+struct ShareCells {
+    count: u64,
+    n: u64,
+    n_unlabelled: u64,
+    n_docs: u64,
+    share: f64,
+    ci_low: f64,
+    ci_high: f64,
+    method: String,
+}
+
+impl ShareCells {
+    fn of_share(r: &ShareRow) -> Self {
+        ShareCells {
+            count: r.count,
+            n: r.n,
+            n_unlabelled: r.n_unlabelled,
+            n_docs: r.n_docs as u64,
+            share: r.share,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            method: enum_name(&r.method),
+        }
+    }
+
+    fn of_time(r: &compare::time::TimeRow) -> Self {
+        ShareCells {
+            count: r.count,
+            n: r.n,
+            n_unlabelled: r.n_unlabelled,
+            n_docs: r.n_docs as u64,
+            share: r.share,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            method: enum_name(&r.method),
+        }
+    }
+}
+
+/// The columns `count`, `n`, `n_unlabelled`, `n_docs`, `share`, `ci_low`, `ci_high` and
+/// `method`, in that order.
+fn share_columns(cells: impl Iterator<Item = ShareCells>) -> Vec<Column> {
+    let c: Vec<ShareCells> = cells.collect();
+    vec![
+        Column::new(
+            "count".into(),
+            c.iter().map(|r| r.count).collect::<Vec<_>>(),
+        ),
+        Column::new("n".into(), c.iter().map(|r| r.n).collect::<Vec<_>>()),
+        Column::new(
+            "n_unlabelled".into(),
+            c.iter().map(|r| r.n_unlabelled).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "n_docs".into(),
+            c.iter().map(|r| r.n_docs).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "share".into(),
+            c.iter().map(|r| r.share).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_low".into(),
+            c.iter().map(|r| r.ci_low).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ci_high".into(),
+            c.iter().map(|r| r.ci_high).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "method".into(),
+            c.iter().map(|r| r.method.as_str()).collect::<Vec<&str>>(),
+        ),
+    ]
 }
 
 /// `divergence.parquet`: pair × dimension.
