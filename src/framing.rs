@@ -817,6 +817,57 @@ pub fn topic_infos_with(
         .collect()
 }
 
+/// The topics by their labels in the topic dimension (`"<id>: <label>"`).
+struct TopicLookup<'a>(BTreeMap<String, (i32, &'a str)>);
+
+impl<'a> TopicLookup<'a> {
+    fn new(topics: &'a [Topic]) -> Self {
+        TopicLookup(
+            topics
+                .iter()
+                .map(|t| {
+                    (
+                        format!("{}: {}", t.id, t.label),
+                        (t.id as i32, t.label.as_str()),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// The topic id and own label of a label of dimension `dim`; `None` outside the topic
+    /// dimension.
+    fn get(&self, dim: &str, label: &str) -> Option<(i32, &'a str)> {
+        (dim == "topic")
+            .then(|| self.0.get(label).copied())
+            .flatten()
+    }
+
+    /// The columns `dimension`, `label` (a topic's own label for the topic dimension) and
+    /// `topic_id` of `(dimension, label)` rows.
+    fn label_columns<'r>(&self, rows: impl Iterator<Item = (&'r str, &'r str)>) -> Vec<Column> {
+        let rows: Vec<(&str, &str)> = rows.collect();
+        vec![
+            Column::new(
+                "dimension".into(),
+                rows.iter().map(|r| r.0).collect::<Vec<&str>>(),
+            ),
+            Column::new(
+                "label".into(),
+                rows.iter()
+                    .map(|&(d, l)| self.get(d, l).map_or(l, |t| t.1))
+                    .collect::<Vec<&str>>(),
+            ),
+            Column::new(
+                "topic_id".into(),
+                rows.iter()
+                    .map(|&(d, l)| self.get(d, l).map(|t| t.0))
+                    .collect::<Vec<Option<i32>>>(),
+            ),
+        ]
+    }
+}
+
 /// `doc_labels.parquet`: group × dimension × label shares with intervals. Rows of the topic
 /// dimension get the topic's own label (as in `topics.parquet`) and its `topic_id`.
 pub fn shares_frame(
@@ -824,20 +875,7 @@ pub fn shares_frame(
     group_by: &str,
     topics: &[Topic],
 ) -> Result<DataFrame, export::ExportError> {
-    let topic_of: BTreeMap<String, (i32, &str)> = topics
-        .iter()
-        .map(|t| {
-            (
-                format!("{}: {}", t.id, t.label),
-                (t.id as i32, t.label.as_str()),
-            )
-        })
-        .collect();
-    let topic = |r: &ShareRow| {
-        (r.dimension == "topic")
-            .then(|| topic_of.get(&r.label))
-            .flatten()
-    };
+    let lookup = TopicLookup::new(topics);
     let cols = vec![
         Column::new(
             "group_id".into(),
@@ -849,26 +887,14 @@ pub fn shares_frame(
             "group_by".into(),
             rows.iter().map(|_| group_by).collect::<Vec<&str>>(),
         ),
-        Column::new(
-            "dimension".into(),
-            rows.iter()
-                .map(|r| r.dimension.as_str())
-                .collect::<Vec<&str>>(),
-        ),
-        Column::new(
-            "label".into(),
-            rows.iter()
-                .map(|r| topic(r).map_or(r.label.as_str(), |t| t.1))
-                .collect::<Vec<&str>>(),
-        ),
-        Column::new(
-            "topic_id".into(),
-            rows.iter()
-                .map(|r| topic(r).map(|t| t.0))
-                .collect::<Vec<Option<i32>>>(),
-        ),
     ]
     .into_iter()
+    .chain(
+        lookup.label_columns(
+            rows.iter()
+                .map(|r| (r.dimension.as_str(), r.label.as_str())),
+        ),
+    )
     .chain(share_columns(rows.iter().map(ShareCells::of_share)))
     .collect();
     export::frame("doc_labels.parquet", rows.len(), cols)
@@ -979,10 +1005,7 @@ pub fn time_report(
     max_series: usize,
     topics: &[Topic],
 ) -> crate::report::TimeReport {
-    let topic_label: HashMap<String, &str> = topics
-        .iter()
-        .map(|tp| (format!("{}: {}", tp.id, tp.label), tp.label.as_str()))
-        .collect();
+    let lookup = TopicLookup::new(topics);
     let shown = t.series_names.len().min(max_series.max(1));
     crate::report::TimeReport {
         column: column.to_string(),
@@ -999,10 +1022,9 @@ pub fn time_report(
             .map(|r| crate::report::TimeReportRow {
                 series: t.series_names[r.series].clone(),
                 dimension: r.dimension.clone(),
-                label: match (r.dimension == "topic", topic_label.get(&r.label)) {
-                    (true, Some(l)) => (*l).to_string(),
-                    _ => r.label.clone(),
-                },
+                label: lookup
+                    .get(&r.dimension, &r.label)
+                    .map_or_else(|| r.label.clone(), |t| t.1.to_string()),
                 period: r.period.clone(),
                 n: r.n,
                 share: r.share,
@@ -1039,22 +1061,8 @@ pub fn time_frame(
     group_by: Option<&str>,
     topics: &[Topic],
 ) -> Result<DataFrame, export::ExportError> {
-    let topic_of: BTreeMap<String, (i32, &str)> = topics
-        .iter()
-        .map(|t| {
-            (
-                format!("{}: {}", t.id, t.label),
-                (t.id as i32, t.label.as_str()),
-            )
-        })
-        .collect();
+    let lookup = TopicLookup::new(topics);
     let mut rows: Vec<&compare::time::TimeRow> = t.rows.iter().collect();
-    let topic = |r: &compare::time::TimeRow| {
-        (r.dimension == "topic")
-            .then(|| topic_of.get(&r.label))
-            .flatten()
-            .copied()
-    };
     // Topics by id (their labels sort as text, "10: …" before "2: …"), within each
     // dimension and series; other labels keep their order.
     let dim_order: Vec<&str> = {
@@ -1071,7 +1079,7 @@ pub fn time_frame(
             .iter()
             .position(|&d| d == r.dimension)
             .unwrap_or(0);
-        let by_id = topic(r).map_or(-1, |t| t.0);
+        let by_id = lookup.get(&r.dimension, &r.label).map_or(-1, |t| t.0);
         (d, r.series, by_id, r.label.clone(), r.period_start)
     });
     let date = |name: &str, v: Vec<i32>| {
@@ -1093,24 +1101,15 @@ pub fn time_frame(
             "group_by".into(),
             rows.iter().map(|_| group_by).collect::<Vec<Option<&str>>>(),
         ),
-        Column::new(
-            "dimension".into(),
+    ]
+    .into_iter()
+    .chain(
+        lookup.label_columns(
             rows.iter()
-                .map(|r| r.dimension.as_str())
-                .collect::<Vec<&str>>(),
+                .map(|r| (r.dimension.as_str(), r.label.as_str())),
         ),
-        Column::new(
-            "label".into(),
-            rows.iter()
-                .map(|r| topic(r).map_or(r.label.as_str(), |t| t.1))
-                .collect::<Vec<&str>>(),
-        ),
-        Column::new(
-            "topic_id".into(),
-            rows.iter()
-                .map(|r| topic(r).map(|t| t.0))
-                .collect::<Vec<Option<i32>>>(),
-        ),
+    )
+    .chain([
         Column::new(
             "period".into(),
             rows.iter()
@@ -1122,8 +1121,7 @@ pub fn time_frame(
             rows.iter().map(|r| r.period_start).collect(),
         )?,
         date("period_end", rows.iter().map(|r| r.period_end).collect())?,
-    ]
-    .into_iter()
+    ])
     .chain(share_columns(rows.iter().map(|r| ShareCells::of_time(r))))
     .chain([
         Column::new(

@@ -516,8 +516,9 @@ fn ranks(x: &[f64]) -> Vec<f64> {
 }
 
 /// Spearman's rank correlation (Pearson's r of the average ranks); 0 when either side is
-/// constant.
-pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+/// constant. The reference [`trend_test`]'s document-level ρ is checked against.
+#[cfg(test)]
+fn spearman(x: &[f64], y: &[f64]) -> f64 {
     let (rx, ry) = (ranks(x), ranks(y));
     let n = rx.len() as f64;
     if n < 2.0 {

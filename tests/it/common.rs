@@ -187,3 +187,21 @@ pub fn dataset_table(
     }
     Some((out, labels))
 }
+
+/// `rhetor ARGS…`, which must be refused (exit 1); its stderr.
+pub fn refused<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> String {
+    let a = rhetor().args(args).assert().code(1);
+    String::from_utf8_lossy(&a.get_output().stderr).to_string()
+}
+
+/// `rhetor cluster <demo corpus> --config CFG --out OUT`, which must be refused; its stderr.
+pub fn demo_cluster_refused(cfg: &Path, out: &Path) -> String {
+    refused([
+        std::ffi::OsStr::new("cluster"),
+        demo_corpus().as_os_str(),
+        "--config".as_ref(),
+        cfg.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ])
+}

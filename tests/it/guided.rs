@@ -258,16 +258,7 @@ fn issue19_bad_guidance_is_refused() {
     for (i, (body, want)) in cases.iter().enumerate() {
         let cfg = write(dir.path(), &format!("bad{i}.toml"), body);
         let out = dir.path().join(format!("out{i}"));
-        let a = rhetor()
-            .args(["cluster"])
-            .arg(crate::common::demo_corpus())
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .code(1);
-        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        let stderr = crate::common::demo_cluster_refused(&cfg, &out);
         assert!(stderr.contains(want), "case {i}: {stderr}");
         assert!(!out.exists(), "case {i}: no half-written run");
     }
@@ -307,16 +298,7 @@ fn issue19_codebook_labels_seed_topics() {
         "[label]\ncodebooks = [\"policy_frames\"]\n\n[topics]\nseed_dimension = \"mood\"\n",
     )
     .unwrap();
-    let a = rhetor()
-        .args(["cluster"])
-        .arg(crate::common::demo_corpus())
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("bad"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let stderr = crate::common::demo_cluster_refused(&cfg, &dir.path().join("bad"));
     assert!(
         stderr.contains("seed_dimension 'mood'") && stderr.contains("frame"),
         "{stderr}"

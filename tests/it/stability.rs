@@ -153,16 +153,7 @@ fn issue19_20newsgroups_stability_curve() {
 fn issue19_choose_k_by_stability_needs_runs() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "bad.toml", "choose_k = \"stability\"\n");
-    let a = rhetor()
-        .args(["cluster"])
-        .arg(crate::common::demo_corpus())
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let stderr = crate::common::demo_cluster_refused(&cfg, &dir.path().join("out"));
     assert!(
         stderr.contains("stability_runs") && stderr.contains("--stability"),
         "{stderr}"

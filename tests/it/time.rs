@@ -179,6 +179,14 @@ fn dated_table(dir: &Path, when: &[&str]) -> PathBuf {
     path
 }
 
+/// `rhetor run TABLE EXTRA… --out OUT`, which must be refused; its stderr.
+fn run_refused(table: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args: Vec<std::ffi::OsString> = vec!["run".into(), table.into()];
+    args.extend(extra.iter().map(|a| a.into()));
+    args.extend(["--out".into(), out.into()]);
+    crate::common::refused(args)
+}
+
 /// Dates that are not dates are counted and reported, never silently dropped; a period
 /// finer than the times, a missing column and an unknown period are clear errors.
 #[test]
@@ -214,19 +222,17 @@ fn issue19_bad_times_are_reported() {
         "{stderr}"
     );
     let t = read(&out.join("time_labels.parquet"));
-    let mut periods = strings(&t, "period");
-    periods.dedup();
-    let mut set: Vec<String> = periods.into_iter().flatten().collect();
+    let mut set: Vec<String> = strings(&t, "period").into_iter().flatten().collect();
     set.sort();
     set.dedup();
     assert_eq!(set, ["2024-01", "2024-02", "2024-03"]);
 
     // Years only, with monthly periods: nothing usable.
     let years = dated_table(dir.path(), &["2023", "2024"]);
-    let a = rhetor()
-        .args(["run"])
-        .arg(&years)
-        .args([
+    let stderr = run_refused(
+        &years,
+        &dir.path().join("years"),
+        &[
             "--unit",
             "document",
             "--k",
@@ -235,34 +241,19 @@ fn issue19_bad_times_are_reported() {
             "when",
             "--period",
             "month",
-            "--out",
-        ])
-        .arg(dir.path().join("years"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        ],
+    );
     assert!(
         stderr.contains("--time-col 'when'") && stderr.contains("coarser than the period"),
         "{stderr}"
     );
     assert!(!dir.path().join("years").exists(), "no half-written run");
 
-    let a = rhetor()
-        .args(["run"])
-        .arg(&years)
-        .args([
-            "--unit",
-            "document",
-            "--k",
-            "2",
-            "--time-col",
-            "published",
-            "--out",
-        ])
-        .arg(dir.path().join("nocol"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let stderr = run_refused(
+        &years,
+        &dir.path().join("nocol"),
+        &["--unit", "document", "--k", "2", "--time-col", "published"],
+    );
     assert!(
         stderr.contains("--time-col 'published'") && stderr.contains("when"),
         "{stderr}"
